@@ -1,0 +1,50 @@
+-- Installs the journaling trigger on an application-owned read-model table: its inserts, updates
+-- and deletes are journaled in pointer mode without calling publish. The table feeds one topic;
+-- attaching it again replaces the trigger. Payload column type json or jsonb; versions must grow.
+CREATE OR REPLACE FUNCTION relay.attach(
+    p_topic text, p_table regclass, p_doc_key_column text DEFAULT 'doc_key', p_org_column text DEFAULT 'org_id',
+    p_version_column text DEFAULT 'doc_version', p_payload_column text DEFAULT 'payload')
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_require_org boolean;
+    v_column text;
+    v_type regtype;
+BEGIN
+    PERFORM relay.check_topic_name(p_topic);
+    IF p_table IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = 'p_table must not be null';
+    END IF;
+    SELECT t.require_org INTO v_require_org FROM relay.topics t WHERE t.topic = p_topic;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+    END IF;
+    IF p_org_column IS NULL AND v_require_org THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('topic %L requires an org column', p_topic);
+    END IF;
+
+    FOREACH v_column IN ARRAY ARRAY[p_doc_key_column, p_org_column, p_version_column, p_payload_column] LOOP
+        CONTINUE WHEN v_column IS NULL AND p_org_column IS NULL;
+        SELECT a.atttypid::regtype INTO v_type FROM pg_attribute a
+         WHERE a.attrelid = p_table AND a.attname = v_column AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('table %s has no column %L', p_table, v_column);
+        END IF;
+        IF v_column = p_payload_column AND v_type NOT IN ('json'::regtype, 'jsonb'::regtype) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002',
+                MESSAGE = format('payload column %s.%I must be json or jsonb, not %s', p_table, v_column, v_type);
+        END IF;
+    END LOOP;
+
+    UPDATE relay.topics t
+       SET payload_mode = 'pointer', read_model = p_table,
+           read_model_columns = jsonb_build_object('doc_key', p_doc_key_column, 'org_id', p_org_column,
+                                                   'doc_version', p_version_column, 'payload', p_payload_column)
+     WHERE t.topic = p_topic;
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER relay_journal AFTER INSERT OR UPDATE OR DELETE ON %s '
+        'FOR EACH ROW EXECUTE FUNCTION relay.journal_read_model_change(%L, %L, %L, %L, %L)',
+        p_table, p_topic, p_doc_key_column, coalesce(p_org_column, ''), p_version_column, p_payload_column);
+END
+$$;

@@ -1,0 +1,33 @@
+-- Creates a topic, or updates the settings of an existing one; idempotent.
+CREATE OR REPLACE FUNCTION relay.create_topic(
+    p_topic text, p_payload_mode text DEFAULT 'inline', p_retention interval DEFAULT '7 days',
+    p_require_org boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM relay.check_topic_name(p_topic);
+    IF p_payload_mode IS NULL OR p_payload_mode NOT IN ('inline', 'pointer') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('payload mode must be ''inline'' or ''pointer'', got %L', p_payload_mode);
+    END IF;
+    IF p_retention IS NULL OR p_retention <= interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('retention must be positive, got %L', p_retention);
+    END IF;
+    IF p_require_org IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = 'require_org must not be null';
+    END IF;
+    IF p_payload_mode = 'inline' AND EXISTS (
+        SELECT FROM relay.topics t WHERE t.topic = p_topic AND t.read_model IS NOT NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('topic %L has an attached read model and must stay in pointer mode', p_topic);
+    END IF;
+
+    INSERT INTO relay.topics AS t (topic, payload_mode, retention, require_org)
+    VALUES (p_topic, p_payload_mode, p_retention, p_require_org)
+    ON CONFLICT (topic) DO UPDATE
+        SET payload_mode = excluded.payload_mode, retention = excluded.retention, require_org = excluded.require_org
+        WHERE (t.payload_mode, t.retention, t.require_org)
+              IS DISTINCT FROM (excluded.payload_mode, excluded.retention, excluded.require_org);
+END
+$$;

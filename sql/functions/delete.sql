@@ -1,0 +1,60 @@
+-- Marks a document deleted and journals a tombstone at the next watermark; deleting a missing or
+-- already deleted document is a no-op returning watermark NULL.
+CREATE OR REPLACE FUNCTION relay.delete(p_topic text, p_doc_key text)
+RETURNS TABLE (watermark bigint, doc_version bigint)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_existing relay.documents%ROWTYPE;
+    v_watermark bigint;
+    v_notify boolean;
+    v_version bigint;
+    v_org text;
+BEGIN
+    PERFORM relay.check_topic_name(p_topic);
+    PERFORM relay.check_document_args(p_doc_key, NULL, NULL);
+    IF NOT EXISTS (SELECT FROM relay.topics t WHERE t.topic = p_topic) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+    END IF;
+
+    SELECT * INTO v_existing FROM relay.documents d WHERE d.doc_key = p_doc_key;
+    IF FOUND AND v_existing.topic <> p_topic THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('doc_key %L belongs to topic %L, not %L', p_doc_key, v_existing.topic, p_topic);
+    END IF;
+    IF NOT FOUND OR v_existing.deleted THEN
+        watermark := NULL;
+        doc_version := v_existing.doc_version;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    UPDATE relay.topics t SET head_watermark = t.head_watermark + 1
+     WHERE t.topic = p_topic
+    RETURNING t.head_watermark, t.notify INTO v_watermark, v_notify;
+
+    UPDATE relay.documents d
+       SET deleted = true, doc_version = d.doc_version + 1, payload = NULL, payload_hash = NULL,
+           updated_at = now(), watermark = v_watermark
+     WHERE d.doc_key = p_doc_key AND NOT d.deleted
+    RETURNING d.doc_version, d.org_id INTO v_version, v_org;
+    IF NOT FOUND THEN
+        -- A concurrent delete won: give the allocation back.
+        UPDATE relay.topics t SET head_watermark = t.head_watermark - 1 WHERE t.topic = p_topic;
+        watermark := NULL;
+        doc_version := (SELECT d.doc_version FROM relay.documents d WHERE d.doc_key = p_doc_key);
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    INSERT INTO relay.stream_events (topic, watermark, doc_key, doc_version, org_id, tombstone)
+    VALUES (p_topic, v_watermark, p_doc_key, v_version, v_org, true);
+    IF v_notify THEN
+        PERFORM pg_notify('relay_journal', p_topic);
+    END IF;
+    watermark := v_watermark;
+    doc_version := v_version;
+    RETURN NEXT;
+END
+$$;

@@ -1,0 +1,67 @@
+-- Retention: deletes journal rows older than each topic's retention (or p_older_than) as a
+-- watermark prefix, in batches of relay.prune_batch_size watermarks (default 10,000) and at most
+-- relay.prune_max_per_call per topic per call (default 1,000,000), then advances retained_after. Safe to re-run and to run beside publishers: the topic rows are
+-- taken only at the end, in sorted order, for one short UPDATE each. Call it again while it
+-- reports deleted > 0 (sql/ops/retention.sql does).
+CREATE OR REPLACE FUNCTION relay.prune(p_topic text DEFAULT NULL, p_older_than interval DEFAULT NULL)
+RETURNS TABLE (topic text, deleted bigint, retained_after bigint)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    c_batch constant bigint := coalesce(nullif(current_setting('relay.prune_batch_size', true), '')::bigint, 10000);
+    c_max_per_call constant bigint := coalesce(nullif(current_setting('relay.prune_max_per_call', true), '')::bigint, 1000000);
+    v_topics text[] := '{}';
+    v_deleted bigint[] := '{}';
+    v_upto bigint[] := '{}';
+    v_topic record;
+    v_target bigint;
+    v_from bigint;
+    v_to bigint;
+    v_count bigint;
+    v_rows bigint;
+BEGIN
+    IF p_topic IS NOT NULL THEN
+        PERFORM relay.check_topic_name(p_topic);
+        IF NOT EXISTS (SELECT FROM relay.topics t WHERE t.topic = p_topic) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+        END IF;
+    END IF;
+    IF p_older_than < interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_older_than must not be negative, got %L', p_older_than);
+    END IF;
+
+    FOR v_topic IN
+        SELECT t.topic, t.retention, t.retained_after FROM relay.topics t
+         WHERE p_topic IS NULL OR t.topic = p_topic ORDER BY t.topic
+    LOOP
+        SELECT max(e.watermark) INTO v_target FROM relay.stream_events e
+         WHERE e.topic = v_topic.topic AND e.inserted_at < now() - coalesce(p_older_than, v_topic.retention);
+        v_from := v_topic.retained_after;
+        v_count := 0;
+        IF v_target > v_from THEN
+            v_target := least(v_target, v_from + c_max_per_call);
+            WHILE v_from < v_target LOOP
+                v_to := least(v_from + c_batch, v_target);
+                DELETE FROM relay.stream_events e
+                 WHERE e.topic = v_topic.topic AND e.watermark > v_from AND e.watermark <= v_to;
+                GET DIAGNOSTICS v_rows = ROW_COUNT;
+                v_count := v_count + v_rows;
+                v_from := v_to;
+            END LOOP;
+        END IF;
+        v_topics := v_topics || v_topic.topic;
+        v_deleted := v_deleted || v_count;
+        v_upto := v_upto || v_from;
+    END LOOP;
+
+    FOR i IN 1 .. coalesce(array_length(v_topics, 1), 0) LOOP
+        UPDATE relay.topics t SET retained_after = greatest(t.retained_after, v_upto[i])
+         WHERE t.topic = v_topics[i] AND t.retained_after < v_upto[i];
+        topic := v_topics[i];
+        deleted := v_deleted[i];
+        retained_after := (SELECT t.retained_after FROM relay.topics t WHERE t.topic = v_topics[i]);
+        RETURN NEXT;
+    END LOOP;
+END
+$$;

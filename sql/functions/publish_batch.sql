@@ -1,0 +1,102 @@
+-- publish for a JSON array of {doc_key, payload, org_id?, doc_version?}: one topic-row lock and
+-- contiguous watermarks in array order. At most 10,000 documents per call.
+CREATE OR REPLACE FUNCTION relay.publish_batch(p_topic text, p_docs jsonb)
+RETURNS TABLE (doc_key text, watermark bigint, doc_version bigint)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_count integer;
+    v_keys text[];
+    v_payloads jsonb[];
+    v_orgs text[];
+    v_versions bigint[];
+    v_hashes bytea[];
+    v_sizes integer[];
+    v_doc jsonb;
+    v_canonical text;
+    v_hash bytea;
+    v_head bigint;
+    v_mode text;
+    v_require_org boolean;
+    v_notify boolean;
+    v_max_bytes integer;
+    v_applied_count integer := 0;
+    v_applied boolean;
+    v_version bigint;
+BEGIN
+    PERFORM relay.check_topic_name(p_topic);
+    IF p_docs IS NULL OR jsonb_typeof(p_docs) <> 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = 'p_docs must be a JSON array';
+    END IF;
+    v_count := jsonb_array_length(p_docs);
+    IF v_count > 10000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('a batch holds at most 10000 documents, got %s', v_count);
+    END IF;
+    IF v_count = 0 THEN
+        RETURN;
+    END IF;
+
+    -- Validate and hash everything before taking the topic row.
+    FOR i IN 1 .. v_count LOOP
+        v_doc := p_docs -> (i - 1);
+        IF jsonb_typeof(v_doc) <> 'object'
+           OR jsonb_typeof(v_doc -> 'doc_key') IS DISTINCT FROM 'string'
+           OR coalesce(jsonb_typeof(v_doc -> 'org_id'), 'null') NOT IN ('string', 'null')
+           OR coalesce(jsonb_typeof(v_doc -> 'doc_version'), 'null') NOT IN ('number', 'null') THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002',
+                MESSAGE = format('p_docs[%s] must be an object {doc_key: string, payload, org_id?: string, doc_version?: integer}', i - 1);
+        END IF;
+        v_keys[i] := v_doc ->> 'doc_key';
+        v_orgs[i] := v_doc ->> 'org_id';
+        v_versions[i] := (v_doc ->> 'doc_version')::numeric::bigint;
+        IF v_versions[i] <> (v_doc ->> 'doc_version')::numeric THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_docs[%s].doc_version must be an integer', i - 1);
+        END IF;
+        PERFORM relay.check_document_args(v_keys[i], v_orgs[i], v_versions[i]);
+        v_payloads[i] := v_doc -> 'payload';
+        SELECT c.canonical, c.payload_hash INTO v_canonical, v_hash FROM relay.canonical_payload(v_payloads[i]) c;
+        v_hashes[i] := v_hash;
+        v_sizes[i] := octet_length(v_canonical);
+    END LOOP;
+
+    UPDATE relay.topics t SET head_watermark = t.head_watermark + v_count
+     WHERE t.topic = p_topic
+    RETURNING t.head_watermark - v_count, t.payload_mode, t.require_org, t.notify, t.max_payload_bytes
+         INTO v_head, v_mode, v_require_org, v_notify, v_max_bytes;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+    END IF;
+
+    FOR i IN 1 .. v_count LOOP
+        IF v_require_org AND v_orgs[i] IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('topic %L requires an org_id (p_docs[%s])', p_topic, i - 1);
+        END IF;
+        IF v_sizes[i] > v_max_bytes THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL005',
+                MESSAGE = format('payload of p_docs[%s] is %s bytes; topic %L allows %s', i - 1, v_sizes[i], p_topic, v_max_bytes);
+        END IF;
+        SELECT a.applied, a.applied_version INTO v_applied, v_version
+          FROM relay.apply_document(p_topic, v_head + v_applied_count + 1, v_mode = 'inline', v_keys[i], v_payloads[i],
+                                    v_hashes[i], v_orgs[i], v_versions[i]) a;
+        doc_key := v_keys[i];
+        doc_version := v_version;
+        IF v_applied THEN
+            v_applied_count := v_applied_count + 1;
+            watermark := v_head + v_applied_count;
+        ELSE
+            watermark := NULL;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    IF v_applied_count < v_count THEN
+        -- Give back the allocations of no-ops: the watermarks stay contiguous.
+        UPDATE relay.topics t SET head_watermark = v_head + v_applied_count WHERE t.topic = p_topic;
+    END IF;
+    IF v_notify AND v_applied_count > 0 THEN
+        PERFORM pg_notify('relay_journal', p_topic);
+    END IF;
+END
+$$;

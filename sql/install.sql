@@ -1,0 +1,22 @@
+-- Khala Relay: the relay schema in order. `relay migrate` applies these same files in this order
+-- (embedded in the relay); a DBA may run them instead with:
+--   psql -v ON_ERROR_STOP=1 -f sql/install.sql
+-- Files under migrations/ run once each; files under functions/ are CREATE OR REPLACE and re-run
+-- when they change. Every file is idempotent.
+\ir migrations/0001_schema.sql
+\ir migrations/0002_v1_topics.sql
+\ir functions/canonical_number.sql
+\ir functions/canonical_json.sql
+\ir functions/canonical_payload.sql
+\ir functions/check_topic_name.sql
+\ir functions/check_document_args.sql
+\ir functions/create_topic.sql
+\ir functions/head.sql
+\ir functions/apply_document.sql
+\ir functions/publish.sql
+\ir functions/publish_batch.sql
+\ir functions/delete.sql
+\ir functions/journal_pointer_event.sql
+\ir functions/journal_read_model_change.sql
+\ir functions/attach.sql
+\ir functions/prune.sql
