@@ -1,0 +1,11 @@
+namespace Relay.Core.Provisioning;
+
+/// <summary>A database named by an explicit connection string: the relay neither starts nor stops it.</summary>
+internal sealed class ExplicitDatabase(string connectionString) : ProvisionedDatabase
+{
+    public override string ConnectionString { get; } = connectionString;
+
+    public override string Description => "explicit connection string";
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Relay.Core.Provisioning;
+
+/// <summary>
+/// A private PostgreSQL cluster started from the local binaries with <c>wal_level=logical</c>, listening on a free
+/// loopback port, owned by the <c>postgres</c> OS user when this process is root. Disposing stops it, and deletes it
+/// unless <see cref="LocalClusterOptions.Persistent"/>.
+/// </summary>
+public sealed partial class LocalCluster : ProvisionedDatabase
+{
+    private readonly LocalClusterOptions _options;
+    private readonly string _binDirectory;
+    private readonly ILogger _logger;
+    private readonly int _port;
+
+    private LocalCluster(LocalClusterOptions options, string binDirectory, int port, ILogger logger)
+    {
+        _options = options;
+        _binDirectory = binDirectory;
+        _port = port;
+        _logger = logger;
+    }
+
+    private string DataDirectory => Path.Combine(_options.Directory, "data");
+
+    /// <inheritdoc />
+    public override string ConnectionString => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = _port,
+        Username = ProcessRunner.PostgresUser,
+        Database = _options.Database,
+    }.ConnectionString;
+
+    /// <inheritdoc />
+    public override string Description => $"local cluster at {_options.Directory} (port {_port})";
+
+    /// <summary>Initializes the cluster if needed, starts it and creates the database.</summary>
+    public static async Task<LocalCluster> StartAsync(
+        LocalClusterOptions options, string binDirectory, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        var cluster = new LocalCluster(options with { Directory = Path.GetFullPath(options.Directory) }, binDirectory, FreePort(), logger);
+        await cluster.InitializeAsync(cancellationToken);
+        await cluster.StartServerAsync(cancellationToken);
+        await cluster.CreateDatabaseAsync(cancellationToken);
+        return cluster;
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"]);
+        Log.Stopped(_logger, _options.Directory);
+        if (!_options.Persistent)
+        {
+            Directory.Delete(_options.Directory, recursive: true);
+        }
+    }
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_options.Directory);
+        await ProcessRunner.GiveToPostgresAsync(_options.Directory, cancellationToken);
+        if (ProcessRunner.RunsAsRoot)
+        {
+            try
+            {
+                await ProcessRunner.RunAsync("test", ["-w", _options.Directory], cancellationToken);
+            }
+            catch (ProvisioningException e)
+            {
+                throw new ProvisioningException(
+                    $"the '{ProcessRunner.PostgresUser}' user cannot reach {_options.Directory}: let it traverse the parent folders, or choose another folder", e);
+            }
+        }
+        if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
+        {
+            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+            {
+                // Left running by a process that died: stop it so that this one owns it.
+                await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w"], ignoreFailure: true, cancellationToken);
+            }
+            return;
+        }
+
+        List<string> initdb = ["-D", DataDirectory, "-A", "trust", "-U", ProcessRunner.PostgresUser, "-E", "UTF8", "--locale=C.UTF-8"];
+        if (!_options.Durable)
+        {
+            initdb.Add("--no-sync");
+        }
+        await ProcessRunner.RunAsync(Path.Combine(_binDirectory, "initdb"), initdb, cancellationToken);
+        var settings = new List<string>
+        {
+            "listen_addresses = '127.0.0.1'",
+            "unix_socket_directories = ''",
+            "wal_level = logical",
+            "max_wal_senders = 32",
+            "max_replication_slots = 32",
+            "max_connections = 300",
+            "shared_buffers = 256MB",
+            $"fsync = {(_options.Durable ? "on" : "off")}",
+            $"full_page_writes = {(_options.Durable ? "on" : "off")}",
+        };
+        await File.AppendAllLinesAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings, cancellationToken);
+        Log.Initialized(_logger, _options.Directory);
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        var logFile = Path.Combine(_options.Directory, "postgres.log");
+        await PgCtlAsync(["start", "-D", DataDirectory, "-l", logFile, "-w", "-t", "60", "-o", $"-p {_port}"],
+            ignoreFailure: false, cancellationToken);
+        Log.Started(_logger, _options.Directory, _port);
+    }
+
+    private async Task CreateDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+        exists.Parameters.AddWithValue(_options.Database);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_options.Database}\"", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private async Task PgCtlAsync(IReadOnlyList<string> arguments, bool ignoreFailure = false, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await ProcessRunner.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), arguments, cancellationToken);
+        }
+        catch (ProvisioningException) when (ignoreFailure)
+        {
+            // Nothing was running.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

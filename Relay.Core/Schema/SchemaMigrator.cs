@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Relay.Core.Schema;
+
+/// <summary>
+/// Applies <see cref="SqlScripts.All"/> in order inside one transaction under an advisory lock, so that several relays
+/// starting at once migrate once. Each applied file is recorded in <c>relay.schema_migrations</c> with its checksum.
+/// </summary>
+public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
+{
+    private const string Bootstrap = """
+        SELECT pg_advisory_xact_lock(hashtext('relay.migrate'));
+        CREATE SCHEMA IF NOT EXISTS relay;
+        CREATE TABLE IF NOT EXISTS relay.schema_migrations (
+            script     text        PRIMARY KEY,
+            checksum   text        NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        );
+        """;
+
+    /// <summary>Brings the schema up to date; returns the paths of the files it applied (none when up to date).</summary>
+    /// <exception cref="InvalidOperationException">A migration changed after it was applied.</exception>
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var bootstrap = new NpgsqlCommand(Bootstrap, connection, transaction))
+        {
+            await bootstrap.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var select = new NpgsqlCommand("SELECT script, checksum FROM relay.schema_migrations", connection, transaction))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                recorded[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        var applied = new List<string>();
+        foreach (var script in SqlScripts.All)
+        {
+            if (recorded.TryGetValue(script.Path, out var checksum))
+            {
+                if (checksum == script.Checksum)
+                {
+                    continue;
+                }
+                if (!script.Repeatable)
+                {
+                    throw new InvalidOperationException(
+                        $"migration {script.Path} changed after it was applied; add a new migration instead of editing it");
+                }
+            }
+            await using (var apply = new NpgsqlCommand(script.Text, connection, transaction))
+            {
+                await apply.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using (var record = new NpgsqlCommand(
+                "INSERT INTO relay.schema_migrations (script, checksum) VALUES ($1, $2) " +
+                "ON CONFLICT (script) DO UPDATE SET checksum = excluded.checksum, applied_at = now()", connection, transaction))
+            {
+                record.Parameters.AddWithValue(script.Path);
+                record.Parameters.AddWithValue(script.Checksum);
+                await record.ExecuteNonQueryAsync(cancellationToken);
+            }
+            Log.Applied(logger, script.Path);
+            applied.Add(script.Path);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        Log.UpToDate(logger, applied.Count);
+        return applied;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Diagnostics.RelayEventIds.Schema + 1, LogLevel.Information, "Applied sql/{Script}")]
+        public static partial void Applied(ILogger logger, string script);
+
+        [LoggerMessage(Diagnostics.RelayEventIds.Schema + 2, LogLevel.Information, "Schema is up to date ({Count} files applied)")]
+        public static partial void UpToDate(ILogger logger, int count);
+    }
+}
