@@ -1,8 +1,13 @@
+using System.CommandLine;
+using Relay.Host.Cli;
+
 namespace Relay.Host;
 
 /// <summary>The <c>relay</c> executable.</summary>
 public static class Program
 {
-    /// <summary>Entry point.</summary>
-    public static int Main() => 0;
+    /// <summary>Runs the verb named on the command line (<c>serve</c> when none).</summary>
+    public static Task<int> Main(string[] args) =>
+        // The web host handles Ctrl-C and SIGTERM itself and stops the embedded cluster after it.
+        RelayCommandLine.Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 }

@@ -1,0 +1,26 @@
+using Npgsql;
+
+namespace Relay.Host.Hosting;
+
+/// <summary>Answers <c>/readyz</c>: is the database reachable right now.</summary>
+internal sealed class DatabaseReadiness(NpgsqlDataSource dataSource)
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Null when ready, otherwise the reason it is not.</summary>
+    public async Task<string?> CheckAsync(CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_timeout);
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(timeout.Token);
+            return null;
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return "database unreachable: " + e.Message;
+        }
+    }
+}

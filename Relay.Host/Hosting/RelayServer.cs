@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Relay.Core.Provisioning;
+using Relay.Core.Schema;
+using Relay.Host.Configuration;
+
+namespace Relay.Host.Hosting;
+
+/// <summary>Builds and runs the relay's web host on a provisioned database.</summary>
+public static partial class RelayServer
+{
+    /// <summary>Where the relay listens when no <c>urls</c> are configured.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>
+    /// Provisions the database (explicit, or the embedded default), migrates it if configured, and serves until
+    /// Ctrl-C or SIGTERM; then stops whatever it started.
+    /// </summary>
+    /// <param name="args">Configuration arguments (<c>--Relay:Feed=notify</c>, <c>--urls=…</c>).</param>
+    /// <param name="forceEmbedded">Ignore any connection string and use the embedded default (<c>relay up</c>).</param>
+    /// <param name="onStarted">Called once the relay listens, with its address and database.</param>
+    /// <param name="cancellationToken">Stops the relay.</param>
+    public static async Task RunAsync(
+        string[] args, bool forceEmbedded, Action<string, ProvisionedDatabase>? onStarted, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrl);
+        var options = builder.Configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+        Validate(options);
+
+        using var startupLogging = LoggerFactory.Create(logging => logging
+            .AddConfiguration(builder.Configuration.GetSection("Logging"))
+            .AddSimpleConsole(console => console.SingleLine = true));
+        var logger = startupLogging.CreateLogger("Relay.Host");
+        await using var database = await DatabaseProvisioner.ProvisionAsync(
+            forceEmbedded ? null : options.ConnectionString,
+            EmbeddedClusterOptions(options), logger, cancellationToken);
+
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        if (options.AutoMigrate)
+        {
+            await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
+        }
+
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton<DatabaseReadiness>();
+        await using var app = builder.Build();
+        MapHealth(app);
+        await app.StartAsync(cancellationToken);
+        onStarted?.Invoke(string.Join(", ", app.Urls), database);
+        await app.WaitForShutdownAsync(cancellationToken);
+    }
+
+    /// <summary>The embedded default's cluster: persistent, durable, under <see cref="RelayOptions.DataDirectory"/>.</summary>
+    public static LocalClusterOptions EmbeddedClusterOptions(RelayOptions options) =>
+        new() { Directory = Path.GetFullPath(options.DataDirectory), Persistent = true };
+
+    /// <summary>Throws a <see cref="OptionsValidationException"/> listing every invalid setting.</summary>
+    public static void Validate(RelayOptions options)
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(
+                options, new System.ComponentModel.DataAnnotations.ValidationContext(options), results, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(RelayOptions.Section, typeof(RelayOptions),
+                results.Select(r => r.ErrorMessage ?? "invalid"));
+        }
+    }
+
+    private static void MapHealth(WebApplication app)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", async (DatabaseReadiness readiness, CancellationToken cancellationToken) =>
+            await readiness.CheckAsync(cancellationToken) is { } reason
+                ? Results.Text(reason, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : Results.Text("ready"));
+    }
+}
