@@ -1,0 +1,104 @@
+namespace Relay.Tests.Functions;
+
+public sealed class AttachTests
+{
+    private static async Task<(string Topic, string Table)> AttachNewTableAsync()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+        return (topic, table);
+    }
+
+    [Test]
+    public async Task Attach_insertUpdateDelete_areJournaledInPointerMode()
+    {
+        var (topic, table) = await AttachNewTableAsync();
+
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{\"a\":1}}')");
+        await Sql.ExecuteAsync($"UPDATE {table} SET doc_version = 2, payload = '{{\"a\":2}}'");
+        await Sql.ExecuteAsync($"DELETE FROM {table}");
+
+        var journal = await Sql.RowsAsync(
+            "SELECT watermark, doc_key, doc_version, org_id, payload, payload_hash IS NOT NULL, tombstone FROM relay.stream_events WHERE topic = $1 ORDER BY watermark",
+            topic);
+        Assert.That(journal, Is.EqualTo(new[]
+        {
+            new object?[] { 1L, "k", 1L, "org-1", null, true, false },
+            new object?[] { 2L, "k", 2L, "org-1", null, true, false },
+            new object?[] { 3L, "k", 3L, "org-1", null, false, true },
+        }));
+        var topicRow = await Sql.RowsAsync("SELECT payload_mode, read_model::text FROM relay.topics WHERE topic = $1", topic);
+        Assert.That(topicRow.Single(), Is.EqualTo(new object?[] { "pointer", table }));
+    }
+
+    [Test]
+    public async Task Attach_updateWithoutNewVersion_raisesRL004AndKeepsRow()
+    {
+        var (_, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{\"a\":1}}')");
+
+        await Sql.FailsAsync("RL004", $"UPDATE {table} SET payload = '{{\"a\":2}}'");
+
+        Assert.That(await Sql.ScalarAsync<string>($"SELECT payload::text FROM {table}"), Is.EqualTo("""{"a": 1}"""));
+    }
+
+    [Test]
+    public async Task Attach_updateToLowerVersion_raisesRL003()
+    {
+        var (_, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 5, '{{}}')");
+
+        await Sql.FailsAsync("RL003", $"UPDATE {table} SET doc_version = 4");
+    }
+
+    [Test]
+    public async Task Attach_rowWithoutOrgOnTopicRequiringOne_raisesRL002()
+    {
+        var (_, table) = await AttachNewTableAsync();
+
+        await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k', NULL, 1, '{{}}')");
+    }
+
+    [Test]
+    public async Task Attach_docKeyRenamed_journalsTombstoneThenNewKey()
+    {
+        var (topic, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('old', 'org-1', 1, '{{}}')");
+
+        await Sql.ExecuteAsync($"UPDATE {table} SET doc_key = 'new'");
+
+        var journal = await Sql.RowsAsync(
+            "SELECT doc_key, doc_version, tombstone FROM relay.stream_events WHERE topic = $1 AND watermark > 1 ORDER BY watermark", topic);
+        Assert.That(journal, Is.EqualTo(new[] { new object?[] { "old", 2L, true }, new object?[] { "new", 1L, false } }));
+    }
+
+    [Test]
+    public async Task Attach_missingColumn_raisesRL002()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        var table = "app_missing_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, payload jsonb)");
+
+        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
+    }
+
+    [Test]
+    public async Task Attach_textPayloadColumn_raisesRL002()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        var table = "app_text_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload text)");
+
+        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
+    }
+
+    [Test]
+    public async Task CreateTopic_inlineOnAttachedTopic_raisesRL002()
+    {
+        var (topic, _) = await AttachNewTableAsync();
+
+        await Sql.FailsAsync("RL002", "SELECT relay.create_topic($1, 'inline')", topic);
+    }
+}

@@ -1,0 +1,128 @@
+using Npgsql;
+
+namespace Relay.Tests.Functions;
+
+public sealed class PruneTests
+{
+    private static async Task<string> TopicWithEventsAsync(int old, int recent)
+    {
+        var topic = await TestTopics.CreateAsync(retention: "1 day");
+        if (old > 0)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':d' || i, 'payload', '{}'::jsonb)) FROM generate_series(1, $2) i))",
+                topic, old);
+            await Sql.ExecuteAsync("UPDATE relay.stream_events SET inserted_at = now() - interval '2 days' WHERE topic = $1", topic);
+        }
+        if (recent > 0)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':r' || i, 'payload', '{}'::jsonb)) FROM generate_series(1, $2) i))",
+                topic, recent);
+        }
+        return topic;
+    }
+
+    [Test]
+    public async Task Prune_deletesOnlyWhatIsOlderThanRetention_andAdvancesRetainedAfter()
+    {
+        var topic = await TopicWithEventsAsync(old: 30, recent: 5);
+
+        var result = (await Sql.RowsAsync("SELECT topic, deleted, retained_after FROM relay.prune($1)", topic)).Single();
+
+        Assert.That(result, Is.EqualTo(new object?[] { topic, 30L, 30L }));
+        Assert.That(await Sql.RowsAsync("SELECT watermark FROM relay.stream_events WHERE topic = $1 ORDER BY watermark", topic),
+            Is.EqualTo(Enumerable.Range(31, 5).Select(w => new object?[] { (long)w })));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT retained_after FROM relay.topics WHERE topic = $1", topic), Is.EqualTo(30));
+    }
+
+    [Test]
+    public async Task Prune_twice_secondRunDeletesNothing()
+    {
+        var topic = await TopicWithEventsAsync(old: 10, recent: 2);
+        await Sql.RowsAsync("SELECT * FROM relay.prune($1)", topic);
+
+        var again = (await Sql.RowsAsync("SELECT topic, deleted, retained_after FROM relay.prune($1)", topic)).Single();
+
+        Assert.That(again, Is.EqualTo(new object?[] { topic, 0L, 10L }));
+    }
+
+    [Test]
+    public async Task Prune_olderThanArgument_overridesRetention()
+    {
+        var topic = await TopicWithEventsAsync(old: 0, recent: 4);
+
+        var result = (await Sql.RowsAsync("SELECT deleted, retained_after FROM relay.prune($1, '0 seconds')", topic)).Single();
+
+        Assert.That(result, Is.EqualTo(new object?[] { 4L, 4L }));
+    }
+
+    [Test]
+    public async Task Prune_boundedPerCall_deletesInBatchesUpToTheCap()
+    {
+        var topic = await TopicWithEventsAsync(old: 25, recent: 0);
+        await using var connection = await TestDatabase.DataSource.OpenConnectionAsync();
+        await using (var settings = new NpgsqlCommand("SET relay.prune_batch_size = 4; SET relay.prune_max_per_call = 10", connection))
+        {
+            await settings.ExecuteNonQueryAsync();
+        }
+
+        var deletedPerCall = new List<long>();
+        for (var call = 0; call < 4; call++)
+        {
+            await using var prune = new NpgsqlCommand("SELECT deleted FROM relay.prune($1)", connection);
+            prune.Parameters.AddWithValue(topic);
+            deletedPerCall.Add((long)(await prune.ExecuteScalarAsync())!);
+        }
+
+        Assert.That(deletedPerCall, Is.EqualTo(new long[] { 10, 10, 5, 0 }));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT retained_after FROM relay.topics WHERE topic = $1", topic), Is.EqualTo(25));
+    }
+
+    [Test]
+    public async Task Prune_concurrentWithPublishers_losesNoRecentEventAndBlocksNobodyForLong()
+    {
+        var topic = await TopicWithEventsAsync(old: 2000, recent: 0);
+        using var stop = new CancellationTokenSource();
+        var publishers = Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
+        {
+            var published = 0;
+            while (!stop.IsCancellationRequested || published < 50)
+            {
+                await Sql.ExecuteAsync("SELECT relay.publish($1, $2, '{}')", topic, $"{topic}:w{writer}-{published++}");
+            }
+            return published;
+        })).ToArray();
+
+        await using (var connection = await TestDatabase.DataSource.OpenConnectionAsync())
+        await using (var settings = new NpgsqlCommand("SET relay.prune_batch_size = 100; SET relay.prune_max_per_call = 300", connection))
+        {
+            await settings.ExecuteNonQueryAsync();
+            long deleted;
+            do
+            {
+                await using var prune = new NpgsqlCommand("SELECT deleted FROM relay.prune($1)", connection);
+                prune.Parameters.AddWithValue(topic);
+                deleted = (long)(await prune.ExecuteScalarAsync())!;
+            }
+            while (deleted > 0);
+        }
+        await stop.CancelAsync();
+        var total = (await Task.WhenAll(publishers)).Sum();
+
+        var remaining = await Sql.RowsAsync("SELECT min(watermark), max(watermark), count(*) FROM relay.stream_events WHERE topic = $1", topic);
+        Assert.That(remaining.Single(), Is.EqualTo(new object?[] { 2001L, 2000L + total, (long)total }));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT retained_after FROM relay.topics WHERE topic = $1", topic), Is.EqualTo(2000));
+    }
+
+    [Test]
+    public async Task RetentionScript_runsPruneUntilNothingIsLeft()
+    {
+        var topic = await TopicWithEventsAsync(old: 12, recent: 3);
+
+        await Sql.ExecuteAsync(Relay.Core.Schema.SqlScripts.Read("ops/retention.sql"));
+
+        Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1", topic), Is.EqualTo(3));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT retained_after FROM relay.topics WHERE topic = $1", topic), Is.EqualTo(12));
+    }
+}

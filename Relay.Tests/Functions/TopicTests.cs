@@ -1,0 +1,33 @@
+namespace Relay.Tests.Functions;
+
+public sealed class TopicTests
+{
+    [Test]
+    public async Task Migration_createsTheDesignsV1Topics()
+    {
+        var topics = await Sql.RowsAsync(
+            "SELECT topic, payload_mode, require_org, notify, max_payload_bytes FROM relay.topics WHERE topic LIKE 'runtime.%' ORDER BY topic");
+
+        Assert.That(topics, Is.EqualTo(new[]
+        {
+            new object?[] { "runtime.codex_worker_summaries", "inline", true, false, 1048576 },
+            new object?[] { "runtime.notifications", "inline", true, false, 1048576 },
+            new object?[] { "runtime.run_summaries", "inline", true, false, 1048576 },
+        }));
+    }
+
+    [Test]
+    public async Task CreateTopic_twiceOrWithNewSettings_isIdempotentAndKeepsTheHead()
+    {
+        var topic = TestTopics.Name();
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1)", topic);
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':doc', '{}', 'org')", topic);
+
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1)", topic);
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'pointer', '1 day', false)", topic);
+
+        var row = await Sql.RowsAsync(
+            "SELECT head_watermark, retained_after, payload_mode, retention::text, require_org FROM relay.topics WHERE topic = $1", topic);
+        Assert.That(row.Single(), Is.EqualTo(new object?[] { 1L, 0L, "pointer", "1 day", false }));
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Relay.Core.Provisioning;
+
+namespace Relay.Tests.Provisioning;
+
+public sealed class ProvisioningTests
+{
+    [Test]
+    public async Task Provision_withoutConnectionString_startsLogicalReplicationCapableDatabase_andRemovesItAfter()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"relay-provisioning-{Guid.NewGuid():N}");
+
+        await using (var database = await DatabaseProvisioner.ProvisionAsync(
+            null, new LocalClusterOptions { Directory = directory, Durable = false }, NullLogger.Instance))
+        {
+            await using var connection = new NpgsqlConnection(database.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SHOW wal_level", connection);
+            Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo("logical"));
+            if (database is LocalCluster && Environment.IsPrivilegedProcess)
+            {
+                // The CI case: PostgreSQL refuses root, so the cluster belongs to the postgres user.
+                Assert.That(await OwnerAsync(Path.Combine(directory, "data")), Is.EqualTo("postgres"));
+            }
+        }
+
+        Assert.That(Directory.Exists(directory), Is.False, "a throwaway cluster is deleted when disposed");
+    }
+
+    [Test]
+    public async Task Provision_withoutConnectionString_prefersLocalBinaries_andReusesPersistentCluster()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"relay-persistent-{Guid.NewGuid():N}");
+        var options = new LocalClusterOptions { Directory = directory, Persistent = true, Durable = false };
+        try
+        {
+            await using (var first = await DatabaseProvisioner.ProvisionAsync(null, options, NullLogger.Instance))
+            {
+                if (PostgresBinaries.Find() is null)
+                {
+                    // A machine with Docker and no local PostgreSQL: the next choice is a container.
+                    Assert.That(first, Is.InstanceOf<ContainerDatabase>());
+                    return;
+                }
+                Assert.That(first, Is.InstanceOf<LocalCluster>());
+                await using var connection = new NpgsqlConnection(first.ConnectionString);
+                await connection.OpenAsync();
+                await new NpgsqlCommand("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)", connection).ExecuteNonQueryAsync();
+            }
+
+            await using var second = await DatabaseProvisioner.ProvisionAsync(null, options, NullLogger.Instance);
+            await using var again = new NpgsqlConnection(second.ConnectionString);
+            await again.OpenAsync();
+            Assert.That(await new NpgsqlCommand("SELECT v FROM kept", again).ExecuteScalarAsync(), Is.EqualTo(42));
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Test]
+    public async Task Provision_explicitConnectionString_isUsedAsIs()
+    {
+        await using var database = await DatabaseProvisioner.ProvisionAsync(
+            TestDatabase.ConnectionString, new LocalClusterOptions { Directory = "unused" }, NullLogger.Instance);
+
+        Assert.That(database.ConnectionString, Is.EqualTo(TestDatabase.ConnectionString));
+        Assert.That(database.Description, Is.EqualTo("explicit connection string"));
+    }
+
+    private static async Task<string> OwnerAsync(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%U", path])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var owner = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return owner.Trim();
+    }
+}
