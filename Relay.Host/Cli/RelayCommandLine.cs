@@ -61,6 +61,7 @@ public static class RelayCommandLine
     private static async Task<int> MigrateAsync(string? connectionString, CancellationToken cancellationToken)
     {
         var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
@@ -86,7 +87,7 @@ public static class RelayCommandLine
 
             Try:
               curl {{url}}/readyz
-              psql "{{ToLibpq(database.ConnectionString)}}" -c "SELECT * FROM relay.publish('runtime.run_summaries', 'run-1', '{"status":"running"}', 'org-1')"
+              psql "{{ToLibpq(database.ConnectionString)}}" -c "SELECT * FROM relay.publish('runtime.run_summaries', 'run-1', '{\"status\":\"running\"}', 'org-1')"
 
             Ctrl-C stops the relay and its PostgreSQL; the data stays in ./.relay/ for the next run.
 

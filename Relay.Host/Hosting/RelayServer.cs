@@ -23,7 +23,8 @@ public static partial class RelayServer
     public static async Task RunAsync(
         string[] args, bool forceEmbedded, Action<string, ProvisionedDatabase>? onStarted, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json ships beside the executable; relative paths in settings resolve against the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrl);
         var options = builder.Configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
         Validate(options);
