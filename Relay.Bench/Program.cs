@@ -1,10 +1,31 @@
 using BenchmarkDotNet.Running;
+using Relay.Bench.E2E;
 
 namespace Relay.Bench;
 
-/// <summary>Benchmark entry point: <c>dotnet run -c Release --project Relay.Bench -- --filter *</c>.</summary>
+/// <summary>
+/// Benchmarks. <c>e2e &lt;scenario&gt; [--quick]</c> runs an end-to-end scenario against a real PostgreSQL; anything else
+/// goes to BenchmarkDotNet (<c>--filter *</c>).
+/// </summary>
 public static class Program
 {
-    /// <summary>Runs the benchmarks named on the command line.</summary>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>Runs the scenario or micro benchmarks named on the command line.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is not ["e2e", var scenario, .. var options])
+        {
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+            return 0;
+        }
+        var duration = options.Contains("--quick") ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+        IReadOnlyList<ScenarioRow> rows = scenario switch
+        {
+            "publish" => await PublishScenario.RunAsync(duration),
+            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish"),
+        };
+        Console.WriteLine();
+        Console.WriteLine($"e2e {scenario} on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}:");
+        Console.WriteLine(ScenarioRow.ToMarkdown(rows));
+        return 0;
+    }
 }
