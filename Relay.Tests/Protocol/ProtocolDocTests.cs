@@ -1,0 +1,74 @@
+using System.Text.RegularExpressions;
+using Google.Protobuf.Reflection;
+using NUnit.Framework;
+using OpenAgents.Sync.V1;
+using Relay.Protocol.Phoenix;
+
+namespace Relay.Tests.Protocol;
+
+/// <summary>
+/// docs/protocol/WS_MAPPING.md shows the golden frames verbatim: each example is a fenced block right after a
+/// <c>&lt;!-- golden: PATH --&gt;</c> marker, PATH relative to fixtures/protocol. The doc cannot drift from the
+/// fixtures, and the fixtures cannot drift from the codec (<see cref="GoldenFrameTests"/>).
+/// </summary>
+[TestFixture]
+public sealed partial class ProtocolDocTests
+{
+    private static string Doc => File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "protocol", "WS_MAPPING.md"));
+
+    [Test]
+    public void WsMapping_exampleBlocks_equalTheGoldenFiles()
+    {
+        var examples = Examples().ToList();
+
+        Assert.That(examples, Is.Not.Empty);
+        foreach (var (file, block) in examples)
+        {
+            Assert.That(block, Is.EqualTo(GoldenFrames.Text(file)), $"the block after <!-- golden: {file} -->");
+        }
+    }
+
+    [Test]
+    public void WsMapping_everyGoldenFile_isShown()
+    {
+        Assert.That(Examples().Select(example => example.File).Distinct(), Is.EquivalentTo(GoldenFrames.AllFiles()));
+    }
+
+    [Test]
+    public void WsMapping_everyErrorCode_isDocumented()
+    {
+        var codes = ErrorReflection.Descriptor.FindTypeByName<EnumDescriptor>("ErrorCode").Values
+            .Where(value => value.Number != 0)
+            .Select(value => value.Name);
+
+        var doc = Doc;
+
+        Assert.That(codes.Where(code => !doc.Contains($"| `{code}` |", StringComparison.Ordinal)), Is.Empty);
+    }
+
+    [Test]
+    public void WsMapping_everyPhoenixEvent_isDocumented()
+    {
+        var doc = Doc;
+        var events = typeof(PhoenixEvents).GetFields().Select(field => (string)field.GetRawConstantValue()!);
+
+        Assert.That(events.Where(name => !doc.Contains($"`{name}`", StringComparison.Ordinal)), Is.Empty);
+    }
+
+    private static IEnumerable<(string File, string Block)> Examples() =>
+        GoldenBlock().Matches(Doc).Select(match => (match.Groups["file"].Value, match.Groups["block"].Value));
+
+    [GeneratedRegex(@"<!-- golden: (?<file>\S+) -->\n```[a-z]*\n(?<block>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex GoldenBlock();
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory.");
+    }
+}
