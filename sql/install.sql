@@ -5,6 +5,7 @@
 -- when they change. Every file is idempotent.
 \ir migrations/0001_schema.sql
 \ir migrations/0002_v1_topics.sql
+\ir migrations/0003_publication.sql
 \ir functions/canonical_number.sql
 \ir functions/canonical_json.sql
 \ir functions/canonical_payload.sql
@@ -20,3 +21,4 @@
 \ir functions/journal_read_model_change.sql
 \ir functions/attach.sql
 \ir functions/prune.sql
+\ir functions/read_documents.sql

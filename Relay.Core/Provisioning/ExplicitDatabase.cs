@@ -7,5 +7,8 @@ internal sealed class ExplicitDatabase(string connectionString) : ProvisionedDat
 
     public override string Description => "explicit connection string";
 
+    public override Task RestartAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("the relay cannot restart a database it did not start");
+
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

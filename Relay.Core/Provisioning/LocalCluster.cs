@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -43,11 +41,18 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     public static async Task<LocalCluster> StartAsync(
         LocalClusterOptions options, string binDirectory, ILogger logger, CancellationToken cancellationToken = default)
     {
-        var cluster = new LocalCluster(options with { Directory = Path.GetFullPath(options.Directory) }, binDirectory, FreePort(), logger);
+        var cluster = new LocalCluster(options with { Directory = Path.GetFullPath(options.Directory) }, binDirectory, FreePort.Next(), logger);
         await cluster.InitializeAsync(cancellationToken);
         await cluster.StartServerAsync(cancellationToken);
         await cluster.CreateDatabaseAsync(cancellationToken);
         return cluster;
+    }
+
+    /// <inheritdoc />
+    public override async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"], ignoreFailure: false, cancellationToken);
+        await StartServerAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -141,12 +146,5 @@ public sealed partial class LocalCluster : ProvisionedDatabase
         {
             // Nothing was running.
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -9,6 +9,13 @@ public abstract class ProvisionedDatabase : IAsyncDisposable
     /// <summary>Where the database comes from, for logs: "explicit connection string", "local cluster at …", "container …".</summary>
     public abstract string Description { get; }
 
+    /// <summary>
+    /// Restarts the server (a fast shutdown, then a start on the same address), dropping every connection: the failure
+    /// a relay must survive. Not possible for a database the relay did not start.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The database was given by a connection string.</exception>
+    public abstract Task RestartAsync(CancellationToken cancellationToken = default);
+
     /// <inheritdoc />
     public abstract ValueTask DisposeAsync();
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Prometheus;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
 using Relay.Host.Configuration;
@@ -43,9 +44,9 @@ public static partial class RelayServer
             await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
         }
 
-        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddRelayCore(builder.Configuration, options, dataSource);
         builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddSingleton<DatabaseReadiness>();
+        builder.Services.AddSingleton<Readiness>();
         await using var app = builder.Build();
         MapHealth(app);
         await app.StartAsync(cancellationToken);
@@ -72,9 +73,10 @@ public static partial class RelayServer
     private static void MapHealth(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (DatabaseReadiness readiness, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
             await readiness.CheckAsync(cancellationToken) is { } reason
                 ? Results.Text(reason, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
+        app.MapMetrics("/metrics");
     }
 }

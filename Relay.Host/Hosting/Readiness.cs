@@ -1,9 +1,10 @@
 using Npgsql;
+using Relay.Core.Feeds;
 
 namespace Relay.Host.Hosting;
 
-/// <summary>Answers <c>/readyz</c>: is the database reachable right now.</summary>
-internal sealed class DatabaseReadiness(NpgsqlDataSource dataSource)
+/// <summary>Answers <c>/readyz</c>: is the database reachable right now, and is the feed streaming.</summary>
+internal sealed class Readiness(NpgsqlDataSource dataSource, JournalFeed feed)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(2);
 
@@ -16,7 +17,7 @@ internal sealed class DatabaseReadiness(NpgsqlDataSource dataSource)
         {
             await using var command = dataSource.CreateCommand("SELECT 1");
             await command.ExecuteScalarAsync(timeout.Token);
-            return null;
+            return feed.Status.Problem is { } problem ? $"{feed.Name} feed not streaming: {problem}" : null;
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
         {

@@ -1,0 +1,26 @@
+namespace Relay.Core.Feeds;
+
+/// <summary>How the relay tails the journal (configuration section <c>Relay</c>).</summary>
+public sealed class FeedOptions
+{
+    /// <summary>The publication the replication feed decodes (created by the migrations).</summary>
+    public const string Publication = "relay_journal";
+
+    /// <summary>The channel of the journal's NOTIFY wake-ups (see <c>relay.topics.notify</c>).</summary>
+    public const string NotifyChannel = "relay_journal";
+
+    /// <summary>First delay before reconnecting after a failure; doubles with jitter up to <see cref="MaxReconnectDelay"/>. Default 100 ms.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest delay between reconnection attempts. Default 10 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the replication feed confirms its position while the database is idle. Default 10 s.</summary>
+    public TimeSpan IdleAcknowledgeInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The notify feed's safety net: how often it compares every topic's head with its log, in case a wake-up was lost. Default 1 s.</summary>
+    public TimeSpan NotifyPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most events the notify feed reads per query. Default 1,000.</summary>
+    public int NotifyReadBatch { get; set; } = 1000;
+}

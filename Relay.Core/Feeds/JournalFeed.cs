@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Relay.Core.Diagnostics;
+using Relay.Core.Topics;
+
+namespace Relay.Core.Feeds;
+
+/// <summary>
+/// A source of journal events for the topic logs that survives database blips: each session connects (retried with
+/// exponential backoff and jitter), brings the logs level with the database, then follows the journal until it fails;
+/// then the next session starts.
+/// </summary>
+public abstract partial class JournalFeed
+{
+    private readonly ResiliencePipeline _connect;
+
+    /// <summary>Creates the feed.</summary>
+    protected JournalFeed(string name, TopicLogs logs, FeedOptions options, RelayMetrics metrics, ILogger logger)
+    {
+        Name = name;
+        Logs = logs;
+        Options = options;
+        Metrics = metrics;
+        Logger = logger;
+        _connect = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.ReconnectDelay,
+                MaxDelay = options.MaxReconnectDelay,
+                OnRetry = args =>
+                {
+                    Status.SetProblem("connecting: " + args.Outcome.Exception?.Message);
+                    Log.ConnectFailed(Logger, Name, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    /// <summary><c>replication</c> or <c>notify</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Whether the feed is streaming.</summary>
+    public FeedStatus Status { get; } = new();
+
+    /// <summary>The logs this feed appends to.</summary>
+    protected TopicLogs Logs { get; }
+
+    /// <summary>The options.</summary>
+    protected FeedOptions Options { get; }
+
+    /// <summary>The instruments.</summary>
+    protected RelayMetrics Metrics { get; }
+
+    /// <summary>The logger.</summary>
+    protected ILogger Logger { get; }
+
+    /// <summary>Follows the journal until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var session = await _connect.ExecuteAsync(ConnectAsync, cancellationToken);
+                Status.SetStreaming();
+                Log.Streaming(Logger, Name);
+                await session.FollowAsync(cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                Status.SetProblem("reconnecting: " + e.Message);
+                Metrics.Reconnects.Add(1, new KeyValuePair<string, object?>("feed", Name));
+                Log.Lost(Logger, Name, e);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Status.SetProblem("stopped");
+    }
+
+    /// <summary>Connects and brings every topic log level with the database; the result follows the journal from there.</summary>
+    protected abstract ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken);
+
+    private static partial class Log
+    {
+        [LoggerMessage(RelayEventIds.Feed + 1, LogLevel.Information, "The {Feed} feed is streaming")]
+        public static partial void Streaming(ILogger logger, string feed);
+
+        [LoggerMessage(RelayEventIds.Feed + 2, LogLevel.Warning, "The {Feed} feed lost its connection; reconnecting")]
+        public static partial void Lost(ILogger logger, string feed, Exception exception);
+
+        [LoggerMessage(RelayEventIds.Feed + 3, LogLevel.Warning, "The {Feed} feed could not connect (attempt {Attempt}); retrying in {Delay}")]
+        public static partial void ConnectFailed(ILogger logger, string feed, int attempt, TimeSpan delay, Exception exception);
+    }
+}

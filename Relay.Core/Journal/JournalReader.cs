@@ -1,0 +1,80 @@
+using Npgsql;
+
+namespace Relay.Core.Journal;
+
+/// <summary>Reads the journal and topic heads with plain queries: catch-up, gap filling and the notify feed.</summary>
+public sealed class JournalReader(NpgsqlDataSource dataSource)
+{
+    private const string EventColumns =
+        "topic, watermark, doc_key, doc_version, org_id, convert_to(payload::text, 'UTF8'), payload_hash, tombstone, inserted_at";
+
+    /// <summary>Every topic with its head and retained window.</summary>
+    public async Task<IReadOnlyList<TopicState>> ReadTopicsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadTopicsAsync(connection, cancellationToken);
+    }
+
+    /// <summary>Every topic with its head and retained window, on the given connection (and its snapshot).</summary>
+    public static async Task<IReadOnlyList<TopicState>> ReadTopicsAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    {
+        await using var command = new NpgsqlCommand("SELECT topic, head_watermark, retained_after FROM relay.topics", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var topics = new List<TopicState>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            topics.Add(new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+        return topics;
+    }
+
+    /// <summary>One topic's head and retained window; null when the topic does not exist.</summary>
+    public async Task<TopicState?> ReadTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT topic, head_watermark, retained_after FROM relay.topics WHERE topic = $1");
+        command.Parameters.AddWithValue(topic);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))
+            : null;
+    }
+
+    /// <summary>
+    /// Events of <paramref name="topic"/> with watermark in (<paramref name="after"/>, <paramref name="through"/>], in
+    /// order, at most <paramref name="maxEvents"/> and, past the first event, at most <paramref name="maxBytes"/>.
+    /// </summary>
+    public async Task<List<JournalEvent>> ReadAsync(
+        string topic, long after, long through, int maxEvents, int maxBytes, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {EventColumns} FROM relay.stream_events WHERE topic = $1 AND watermark > $2 AND watermark <= $3 ORDER BY watermark LIMIT $4");
+        command.Parameters.AddWithValue(topic);
+        command.Parameters.AddWithValue(after);
+        command.Parameters.AddWithValue(through);
+        command.Parameters.AddWithValue(maxEvents);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<JournalEvent>();
+        var bytes = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var journalEvent = new JournalEvent(
+                reader.GetString(0),
+                reader.GetInt64(1),
+                reader.GetString(2),
+                reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5),
+                reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6),
+                reader.GetBoolean(7),
+                reader.GetFieldValue<DateTimeOffset>(8));
+            bytes += journalEvent.Size;
+            if (events.Count > 0 && bytes > maxBytes)
+            {
+                break;
+            }
+            events.Add(journalEvent);
+        }
+        return events;
+    }
+}

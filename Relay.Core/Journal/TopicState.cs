@@ -1,0 +1,7 @@
+namespace Relay.Core.Journal;
+
+/// <summary>A topic's row of <c>relay.topics</c> as the relay needs it.</summary>
+/// <param name="Topic">The topic.</param>
+/// <param name="Head">The last allocated watermark (0 before the first).</param>
+/// <param name="RetainedAfter">Every watermark up to this one may have been pruned (0: nothing pruned).</param>
+public readonly record struct TopicState(string Topic, long Head, long RetainedAfter);

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using Relay.Core.Diagnostics;
+using Relay.Core.Journal;
+using Relay.Core.Topics;
+
+namespace Relay.Core.Subscriptions;
+
+/// <summary>
+/// One reader of one topic from a resume point: catch-up first (from the ring while it still holds the range, from the
+/// journal in bounded batches when not), then live, with no gap and no duplicate at the switch, since both read the
+/// same gap-free sequence by watermark. A reader too slow for the ring falls behind into journal catch-up and comes
+/// back; it never slows the feed or other readers, and holds at most one batch.
+/// </summary>
+public sealed class Subscription
+{
+    private readonly TopicLogs _logs;
+    private readonly TopicLog _log;
+    private readonly PointerResolver _resolver;
+    private readonly RelayMetrics _metrics;
+    private readonly Func<JournalEvent, bool>? _filter;
+    private readonly PointerVersions _delivered = new();
+    private long _cursor;
+    private bool _live;
+
+    private Subscription(TopicLogs logs, TopicLog log, PointerResolver resolver, RelayMetrics metrics, long after, Func<JournalEvent, bool>? filter)
+    {
+        _logs = logs;
+        _log = log;
+        _resolver = resolver;
+        _metrics = metrics;
+        _cursor = after;
+        _filter = filter;
+    }
+
+    /// <summary>The topic.</summary>
+    public string Topic => _log.Topic;
+
+    /// <summary>The watermark the subscriber has been brought up to.</summary>
+    public long Cursor => Volatile.Read(ref _cursor);
+
+    /// <summary>
+    /// Opens a subscription after <paramref name="after"/>, checked against the topic's row in the database.
+    /// </summary>
+    /// <param name="logs">The topic logs.</param>
+    /// <param name="resolver">Reads pointer-mode documents.</param>
+    /// <param name="metrics">Counts fell-behind episodes.</param>
+    /// <param name="topic">The topic.</param>
+    /// <param name="after">The last watermark the subscriber has; 0 for everything.</param>
+    /// <param name="filter">Which events the subscriber may see (tenancy); null for all.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="UnknownTopicException">No such topic.</exception>
+    /// <exception cref="StaleCursorException"><paramref name="after"/> is before the retained window or ahead of the head.</exception>
+    public static async Task<Subscription> OpenAsync(
+        TopicLogs logs, PointerResolver resolver, RelayMetrics metrics, string topic, long after,
+        Func<JournalEvent, bool>? filter, CancellationToken cancellationToken = default)
+    {
+        var state = await logs.Journal.ReadTopicAsync(topic, cancellationToken) ?? throw new UnknownTopicException(topic);
+        if (after < state.RetainedAfter || after > state.Head)
+        {
+            throw new StaleCursorException(topic, after, state.RetainedAfter, state.Head);
+        }
+        return new Subscription(logs, logs.GetOrAdd(topic, state.Head), resolver, metrics, after, filter);
+    }
+
+    /// <summary>Batches in watermark order until cancelled. A batch may hold no events and still advance <see cref="EventBatch.Through"/>.</summary>
+    /// <exception cref="StaleCursorException">The events after the cursor were pruned while catching up.</exception>
+    public async IAsyncEnumerable<EventBatch> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var options = _logs.Options;
+        var events = new List<JournalEvent>(options.BatchMaxEvents);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_cursor >= _log.Head)
+            {
+                await _log.WaitPastAsync(_cursor, cancellationToken);
+            }
+            events.Clear();
+            if (!_log.TryRead(_cursor, options.BatchMaxEvents, options.BatchMaxBytes, events))
+            {
+                await ReadJournalAsync(events, cancellationToken);
+            }
+            if (events.Count == 0)
+            {
+                continue;
+            }
+
+            var through = events[^1].Watermark;
+            var visible = await DeliverableAsync(events, cancellationToken);
+            Volatile.Write(ref _cursor, through);
+            var caughtUp = through >= _log.Head;
+            var batch = new EventBatch(Topic, visible, through, _live, caughtUp);
+            _live |= caughtUp;
+            yield return batch;
+        }
+    }
+
+    private async Task ReadJournalAsync(List<JournalEvent> events, CancellationToken cancellationToken)
+    {
+        if (_live)
+        {
+            _live = false;
+            _metrics.FellBehind.Add(1, new KeyValuePair<string, object?>("topic", Topic));
+        }
+        var options = _logs.Options;
+        events.AddRange(await _logs.Journal.ReadAsync(Topic, _cursor, long.MaxValue, options.BatchMaxEvents, options.BatchMaxBytes, cancellationToken));
+        if (events.Count > 0 && events[0].Watermark != _cursor + 1)
+        {
+            var state = await _logs.Journal.ReadTopicAsync(Topic, cancellationToken);
+            throw new StaleCursorException(Topic, _cursor, state?.RetainedAfter ?? 0, state?.Head ?? 0);
+        }
+    }
+
+    private async Task<IReadOnlyList<JournalEvent>> DeliverableAsync(List<JournalEvent> events, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JournalEvent> visible = _filter is null ? events.ToArray() : events.Where(_filter).ToArray();
+        if (!visible.Any(e => e.IsPointer))
+        {
+            return visible;
+        }
+        var resolved = await _resolver.ResolveAsync(visible, cancellationToken);
+        return resolved.Where(_delivered.Advance).ToArray();
+    }
+}

@@ -1,0 +1,117 @@
+using Relay.Core.Journal;
+
+namespace Relay.Core.Topics;
+
+/// <summary>
+/// One topic in memory: its head watermark and a bounded ring of its recent events. The feed is the only writer and
+/// appends strictly head + 1. Readers never register anything: they read the ring from their own cursor and wait for
+/// the next append, so an append costs the same for one subscriber or ten thousand, and a reader too slow for the ring
+/// simply finds its cursor evicted and catches up from the journal.
+/// </summary>
+public sealed class TopicLog
+{
+    private readonly Lock _gate = new();
+    private readonly EventRing _ring;
+    private long _head;
+    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal TopicLog(string topic, long head, TopicLogOptions options)
+    {
+        Topic = topic;
+        _head = head;
+        _ring = new EventRing(options.RingCapacity, options.RingMaxBytes);
+    }
+
+    /// <summary>The topic.</summary>
+    public string Topic { get; }
+
+    /// <summary>The newest watermark in memory: every event up to it has been appended (or was before this relay started).</summary>
+    public long Head => Volatile.Read(ref _head);
+
+    /// <summary>Events and bytes held by the ring.</summary>
+    public (int Events, int Bytes) RingSize
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_ring.Count, _ring.Bytes);
+            }
+        }
+    }
+
+    /// <summary>Appends events that continue the head, in order, and wakes every waiting reader once.</summary>
+    /// <exception cref="InvalidOperationException">An event does not continue the head: the caller missed or repeated one.</exception>
+    internal void Append(IReadOnlyList<JournalEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+        TaskCompletionSource appended;
+        lock (_gate)
+        {
+            foreach (var journalEvent in events)
+            {
+                if (journalEvent.Watermark != _head + 1)
+                {
+                    throw new InvalidOperationException(
+                        $"{Topic}: watermark {journalEvent.Watermark} does not follow the head {_head}");
+                }
+                _ring.Add(journalEvent);
+                Volatile.Write(ref _head, journalEvent.Watermark);
+            }
+            appended = _appended;
+            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        appended.SetResult();
+    }
+
+    /// <summary>
+    /// Moves the head past events that can no longer be read (pruned before this relay saw them). The ring restarts
+    /// empty so it stays contiguous; readers behind find their cursor evicted and learn from the journal.
+    /// </summary>
+    internal void SkipTo(long head)
+    {
+        TaskCompletionSource appended;
+        lock (_gate)
+        {
+            if (head <= _head)
+            {
+                return;
+            }
+            _ring.Clear();
+            Volatile.Write(ref _head, head);
+            appended = _appended;
+            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        appended.SetResult();
+    }
+
+    /// <summary>Copies held events after <paramref name="after"/>; false when they are no longer (or not yet) held.</summary>
+    internal bool TryRead(long after, int maxEvents, int maxBytes, List<JournalEvent> into)
+    {
+        lock (_gate)
+        {
+            return after < _head && _ring.TryCopy(after, maxEvents, maxBytes, into);
+        }
+    }
+
+    /// <summary>Completes once the head is past <paramref name="cursor"/>.</summary>
+    internal async Task WaitPastAsync(long cursor, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task appended;
+            lock (_gate)
+            {
+                if (_head > cursor)
+                {
+                    return;
+                }
+                appended = _appended.Task;
+            }
+            await appended.WaitAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Relay.Core.Diagnostics;
+using Relay.Core.Journal;
+
+namespace Relay.Core.Topics;
+
+/// <summary>
+/// Every topic log of this relay. The feed is the one writer: it hands over events in commit order, and this keeps
+/// each log gap-free: an event at or below the head is a repeat and dropped; an event past head + 1 means something
+/// was missed, so the missing range is read from the journal first.
+/// </summary>
+public sealed partial class TopicLogs
+{
+    private const int FillBatch = 1000;
+
+    private readonly ConcurrentDictionary<string, TopicLog> _logs = new(StringComparer.Ordinal);
+    private readonly JournalReader _journal;
+    private readonly TopicLogOptions _options;
+    private readonly RelayMetrics _metrics;
+    private readonly ILogger<TopicLogs> _logger;
+    private long _newestCommitTicks;
+
+    /// <summary>Creates the registry and publishes its gauges.</summary>
+    public TopicLogs(JournalReader journal, TopicLogOptions options, RelayMetrics metrics, ILogger<TopicLogs> logger)
+    {
+        _journal = journal;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        metrics.Observe(
+            () => _logs.Values.Select(log => new Measurement<long>(log.Head, new KeyValuePair<string, object?>("topic", log.Topic))),
+            () => Interlocked.Read(ref _newestCommitTicks) is var ticks and > 0
+                ? (DateTimeOffset.UtcNow - new DateTimeOffset(ticks, TimeSpan.Zero)).TotalSeconds
+                : 0);
+    }
+
+    /// <summary>The bounds every log and subscription uses.</summary>
+    public TopicLogOptions Options => _options;
+
+    /// <summary>The journal, for readers that fell out of a ring.</summary>
+    public JournalReader Journal => _journal;
+
+    /// <summary>The log of a topic, if this relay has one.</summary>
+    public TopicLog? Find(string topic) => _logs.GetValueOrDefault(topic);
+
+    /// <summary>Every log.</summary>
+    public IEnumerable<TopicLog> All => _logs.Values;
+
+    /// <summary>The log of a topic known to exist at <paramref name="head"/>, created there if this relay has none yet.</summary>
+    public TopicLog GetOrAdd(string topic, long head) =>
+        _logs.GetOrAdd(topic, static (name, state) => new TopicLog(name, state.head, state.options), (head, options: _options));
+
+    /// <summary>
+    /// Brings logs up to the given heads (read from a snapshot at a feed's (re)connection): creates logs for new
+    /// topics and fills what a log missed while the feed was away.
+    /// </summary>
+    public async Task SyncAsync(IReadOnlyList<TopicState> topics, CancellationToken cancellationToken = default)
+    {
+        foreach (var state in topics)
+        {
+            var log = GetOrAdd(state.Topic, state.Head);
+            if (state.Head > log.Head)
+            {
+                await FillAsync(log, state.Head, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Appends events in commit order (any mix of topics), filling gaps and dropping repeats.</summary>
+    public async Task AppendAsync(IReadOnlyList<JournalEvent> events, CancellationToken cancellationToken = default)
+    {
+        var start = 0;
+        while (start < events.Count)
+        {
+            // Runs of one topic go in together so readers wake once per run.
+            var end = start + 1;
+            while (end < events.Count && events[end].Topic == events[start].Topic)
+            {
+                end++;
+            }
+            await AppendRunAsync(events, start, end, cancellationToken);
+            start = end;
+        }
+    }
+
+    private async Task AppendRunAsync(IReadOnlyList<JournalEvent> events, int start, int end, CancellationToken cancellationToken)
+    {
+        var log = GetOrAdd(events[start].Topic, 0);
+        var run = new List<JournalEvent>(end - start);
+        for (var i = start; i < end; i++)
+        {
+            var journalEvent = events[i];
+            var expected = log.Head + run.Count + 1;
+            if (journalEvent.Watermark < expected)
+            {
+                continue;
+            }
+            if (journalEvent.Watermark > expected)
+            {
+                log.Append(run);
+                run.Clear();
+                await FillAsync(log, journalEvent.Watermark - 1, cancellationToken);
+                if (journalEvent.Watermark <= log.Head)
+                {
+                    continue;
+                }
+            }
+            run.Add(journalEvent);
+        }
+        log.Append(run);
+        if (run.Count > 0)
+        {
+            _metrics.EventsAppended.Add(run.Count, new KeyValuePair<string, object?>("topic", log.Topic));
+            Interlocked.Exchange(ref _newestCommitTicks, run[^1].CommittedAt.UtcTicks);
+        }
+    }
+
+    private async Task FillAsync(TopicLog log, long through, CancellationToken cancellationToken)
+    {
+        Log.FillingGap(_logger, log.Topic, log.Head, through);
+        _metrics.GapFills.Add(1, new KeyValuePair<string, object?>("topic", log.Topic));
+        while (log.Head < through)
+        {
+            var events = await _journal.ReadAsync(log.Topic, log.Head, through, FillBatch, int.MaxValue, cancellationToken);
+            if (events.Count == 0 || events[0].Watermark != log.Head + 1)
+            {
+                // Pruned before this relay read it: nobody can be served those events any more.
+                var resumeAt = events.Count == 0 ? through : events[0].Watermark - 1;
+                Log.Pruned(_logger, log.Topic, log.Head, resumeAt);
+                log.SkipTo(resumeAt);
+                continue;
+            }
+            log.Append(events);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(RelayEventIds.Feed + 20, LogLevel.Information, "Topic {Topic}: reading events {Head}..{Through} from the journal to fill a gap")]
+        public static partial void FillingGap(ILogger logger, string topic, long head, long through);
+
+        [LoggerMessage(RelayEventIds.Feed + 21, LogLevel.Warning, "Topic {Topic}: events after {Head} up to {ResumeAt} were pruned before this relay read them")]
+        public static partial void Pruned(ILogger logger, string topic, long head, long resumeAt);
+    }
+}

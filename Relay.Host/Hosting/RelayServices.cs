@@ -1,0 +1,31 @@
+using Npgsql;
+using Relay.Core.Diagnostics;
+using Relay.Core.Feeds;
+using Relay.Core.Journal;
+using Relay.Core.Subscriptions;
+using Relay.Core.Topics;
+using Relay.Host.Configuration;
+
+namespace Relay.Host.Hosting;
+
+/// <summary>Registers the relay's core services on a data source.</summary>
+internal static class RelayServices
+{
+    public static IServiceCollection AddRelayCore(this IServiceCollection services, IConfiguration configuration, RelayOptions options, NpgsqlDataSource dataSource)
+    {
+        var feedOptions = configuration.GetSection(RelayOptions.Section).Get<FeedOptions>() ?? new FeedOptions();
+        var topicLogOptions = configuration.GetSection($"{RelayOptions.Section}:TopicLogs").Get<TopicLogOptions>() ?? new TopicLogOptions();
+        services.AddSingleton(dataSource);
+        services.AddSingleton(feedOptions);
+        services.AddSingleton(topicLogOptions);
+        services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<JournalReader>();
+        services.AddSingleton<TopicLogs>();
+        services.AddSingleton<PointerResolver>();
+        services.AddSingleton<JournalFeed>(provider => options.Feed == "notify"
+            ? ActivatorUtilities.CreateInstance<NotifyFeed>(provider, dataSource.ConnectionString)
+            : ActivatorUtilities.CreateInstance<ReplicationFeed>(provider, dataSource.ConnectionString));
+        services.AddHostedService<FeedService>();
+        return services;
+    }
+}
