@@ -19,7 +19,7 @@ public sealed record JournalEvent(
     string DocKey,
     long DocVersion,
     string? OrgId,
-    ReadOnlyMemory<byte>? Payload,
+    byte[]? Payload,
     byte[]? PayloadHash,
     bool Tombstone,
     DateTimeOffset CommittedAt)

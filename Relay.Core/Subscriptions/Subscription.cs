@@ -30,6 +30,8 @@ public sealed class Subscription
         _metrics = metrics;
         _cursor = after;
         _filter = filter;
+        // Opened at the head: everything it will read was committed after it started.
+        _live = after >= log.Head;
     }
 
     /// <summary>The topic.</summary>
@@ -73,6 +75,8 @@ public sealed class Subscription
             cancellationToken.ThrowIfCancellationRequested();
             if (_cursor >= _log.Head)
             {
+                // Caught up: whatever comes next is a live push.
+                _live = true;
                 await _log.WaitPastAsync(_cursor, cancellationToken);
             }
             events.Clear();

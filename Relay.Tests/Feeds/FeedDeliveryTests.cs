@@ -20,7 +20,7 @@ public sealed class FeedDeliveryTests(string feed)
         foreach (var topic in topics)
         {
             await relay.WaitForDatabaseHeadAsync(topic);
-            var ring = relay.Ring(topic).Select(e => (e.Watermark, e.DocKey, e.DocVersion, Payload: Encoding.UTF8.GetString(e.Payload!.Value.Span)));
+            var ring = relay.Ring(topic).Select(e => (e.Watermark, e.DocKey, e.DocVersion, Payload: Encoding.UTF8.GetString(e.Payload!)));
             var journal = (await Writers.JournalAsync(topic)).Select(r => (r.Item1, r.Item2, r.Item3, r.Item4));
             Assert.That(ring, Is.EqualTo(journal), topic);
         }

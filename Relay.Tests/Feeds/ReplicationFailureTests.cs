@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Relay.Core.Provisioning;
+using Relay.Core.Schema;
+
+namespace Relay.Tests.Feeds;
+
+public sealed class ReplicationFailureTests
+{
+    private const string RelaySlots = "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'relay\\_%'";
+
+    [Test]
+    public async Task ReplicationFeed_walsenderTerminatedMidStream_reconnectsWithoutLossOrDuplicate()
+    {
+        var topics = new[] { await TestTopics.CreateAsync(), await TestTopics.CreateAsync() };
+        using var reconnects = new MeasurementRecorder("relay.feed.reconnects");
+        await using var relay = await CoreHarness.StartAsync();
+
+        var writers = Writers.RunAsync(TestDatabase.ConnectionString, topics, writers: 4, perWriter: 400);
+        await relay.WaitForHeadAsync(topics[0], 50);
+        await Sql.ExecuteAsync("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE 'relay\\_%' AND active");
+        await writers;
+
+        await AssertLogsEqualJournalAsync(relay, topics, TestDatabase.DataSource);
+        Assert.That(reconnects.Total(), Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public async Task ReplicationFeed_postgresRestartedMidStream_resumesWithoutLossOrDuplicate()
+    {
+        await using var database = await DatabaseProvisioner.ProvisionAsync(
+            null, new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-restart-{Guid.NewGuid():N}"), Durable = false },
+            NullLogger.Instance);
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var topics = new[] { "restart.a", "restart.b" };
+        foreach (var topic in topics)
+        {
+            await using var create = dataSource.CreateCommand($"SELECT relay.create_topic('{topic}', 'inline', '7 days', false)");
+            await create.ExecuteNonQueryAsync();
+        }
+        await using var relay = await CoreHarness.StartAsync(connectionString: database.ConnectionString);
+
+        var writers = Writers.RunAsync(database.ConnectionString, topics, writers: 4, perWriter: 300, retry: true);
+        await relay.WaitForHeadAsync(topics[0], 50);
+        await database.RestartAsync();
+        await writers;
+        dataSource.Clear(); // its idle connections died with the server
+
+        await AssertLogsEqualJournalAsync(relay, topics, dataSource);
+    }
+
+    [Test]
+    public async Task ReplicationFeed_stopped_leavesNoSlot()
+    {
+        await using (var relay = await CoreHarness.StartAsync())
+        {
+            Assert.That(await Sql.ScalarAsync<long>(RelaySlots), Is.EqualTo(1));
+        }
+
+        await Eventually.ThatAsync(async () => await Sql.ScalarAsync<long>(RelaySlots) == 0, "the slot to go");
+    }
+
+    [Test]
+    public async Task RelayProcess_killed_leavesNoSlot()
+    {
+        Assert.That(await Sql.ScalarAsync<long>(RelaySlots), Is.Zero, "no other relay runs on the test database");
+        var relayDll = Path.Combine(TestContext.CurrentContext.TestDirectory, "relay.dll");
+        using var relay = Process.Start(new ProcessStartInfo("dotnet",
+            [relayDll, "serve", "--connection-string", TestDatabase.ConnectionString, "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            await Eventually.ThatAsync(async () => relay.HasExited || await Sql.ScalarAsync<long>(RelaySlots) == 1, "the relay's slot");
+            Assert.That(relay.HasExited, Is.False, "the relay is running");
+        }
+        finally
+        {
+            relay.Kill(entireProcessTree: true);
+            await relay.WaitForExitAsync();
+        }
+
+        await Eventually.ThatAsync(async () => await Sql.ScalarAsync<long>(RelaySlots) == 0, "the killed relay's slot to go");
+    }
+
+    private static async Task AssertLogsEqualJournalAsync(CoreHarness relay, IEnumerable<string> topics, NpgsqlDataSource dataSource)
+    {
+        foreach (var topic in topics)
+        {
+            await using var head = dataSource.CreateCommand($"SELECT head_watermark FROM relay.topics WHERE topic = '{topic}'");
+            await relay.WaitForHeadAsync(topic, (long)(await head.ExecuteScalarAsync())!);
+            var journal = await Writers.JournalAsync(topic, dataSource);
+            var ring = relay.Ring(topic).Select(e => (e.Watermark, e.DocKey, e.DocVersion, (string?)Encoding.UTF8.GetString(e.Payload!)));
+            Assert.That(ring, Is.EqualTo(journal), topic);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using Relay.Core.Subscriptions;
+using Relay.Core.Topics;
+
+namespace Relay.Tests.Feeds;
+
+public sealed class SubscriptionTests
+{
+    private static Task PublishManyAsync(string topic, int count, int payloadBytes = 10) =>
+        Sql.ExecuteAsync(
+            "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || (i % 100), " +
+            "'payload', jsonb_build_object('i', i, 'fill', repeat('x', $3)))) FROM generate_series(1, $2) i))",
+            topic, count, payloadBytes);
+
+    private static List<long> Watermarks(IEnumerable<EventBatch> batches) => batches.SelectMany(b => b.Events).Select(e => e.Watermark).ToList();
+
+    private static IEnumerable<long> Range(long from, long to) => Enumerable.Range((int)from, (int)(to - from + 1)).Select(w => (long)w);
+
+    [TestCase(0, TestName = "Subscribe_fromZero_replaysEveryEventOnceInOrder")]
+    [TestCase(137, TestName = "Subscribe_fromOldWatermark_replaysWhatFollowsIt")]
+    [TestCase(500, TestName = "Subscribe_atHead_receivesOnlyNewEvents")]
+    public async Task Subscribe_fromResumePoint_deliversExactlyWhatFollows(long after)
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishManyAsync(topic, 500);
+        await using var relay = await CoreHarness.StartAsync();
+        var subscription = await relay.SubscribeAsync(topic, after);
+
+        var replay = after < 500 ? await CoreHarness.CollectAsync(subscription, 500) : [];
+        await PublishManyAsync(topic, 20);
+        var live = await CoreHarness.CollectAsync(subscription, 520);
+
+        Assert.That(Watermarks(replay.Concat(live)), Is.EqualTo(Range(after + 1, 520)));
+        Assert.That(replay.Concat(live).Max(b => b.Events.Count), Is.LessThanOrEqualTo(200));
+        Assert.That(replay.All(b => !b.Live), Is.True, "everything up to the head is replay");
+        Assert.That(replay.Count == 0 || replay[^1].CaughtUp, Is.True, "the replay ends caught up");
+        Assert.That(live.All(b => b.Live), Is.True, "what follows is live");
+    }
+
+    [Test]
+    public async Task Subscribe_aheadOfHead_isStaleCursor()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishManyAsync(topic, 5);
+        await using var relay = await CoreHarness.StartAsync();
+
+        var error = await Assert.ThrowsAsync<StaleCursorException>(() => relay.SubscribeAsync(topic, 6));
+
+        Assert.That(error!.Topic, Is.EqualTo(topic));
+    }
+
+    [Test]
+    public async Task Subscribe_beforeRetainedWindow_isStaleCursor()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishManyAsync(topic, 10);
+        await Sql.ExecuteAsync("SELECT relay.prune($1, '0 seconds')", topic);
+        await PublishManyAsync(topic, 3);
+        await using var relay = await CoreHarness.StartAsync();
+
+        Assert.That(() => relay.SubscribeAsync(topic, 9), Throws.InstanceOf<StaleCursorException>());
+        var fromWindow = await relay.CollectAsync(topic, after: 10, through: 13);
+        Assert.That(Watermarks(fromWindow), Is.EqualTo(Range(11, 13)));
+    }
+
+    [Test]
+    public async Task Subscribe_unknownTopic_isUnknownTopic()
+    {
+        await using var relay = await CoreHarness.StartAsync();
+
+        Assert.That(() => relay.SubscribeAsync(TestTopics.Name(), 0), Throws.InstanceOf<UnknownTopicException>());
+    }
+
+    [Test]
+    public async Task Subscription_withFilter_deliversOnlyVisibleEventsButAdvancesThroughAll()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishManyAsync(topic, 300);
+        await using var relay = await CoreHarness.StartAsync();
+
+        var batches = await relay.CollectAsync(topic, 0, 300, e => e.Watermark % 3 == 0);
+
+        Assert.That(Watermarks(batches), Is.EqualTo(Range(1, 300).Where(w => w % 3 == 0)));
+        Assert.That(batches[^1].Through, Is.EqualTo(300));
+    }
+
+    [Test]
+    public async Task Subscription_largePayloads_batchesStayWithinTwoMebibytes()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishManyAsync(topic, 30, payloadBytes: 200_000);
+        await using var relay = await CoreHarness.StartAsync();
+
+        var batches = await relay.CollectAsync(topic, 0, 30);
+
+        Assert.That(Watermarks(batches), Is.EqualTo(Range(1, 30)));
+        Assert.That(batches.Select(b => b.Events.Sum(e => e.Payload!.Length)), Has.All.LessThanOrEqualTo(2 * 1024 * 1024));
+        Assert.That(batches, Has.Count.GreaterThan(2));
+    }
+
+    [Test]
+    public async Task Subscription_pointerDocumentUpdatedBeforeDelivery_arrivesOnceAtItsNewestVersion()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        for (var version = 1; version <= 5; version++)
+        {
+            await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':doc', jsonb_build_object('v', $2::int))", topic, version);
+        }
+        await using var relay = await CoreHarness.StartAsync();
+
+        var batches = await relay.CollectAsync(topic, 0, 5);
+
+        var delivered = batches.SelectMany(b => b.Events).ToList();
+        Assert.That(delivered.Select(e => (e.DocVersion, System.Text.Encoding.UTF8.GetString(e.Payload!))),
+            Is.EqualTo(new[] { (5L, """{"v": 5}""") }));
+        Assert.That(delivered.Single().PayloadHash, Is.EqualTo(
+            await Sql.ScalarAsync<byte[]>("SELECT payload_hash FROM relay.documents WHERE doc_key = $1 || ':doc'", topic)));
+    }
+
+    [Test]
+    public async Task Subscription_pointerDocumentDeletedBeforeDelivery_arrivesAsTombstone()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':doc', '{\"a\":1}')", topic);
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $1 || ':doc')", topic);
+        await using var relay = await CoreHarness.StartAsync();
+
+        var delivered = (await relay.CollectAsync(topic, 0, 2)).SelectMany(b => b.Events).ToList();
+
+        Assert.That(delivered.Select(e => (e.DocVersion, e.Tombstone, e.Payload is not null)), Is.EqualTo(new[] { (2L, true, false) }));
+    }
+
+    [Test]
+    public async Task Subscription_stopsReadingWhile50000EventsFlow_staysBoundedAndCatchesUpWhileOthersDoNotWait()
+    {
+        var topic = await TestTopics.CreateAsync();
+        var options = new TopicLogOptions { RingCapacity = 1000 };
+        using var fellBehind = new MeasurementRecorder("relay.subscriptions.fell_behind");
+        await using var relay = await CoreHarness.StartAsync(options: options);
+        var slow = await relay.SubscribeAsync(topic, 0);
+        await using var slowReader = slow.ReadAsync().GetAsyncEnumerator();
+        var firstWrite = PublishManyAsync(topic, 100);
+        Assert.That(await slowReader.MoveNextAsync(), Is.True);
+        await firstWrite;
+        var others = Enumerable.Range(0, 3).Select(_ => relay.CollectAsync(topic, 0, 50_100)).ToArray();
+
+        // The slow reader holds its first batch and reads nothing more while 50,000 events flow.
+        for (var i = 0; i < 50; i++)
+        {
+            await PublishManyAsync(topic, 1000);
+        }
+        var fast = await Task.WhenAll(others);
+
+        Assert.That(fast.Select(Watermarks), Has.All.EqualTo(Range(1, 50_100)));
+        var (ringEvents, _) = relay.Logs.Find(topic)!.RingSize;
+        Assert.That(ringEvents, Is.LessThanOrEqualTo(1000));
+        Assert.That(slowReader.Current.Events, Has.Count.LessThanOrEqualTo(200), "the slow reader holds one batch at most");
+
+        var seen = slowReader.Current.Events.Select(e => e.Watermark).ToList();
+        while (seen[^1] < 50_100 && await slowReader.MoveNextAsync())
+        {
+            seen.AddRange(slowReader.Current.Events.Select(e => e.Watermark));
+        }
+        Assert.That(seen, Is.EqualTo(Range(1, 50_100)));
+        Assert.That(fellBehind.Total([topic]), Is.GreaterThanOrEqualTo(1));
+    }
+}
