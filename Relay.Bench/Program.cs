@@ -21,7 +21,8 @@ public static class Program
         IReadOnlyList<ScenarioRow> rows = scenario switch
         {
             "publish" => await PublishScenario.RunAsync(duration),
-            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish"),
+            "feed" => await FeedScenario.RunAsync(duration),
+            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed"),
         };
         Console.WriteLine();
         Console.WriteLine($"e2e {scenario} on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}:");
