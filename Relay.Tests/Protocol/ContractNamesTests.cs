@@ -1,5 +1,4 @@
 using Google.Protobuf.Reflection;
-using NUnit.Framework;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using Google.Protobuf;
-using NUnit.Framework;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
 using Relay.Protocol.Phoenix;

@@ -1,5 +1,4 @@
 using System.Text;
-using NUnit.Framework;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
 using Relay.Protocol.Phoenix;

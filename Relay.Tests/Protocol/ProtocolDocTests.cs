@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Google.Protobuf.Reflection;
-using NUnit.Framework;
 using OpenAgents.Sync.V1;
 using Relay.Protocol.Phoenix;
 

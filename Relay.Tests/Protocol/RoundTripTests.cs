@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using NUnit.Framework;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
 using Relay.Protocol.Phoenix;
