@@ -12,6 +12,9 @@ public static class RelayEventIds
     /// <summary>The journal feed: 1200–1299.</summary>
     public const int Feed = 1200;
 
+    /// <summary>Token verification and signing keys: 1300–1399.</summary>
+    public const int Auth = 1300;
+
     /// <summary>The host, its endpoints and CLI: 2000–2099.</summary>
     public const int Host = 2000;
 }

@@ -1,0 +1,42 @@
+namespace Relay.Core.Auth;
+
+/// <summary>Who a verified token speaks for, and what it allows.</summary>
+public sealed class RelayPrincipal
+{
+    /// <summary>Creates a principal; <see cref="TokenValidator"/> does this for verified tokens.</summary>
+    public RelayPrincipal(
+        string subject, string orgId, TopicScopes scopes, DateTimeOffset expiresAt, string tokenId, int claimsVersion, string keyId)
+    {
+        Subject = subject;
+        OrgId = orgId;
+        Scopes = scopes;
+        ExpiresAt = expiresAt;
+        TokenId = tokenId;
+        ClaimsVersion = claimsVersion;
+        KeyId = keyId;
+    }
+
+    /// <summary>The <c>sub</c> claim.</summary>
+    public string Subject { get; }
+
+    /// <summary>The <c>oa_org_id</c> claim: the client receives this organization's documents (and global ones).</summary>
+    public string OrgId { get; }
+
+    /// <summary>The <c>oa_sync_scopes</c> claim: the topics the client may subscribe to.</summary>
+    public TopicScopes Scopes { get; }
+
+    /// <summary>The <c>exp</c> claim. A connection still open then gets <c>UNAUTHORIZED</c> and is closed.</summary>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>The <c>jti</c> claim.</summary>
+    public string TokenId { get; }
+
+    /// <summary>The <c>oa_claims_version</c> claim, one of <see cref="AuthOptions.ClaimsVersions"/>.</summary>
+    public int ClaimsVersion { get; }
+
+    /// <summary>The <c>kid</c> of the key that signed the token, to follow a key rotation in the logs.</summary>
+    public string KeyId { get; }
+
+    /// <summary><c>sub@org (jti, kid)</c>, for logs.</summary>
+    public override string ToString() => $"{Subject}@{OrgId} (jti {TokenId}, kid {KeyId})";
+}

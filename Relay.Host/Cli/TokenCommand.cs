@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Relay.Core.Auth;
+using Relay.Host.Configuration;
+
+namespace Relay.Host.Cli;
+
+/// <summary>
+/// <c>relay token</c>: mints a development JWT with the configured HS256 key (<c>Relay:Auth:Keys</c>), or with the
+/// development key under <c>Relay:DataDirectory</c> when none is configured, and prints it on standard output.
+/// </summary>
+public static class TokenCommand
+{
+    /// <summary>The lifetime of a token when <c>--ttl</c> is not given: 1 hour.</summary>
+    public static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromHours(1);
+
+    /// <summary>The longest <c>--ttl</c>: 365 days.</summary>
+    public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(365);
+
+    /// <summary>The <c>sub</c> of the token <see cref="PrepareDevToken"/> mints: <c>dev</c>.</summary>
+    public const string DevSubject = "dev";
+
+    /// <summary>The <c>oa_org_id</c> of the token <see cref="PrepareDevToken"/> mints: <c>org-1</c>, the org of <c>relay up</c>'s example publish.</summary>
+    public const string DevOrgId = "org-1";
+
+    /// <summary>The <c>oa_sync_scopes</c> of the token <see cref="PrepareDevToken"/> mints: <c>runtime.*</c>, the v1 topics.</summary>
+    public static readonly IReadOnlyList<string> DevScopes = ["runtime.*"];
+
+    /// <summary>The lifetime of the token <see cref="PrepareDevToken"/> mints: 24 hours.</summary>
+    public static readonly TimeSpan DevTimeToLive = TimeSpan.FromHours(24);
+
+    /// <summary>The <c>token</c> verb: <c>relay token --sub S --org O --scopes A,B [--ttl 1h] [--kid K]</c>.</summary>
+    public static Command Create() => Create(RelayConfiguration);
+
+    internal static Command Create(Func<IConfiguration> configuration)
+    {
+        var sub = new Option<string>("--sub") { Description = "The sub claim: whom the token is for", Required = true };
+        var org = new Option<string>("--org") { Description = "The oa_org_id claim: whose documents the client receives", Required = true };
+        var scopes = new Option<string[]>("--scopes")
+        {
+            Description = "The oa_sync_scopes: topic names or prefix.* (runtime.*), separated by commas or spaces",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var ttl = new Option<TimeSpan>("--ttl")
+        {
+            Description = $"Lifetime: 90s, 30m, 12h, 7d or hh:mm:ss; default 1h, at most {MaxTimeToLive.TotalDays:0}d",
+            DefaultValueFactory = _ => DefaultTimeToLive,
+            CustomParser = ParseTimeToLive,
+        };
+        var kid = new Option<string?>("--kid") { Description = "The key to sign with, when Relay:Auth:Keys holds several" };
+
+        var command = new Command("token", "Mint a development JWT and print it") { sub, org, scopes, ttl, kid };
+        command.SetAction(result =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            var error = result.InvocationConfiguration.Error;
+            try
+            {
+                var settings = configuration();
+                var auth = settings.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+                var relay = settings.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+                var key = SigningKey(auth, relay.DataDirectory, result.GetValue(kid));
+                var request = new DevTokenRequest(
+                    result.GetRequiredValue(sub), result.GetRequiredValue(org), SplitScopes(result.GetRequiredValue(scopes)), result.GetValue(ttl))
+                {
+                    Issuer = auth.Issuer,
+                    Audience = auth.Audience,
+                };
+                output.WriteLine(DevTokens.Mint(key, request));
+                error.WriteLine($"signed with kid {key.KeyId}; expires in {request.TimeToLive}");
+                return 0;
+            }
+            catch (Exception e) when (e is AuthConfigurationException or ArgumentException)
+            {
+                error.WriteLine($"relay token: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The key <c>relay token</c> signs with: the one named by <paramref name="kid"/>, else the only key of
+    /// <c>Relay:Auth:Keys</c>, else (none configured) the development key under <paramref name="dataDirectory"/>,
+    /// created if missing.
+    /// </summary>
+    /// <exception cref="AuthConfigurationException">No key fits: the message says which kids there are.</exception>
+    public static HmacKey SigningKey(AuthOptions auth, string dataDirectory, string? kid)
+    {
+        ArgumentNullException.ThrowIfNull(auth);
+        var configured = auth.DecodeKeys();
+        if (kid is not null)
+        {
+            if (configured.FirstOrDefault(key => key.KeyId == kid) is { } named)
+            {
+                return named;
+            }
+            if (File.Exists(DevTokens.DevKeyPath(dataDirectory)) && DevTokens.EnsureDevKey(dataDirectory) is { } dev && dev.KeyId == kid)
+            {
+                return dev;
+            }
+            throw new AuthConfigurationException($"no HS256 key has kid '{kid}' (configured: {KeyIds(configured)})");
+        }
+        return configured.Count switch
+        {
+            0 => DevTokens.EnsureDevKey(dataDirectory),
+            1 => configured[0],
+            _ => throw new AuthConfigurationException($"{AuthOptions.Section}:Keys holds several keys ({KeyIds(configured)}): choose one with --kid"),
+        };
+    }
+
+    /// <summary>
+    /// For <c>relay up</c>: ensures the development key exists under <paramref name="dataDirectory"/>, adds it to
+    /// <paramref name="auth"/> so that the relay accepts what it signs (besides any configured key), and mints a token
+    /// to print: <see cref="DevSubject"/>, <see cref="DevOrgId"/>, <see cref="DevScopes"/>, <see cref="DevTimeToLive"/>.
+    /// Call it before the <see cref="TokenValidator"/> is created from <paramref name="auth"/>.
+    /// </summary>
+    /// <exception cref="AuthConfigurationException">The key file is damaged, or its kid is configured with another secret.</exception>
+    public static string PrepareDevToken(AuthOptions auth, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(auth);
+        var key = DevTokens.EnsureDevKey(dataDirectory);
+        auth.AddKey(key);
+        return DevTokens.Mint(key, new DevTokenRequest(DevSubject, DevOrgId, DevScopes, DevTimeToLive)
+        {
+            Issuer = auth.Issuer,
+            Audience = auth.Audience,
+        });
+    }
+
+    private static string KeyIds(IReadOnlyList<HmacKey> keys) => keys.Count == 0 ? "none" : string.Join(", ", keys.Select(key => key.KeyId));
+
+    private static string[] SplitScopes(string[] values) =>
+        [.. values.SelectMany(value => value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries))];
+
+    private static TimeSpan ParseTimeToLive(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Durations.TryParse(text, out var ttl) && ttl > TimeSpan.Zero && ttl <= MaxTimeToLive)
+        {
+            return ttl;
+        }
+        result.AddError($"--ttl: '{text}' is not a duration between 1s and {MaxTimeToLive.TotalDays:0}d (90s, 30m, 12h, 7d, 01:30:00)");
+        return default;
+    }
+
+    private static IConfiguration RelayConfiguration() =>
+        new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .Build();
+}

@@ -1,0 +1,88 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Relay.Core.Auth;
+
+namespace Relay.Tests.Auth;
+
+/// <summary>
+/// Builds tokens by hand, byte by byte, so that tests can make the ones no library would: <c>alg: none</c>, a wrong
+/// algorithm for the key, missing or mistyped claims.
+/// </summary>
+internal static class TokenForge
+{
+    public static HmacKey NewKey(string kid) => new(kid, RandomNumberGenerator.GetBytes(32));
+
+    public static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>Every claim the relay requires, valid for an hour.</summary>
+    public static JsonObject Claims() => new()
+    {
+        ["sub"] = "user_1",
+        ["oa_org_id"] = "org_1",
+        ["oa_sync_scopes"] = new JsonArray("runtime.*", "audit.events"),
+        ["exp"] = Now + 3600,
+        ["iat"] = Now,
+        ["jti"] = "jti_1",
+        ["oa_claims_version"] = 1,
+    };
+
+    public static JsonObject Header(string alg, string? kid)
+    {
+        var header = new JsonObject { ["alg"] = alg, ["typ"] = "JWT" };
+        if (kid is not null)
+        {
+            header["kid"] = kid;
+        }
+        return header;
+    }
+
+    public static string Hs256(HmacKey key, JsonObject? claims = null) =>
+        Sign(Header("HS256", key.KeyId), claims ?? Claims(), input => HMACSHA256.HashData(key.Secret, input));
+
+    public static string Rs256(string kid, RSA rsa, JsonObject? claims = null) =>
+        Sign(Header("RS256", kid), claims ?? Claims(), input => rsa.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+
+    /// <summary>HS256 over <paramref name="header"/>, whatever it says, with <paramref name="secret"/> as the HMAC key.</summary>
+    public static string HmacWith(byte[] secret, JsonObject header, JsonObject? claims = null) =>
+        Sign(header, claims ?? Claims(), input => HMACSHA256.HashData(secret, input));
+
+    public static string Sign(JsonObject header, JsonObject claims, Func<byte[], byte[]> signer)
+    {
+        var signingInput = $"{Encode(header)}.{Encode(claims)}";
+        return $"{signingInput}.{Base64Url.EncodeToString(signer(Encoding.ASCII.GetBytes(signingInput)))}";
+    }
+
+    public static string Encode(JsonNode node) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(node.ToJsonString()));
+
+    /// <summary>A JWKS document with the public part of each key.</summary>
+    public static string Jwks(params (string Kid, RSA Rsa)[] keys)
+    {
+        var array = new JsonArray();
+        foreach (var (kid, rsa) in keys)
+        {
+            var parameters = rsa.ExportParameters(includePrivateParameters: false);
+            array.Add(new JsonObject
+            {
+                ["kty"] = "RSA",
+                ["use"] = "sig",
+                ["alg"] = "RS256",
+                ["kid"] = kid,
+                ["n"] = Base64Url.EncodeToString(parameters.Modulus),
+                ["e"] = Base64Url.EncodeToString(parameters.Exponent),
+            });
+        }
+        return new JsonObject { ["keys"] = array }.ToJsonString();
+    }
+
+    public static AuthOptions Options(params HmacKey[] keys)
+    {
+        var options = new AuthOptions();
+        foreach (var key in keys)
+        {
+            options.AddKey(key);
+        }
+        return options;
+    }
+}
