@@ -22,3 +22,4 @@
 \ir functions/attach.sql
 \ir functions/prune.sql
 \ir functions/read_documents.sql
+\ir functions/list_documents.sql

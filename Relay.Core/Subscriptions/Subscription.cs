@@ -37,6 +37,12 @@ public sealed class Subscription
     /// <summary>The topic.</summary>
     public string Topic => _log.Topic;
 
+    /// <summary>The topic's head in the database when the subscription opened.</summary>
+    public long HeadAtOpen { get; private init; }
+
+    /// <summary>Opened at the head: the subscriber is caught up before reading anything.</summary>
+    public bool OpenedCaughtUp { get; private init; }
+
     /// <summary>The watermark the subscriber has been brought up to.</summary>
     public long Cursor => Volatile.Read(ref _cursor);
 
@@ -61,7 +67,11 @@ public sealed class Subscription
         {
             throw new StaleCursorException(topic, after, state.RetainedAfter, state.Head);
         }
-        return new Subscription(logs, logs.GetOrAdd(topic, state.Head), resolver, metrics, after, filter);
+        return new Subscription(logs, logs.GetOrAdd(topic, state.Head), resolver, metrics, after, filter)
+        {
+            HeadAtOpen = state.Head,
+            OpenedCaughtUp = after >= state.Head,
+        };
     }
 
     /// <summary>Batches in watermark order until cancelled. A batch may hold no events and still advance <see cref="EventBatch.Through"/>.</summary>

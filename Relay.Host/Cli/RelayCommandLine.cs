@@ -10,7 +10,7 @@ namespace Relay.Host.Cli;
 /// <summary>The <c>relay</c> verbs. Configuration comes from appsettings, <c>Relay__…</c> variables and the options here.</summary>
 public static class RelayCommandLine
 {
-    /// <summary>Builds the root command: <c>serve</c> (the default), <c>up</c> and <c>migrate</c>.</summary>
+    /// <summary>Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>migrate</c> and <c>token</c>.</summary>
     public static RootCommand Create()
     {
         var connectionString = new Option<string?>("--connection-string")
@@ -31,7 +31,7 @@ public static class RelayCommandLine
         var migrate = new Command("migrate", "Apply the sql/ migrations to the database") { connectionString };
         migrate.SetAction((result, cancellationToken) => MigrateAsync(result.GetValue(connectionString), cancellationToken));
 
-        var root = new RootCommand("Khala Relay: PostgreSQL-to-WebSocket sync for read-model documents") { serve, up, migrate };
+        var root = new RootCommand("Khala Relay: PostgreSQL-to-WebSocket sync for read-model documents") { serve, up, migrate, TokenCommand.Create() };
         root.Options.Add(connectionString);
         root.Options.Add(urls);
         root.Options.Add(feed);
@@ -76,18 +76,25 @@ public static class RelayCommandLine
         return 0;
     }
 
-    private static void PrintWelcome(string urls, ProvisionedDatabase database)
+    private static void PrintWelcome(string urls, ProvisionedDatabase database, string? token)
     {
         var url = urls.Split(", ")[0];
-        Console.WriteLine($$"""
+        var ws = "ws" + url["http".Length..];
+        Console.WriteLine($$$"""
 
-            Khala Relay is up on {{url}}
-              database: {{database.Description}}
-                        {{database.ConnectionString}}
+            Khala Relay is up on {{{url}}}
+              database: {{{database.Description}}}
+                        {{{database.ConnectionString}}}
+
+            A development token (org-1, topics runtime.*, valid 24 h):
+              {{{token}}}
 
             Try:
-              curl {{url}}/readyz
-              psql "{{ToLibpq(database.ConnectionString)}}" -c "SELECT * FROM relay.publish('runtime.run_summaries', 'run-1', '{\"status\":\"running\"}', 'org-1')"
+              curl {{{url}}}/readyz
+              curl -H "Authorization: Bearer {{{token}}}" {{{url}}}/sync/v1/list/runtime.run_summaries
+              websocat --protocol openagents.sync.v1.json "{{{ws}}}/sync/v1/ws?access_token={{{token}}}"
+                {"ref":"1","subscribe":{"topics":["runtime.run_summaries"]}}
+              psql "{{{ToLibpq(database.ConnectionString)}}}" -c "SELECT * FROM relay.publish('runtime.run_summaries', 'run-1', '{\"status\":\"running\"}', 'org-1')"
 
             Ctrl-C stops the relay and its PostgreSQL; the data stays in ./.relay/ for the next run.
 

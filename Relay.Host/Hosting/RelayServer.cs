@@ -1,9 +1,13 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Prometheus;
+using Relay.Core.Auth;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
+using Relay.Host.Cli;
 using Relay.Host.Configuration;
+using Relay.Host.Hydration;
+using Relay.Host.Sync;
 
 namespace Relay.Host.Hosting;
 
@@ -19,10 +23,10 @@ public static partial class RelayServer
     /// </summary>
     /// <param name="args">Configuration arguments (<c>--Relay:Feed=notify</c>, <c>--urls=…</c>).</param>
     /// <param name="forceEmbedded">Ignore any connection string and use the embedded default (<c>relay up</c>).</param>
-    /// <param name="onStarted">Called once the relay listens, with its address and database.</param>
+    /// <param name="onStarted">Called once the relay listens, with its address, database and (for <c>up</c>) a dev token.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
     public static async Task RunAsync(
-        string[] args, bool forceEmbedded, Action<string, ProvisionedDatabase>? onStarted, CancellationToken cancellationToken = default)
+        string[] args, bool forceEmbedded, Action<string, ProvisionedDatabase, string?>? onStarted, CancellationToken cancellationToken = default)
     {
         // appsettings.json ships beside the executable; relative paths in settings resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -34,6 +38,10 @@ public static partial class RelayServer
             .AddConfiguration(builder.Configuration.GetSection("Logging"))
             .AddSimpleConsole(console => console.SingleLine = true));
         var logger = startupLogging.CreateLogger("Relay.Host");
+        var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        // relay up trusts a development key kept under the data directory, and prints a token signed with it.
+        var devToken = forceEmbedded ? TokenCommand.PrepareDevToken(auth, options.DataDirectory) : null;
+        var tokens = new TokenValidator(auth, startupLogging.CreateLogger<TokenValidator>());
         await using var database = await DatabaseProvisioner.ProvisionAsync(
             forceEmbedded ? null : options.ConnectionString,
             EmbeddedClusterOptions(options), logger, cancellationToken);
@@ -45,18 +53,21 @@ public static partial class RelayServer
         }
 
         builder.Services.AddRelayCore(builder.Configuration, options, dataSource);
+        builder.Services.AddRelaySync(builder.Configuration, tokens);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<Readiness>();
         await using var app = builder.Build();
         MapHealth(app);
+        app.MapSync();
+        app.MapHydration();
         await app.StartAsync(cancellationToken);
-        onStarted?.Invoke(string.Join(", ", app.Urls), database);
+        onStarted?.Invoke(string.Join(", ", app.Urls), database, devToken);
         await app.WaitForShutdownAsync(cancellationToken);
     }
 
-    /// <summary>The embedded default's cluster: persistent, durable, under <see cref="RelayOptions.DataDirectory"/>.</summary>
+    /// <summary>The embedded default's cluster: persistent, durable, in <c>postgres/</c> under <see cref="RelayOptions.DataDirectory"/>.</summary>
     public static LocalClusterOptions EmbeddedClusterOptions(RelayOptions options) =>
-        new() { Directory = Path.GetFullPath(options.DataDirectory), Persistent = true };
+        new() { Directory = Path.GetFullPath(Path.Combine(options.DataDirectory, "postgres")), Persistent = true };
 
     /// <summary>Throws a <see cref="OptionsValidationException"/> listing every invalid setting.</summary>
     public static void Validate(RelayOptions options)

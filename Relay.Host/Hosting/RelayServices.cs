@@ -1,10 +1,12 @@
 using Npgsql;
+using Relay.Core.Auth;
 using Relay.Core.Diagnostics;
 using Relay.Core.Feeds;
 using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
 using Relay.Core.Topics;
 using Relay.Host.Configuration;
+using Relay.Host.Sync;
 
 namespace Relay.Host.Hosting;
 
@@ -26,6 +28,17 @@ internal static class RelayServices
             ? ActivatorUtilities.CreateInstance<NotifyFeed>(provider, dataSource.ConnectionString)
             : ActivatorUtilities.CreateInstance<ReplicationFeed>(provider, dataSource.ConnectionString));
         services.AddHostedService<FeedService>();
+        return services;
+    }
+
+    public static IServiceCollection AddRelaySync(this IServiceCollection services, IConfiguration configuration, TokenValidator tokens)
+    {
+        services.Configure<SyncOptions>(configuration.GetSection($"{RelayOptions.Section}:Sync"));
+        services.AddSingleton(tokens);
+        services.AddSingleton<BatchFrameCache>();
+        services.AddSingleton<SyncConnections>();
+        services.AddSingleton(provider => ActivatorUtilities.CreateInstance<SyncContext>(
+            provider, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SyncOptions>>().Value));
         return services;
     }
 }

@@ -73,6 +73,7 @@ public sealed class ReplicationFailureTests
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            Environment = { ["Relay__Auth__Keys__test"] = Convert.ToBase64String(new byte[32]) },
         })!;
         try
         {

@@ -6,13 +6,13 @@ public sealed class TopicTests
     public async Task Migration_createsTheDesignsV1Topics()
     {
         var topics = await Sql.RowsAsync(
-            "SELECT topic, payload_mode, require_org, notify, max_payload_bytes FROM relay.topics WHERE topic LIKE 'runtime.%' ORDER BY topic");
+            "SELECT topic, payload_mode, require_org, max_payload_bytes FROM relay.topics WHERE topic LIKE 'runtime.%' ORDER BY topic");
 
         Assert.That(topics, Is.EqualTo(new[]
         {
-            new object?[] { "runtime.codex_worker_summaries", "inline", true, false, 1048576 },
-            new object?[] { "runtime.notifications", "inline", true, false, 1048576 },
-            new object?[] { "runtime.run_summaries", "inline", true, false, 1048576 },
+            new object?[] { "runtime.codex_worker_summaries", "inline", true, 1048576 },
+            new object?[] { "runtime.notifications", "inline", true, 1048576 },
+            new object?[] { "runtime.run_summaries", "inline", true, 1048576 },
         }));
     }
 

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+
+namespace Relay.Host.Sync;
+
+/// <summary>
+/// Encoded update batches shared across connections: subscribers of a topic that are live read the same range from
+/// the same ring, so each batch is serialized once per framing and filter, and every connection sends the same bytes.
+/// Bounded: the oldest entries are dropped first.
+/// </summary>
+internal sealed class BatchFrameCache
+{
+    private const int Capacity = 4096;
+
+    private readonly ConcurrentDictionary<BatchKey, Lazy<byte[]>> _frames = new();
+    private readonly ConcurrentQueue<BatchKey> _order = new();
+
+    /// <summary>The bytes for a batch, encoding them if nobody has yet.</summary>
+    public byte[] GetOrEncode(BatchKey key, Func<byte[]> encode)
+    {
+        var lazy = _frames.GetOrAdd(key, _ => new Lazy<byte[]>(encode));
+        if (!lazy.IsValueCreated)
+        {
+            _order.Enqueue(key);
+            while (_order.Count > Capacity && _order.TryDequeue(out var oldest))
+            {
+                _frames.TryRemove(oldest, out _);
+            }
+        }
+        return lazy.Value;
+    }
+
+    /// <summary>What makes two batches the same frame.</summary>
+    /// <param name="Wire">The framing.</param>
+    /// <param name="Topic">The topic.</param>
+    /// <param name="After">The cursor before the batch.</param>
+    /// <param name="Through">The cursor after it.</param>
+    /// <param name="Live">Live or replay.</param>
+    /// <param name="EndsReplay">Whether it names the topic caught up.</param>
+    /// <param name="Audience">Who may see which events (the filter), e.g. an organisation.</param>
+    /// <param name="Fingerprint">The events the batch holds, by watermark and version (pointer mode skips per subscriber).</param>
+    public readonly record struct BatchKey(string Wire, string Topic, long After, long Through, bool Live, bool EndsReplay, string Audience, int Fingerprint)
+    {
+        /// <summary>A fingerprint of the events of a batch.</summary>
+        public static int FingerprintOf(IReadOnlyList<Relay.Core.Journal.JournalEvent> events)
+        {
+            var hash = new HashCode();
+            foreach (var journalEvent in events)
+            {
+                hash.Add(journalEvent.Watermark);
+                hash.Add(journalEvent.DocVersion);
+            }
+            return hash.ToHashCode();
+        }
+    }
+}

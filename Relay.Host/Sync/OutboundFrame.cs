@@ -1,0 +1,10 @@
+using System.Net.WebSockets;
+
+namespace Relay.Host.Sync;
+
+/// <summary>One frame waiting in a connection's send queue, or the close that ends it.</summary>
+/// <param name="Bytes">The encoded frame (possibly shared with other connections: never modified).</param>
+/// <param name="Type">Text or binary.</param>
+/// <param name="Close">When set, close the connection with this status after the frames before it.</param>
+/// <param name="Reason">The close reason.</param>
+internal readonly record struct OutboundFrame(byte[] Bytes, WebSocketMessageType Type, WebSocketCloseStatus? Close = null, string? Reason = null);

@@ -1,0 +1,104 @@
+using System.Net.WebSockets;
+using OpenAgents.Sync.V1;
+using Relay.Core.Auth;
+using Relay.Protocol;
+using Relay.Protocol.Phoenix;
+
+namespace Relay.Host.Sync;
+
+/// <summary>
+/// A stock <c>phoenix</c> JS client on <c>/socket/websocket?vsn=2.0.0</c>: Phoenix Channels V2 JSON framing, one channel
+/// <c>sync:v1</c>, its requests mapped onto the same handling as the native framings (WS_MAPPING §3.3).
+/// </summary>
+internal sealed class PhoenixConnection(WebSocket socket, SyncContext context, RelayPrincipal? identity)
+    : SyncConnection(socket, SyncWire.Phoenix, context, identity)
+{
+    private string? _joinRef;
+
+    protected override async Task HandleFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        PhoenixClientFrame request;
+        try
+        {
+            request = PhoenixFraming.Decode(frame.Span);
+        }
+        catch (ProtocolException e)
+        {
+            Refuse(e);
+            return;
+        }
+
+        if (request.Event == PhoenixClientEvent.Heartbeat && request.Topic == PhoenixFraming.HeartbeatTopic)
+        {
+            Send(Encode(PhoenixFraming.EncodeHeartbeatReply, request));
+            return;
+        }
+        var joined = _joinRef is not null && request.JoinRef == _joinRef;
+        if (request.Topic != PhoenixFraming.ChannelTopic || (request.Event != PhoenixClientEvent.Join && !joined))
+        {
+            Send(Encode(PhoenixFraming.EncodeUnmatchedTopicReply, request));
+            return;
+        }
+
+        switch (request.Event)
+        {
+            case PhoenixClientEvent.Join:
+                await JoinAsync(request);
+                break;
+            case PhoenixClientEvent.Leave:
+                await LeaveAsync(request);
+                break;
+            case PhoenixClientEvent.Subscribe or PhoenixClientEvent.Unsubscribe or PhoenixClientEvent.RefreshAuth:
+                await HandleRequestAsync(request.Envelope!, cancellationToken);
+                break;
+            default:
+                Send(Encode(PhoenixFraming.EncodeUnmatchedTopicReply, request));
+                break;
+        }
+    }
+
+    protected override byte[] EncodeReply(ServerEnvelope envelope) => PhoenixFraming.Encode(envelope, _joinRef);
+
+    /// <summary>Joining <c>sync:v1</c>: a token in the join params replaces the connection's; without any, refused.</summary>
+    private async Task JoinAsync(PhoenixClientFrame request)
+    {
+        if (_joinRef is not null)
+        {
+            // A rejoin (the stock client's recovery): the old channel's subscriptions end.
+            await StopAllPumpsAsync();
+        }
+        _joinRef = request.JoinRef;
+        if (request.Token is { } token)
+        {
+            var result = await Context.Tokens.ValidateAsync(token);
+            if (result.Principal is null)
+            {
+                Reply(Errors.Create(ErrorCode.Unauthorized, $"token refused: {result.Failure!.ReasonName}", @ref: request.Ref));
+                _joinRef = null;
+                return;
+            }
+            Identity = result.Principal;
+        }
+        if (Identity is null)
+        {
+            Reply(Errors.Create(ErrorCode.Unauthorized, "no token: pass one in the socket params or the join params", @ref: request.Ref));
+            _joinRef = null;
+            return;
+        }
+        Reply(new ServerEnvelope { Ref = request.Ref ?? "", Ack = new Ack() });
+    }
+
+    private async Task LeaveAsync(PhoenixClientFrame request)
+    {
+        await StopAllPumpsAsync();
+        Reply(new ServerEnvelope { Ref = request.Ref ?? "", Ack = new Ack() });
+        _joinRef = null;
+    }
+
+    private static byte[] Encode(Action<PhoenixClientFrame, System.Buffers.IBufferWriter<byte>> encode, PhoenixClientFrame request)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        encode(request, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,27 @@
+using Relay.Core.Diagnostics;
+
+namespace Relay.Host.Sync;
+
+internal abstract partial class SyncConnection
+{
+    private static partial class Log
+    {
+        [LoggerMessage(RelayEventIds.Host + 20, LogLevel.Information, "Refused {What} from a client; closing its connection")]
+        public static partial void Refused(ILogger logger, string what);
+
+        [LoggerMessage(RelayEventIds.Host + 21, LogLevel.Information, "Bad request from a client: {Message}")]
+        public static partial void BadRequest(ILogger logger, string message);
+
+        [LoggerMessage(RelayEventIds.Host + 22, LogLevel.Warning, "A send blocked for {Timeout}: disconnecting a slow consumer")]
+        public static partial void SlowConsumer(ILogger logger, TimeSpan timeout);
+
+        [LoggerMessage(RelayEventIds.Host + 23, LogLevel.Information, "Closing a connection silent for {Silent}")]
+        public static partial void Idle(ILogger logger, TimeSpan silent);
+
+        [LoggerMessage(RelayEventIds.Host + 24, LogLevel.Debug, "A connection dropped: {Reason}")]
+        public static partial void Dropped(ILogger logger, string reason);
+
+        [LoggerMessage(RelayEventIds.Host + 25, LogLevel.Error, "The subscription to {Topic} failed")]
+        public static partial void PumpFailed(ILogger logger, string topic, Exception exception);
+    }
+}

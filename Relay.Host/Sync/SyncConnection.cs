@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using OpenAgents.Sync.V1;
+using Relay.Core.Auth;
+
+namespace Relay.Host.Sync;
+
+/// <summary>
+/// One WebSocket client: a receive loop handling its requests one at a time, one send loop draining a byte-bounded
+/// queue, a pump per subscribed topic, heartbeats and an idle timeout. A failure here ends this connection only.
+/// </summary>
+internal abstract partial class SyncConnection
+{
+    /// <summary>RFC 6455 registry: the server is restarting; the client reconnects with backoff.</summary>
+    private const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
+
+    private static readonly TimeSpan s_closeHandshake = TimeSpan.FromSeconds(5);
+
+    private readonly WebSocket _socket;
+    private readonly OutboundQueue _queue;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastReceived = Environment.TickCount64;
+
+    protected SyncConnection(WebSocket socket, SyncWire wire, SyncContext context, RelayPrincipal? identity)
+    {
+        _socket = socket;
+        Wire = wire;
+        Context = context;
+        Identity = identity;
+        _queue = new OutboundQueue(context.Options.OutboundQueueBytes);
+    }
+
+    /// <summary>Completes when the connection has ended.</summary>
+    public Task Completion => _completion.Task;
+
+    protected SyncWire Wire { get; }
+
+    protected SyncContext Context { get; }
+
+    /// <summary>Who is connected; null on a Phoenix connection until a join brings a token.</summary>
+    protected RelayPrincipal? Identity { get; set; }
+
+    /// <summary>Serves the connection until either side closes it.</summary>
+    public async Task RunAsync()
+    {
+        Context.Connections.Add(this);
+        var send = SendLoopAsync();
+        var heartbeat = HeartbeatLoopAsync(_lifetime.Token);
+        var expiry = ExpiryLoopAsync(_lifetime.Token);
+        try
+        {
+            await ReceiveLoopAsync(_lifetime.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            Log.Dropped(Context.Logger, e.Message);
+        }
+        finally
+        {
+            await _lifetime.CancelAsync();
+            await StopAllPumpsAsync();
+            _queue.Complete();
+            await send;
+            await heartbeat;
+            await expiry;
+            Context.Connections.Remove(this);
+            _socket.Dispose();
+            _lifetime.Dispose();
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>The relay is stopping: tell the client to reconnect elsewhere, then close with 1012.</summary>
+    public void Shutdown()
+    {
+        Push(Errors.Unavailable("the relay is restarting", retryAfterMs: 1000));
+        Close(ServiceRestart, "service restart");
+    }
+
+    /// <summary>Ends the connection at once.</summary>
+    public void Abort() => _socket.Abort();
+
+    /// <summary>Handles one complete frame from the client.</summary>
+    protected abstract Task HandleFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
+
+    /// <summary>Encodes an envelope that answers a request (it carries the request's ref).</summary>
+    protected abstract byte[] EncodeReply(ServerEnvelope envelope);
+
+    /// <summary>Queues the answer to a request, ahead of any waiting for space.</summary>
+    protected void Reply(ServerEnvelope envelope) => _queue.WriteNow(new OutboundFrame(EncodeReply(envelope), Wire.MessageType));
+
+    /// <summary>Queues a push (no ref).</summary>
+    protected void Push(ServerEnvelope envelope) => _queue.WriteNow(new OutboundFrame(Wire.EncodePush(envelope), Wire.MessageType));
+
+    /// <summary>Queues raw bytes already in this connection's framing.</summary>
+    protected void Send(byte[] frame) => _queue.WriteNow(new OutboundFrame(frame, Wire.MessageType));
+
+    /// <summary>Closes after what is queued; the receive loop stops reading.</summary>
+    protected void Close(WebSocketCloseStatus status, string reason)
+    {
+        _queue.WriteNow(new OutboundFrame([], Wire.MessageType, status, reason));
+        _queue.Complete();
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        var limit = Context.Options.MaxInboundFrameBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        // Grow up to one byte past the limit: enough to know a frame is too big.
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                    length += result.Count;
+                    if (result.EndOfMessage || length > limit)
+                    {
+                        break;
+                    }
+                }
+
+                Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    Close(WebSocketCloseStatus.NormalClosure, "");
+                    return;
+                }
+                if (length > limit)
+                {
+                    Log.Refused(Context.Logger, "a frame over the size limit");
+                    Push(Errors.Create(ErrorCode.PayloadTooLarge, $"frames are limited to {limit} bytes"));
+                    Close(WebSocketCloseStatus.MessageTooBig, "message too big");
+                    return;
+                }
+                if (result.MessageType != Wire.MessageType)
+                {
+                    Log.Refused(Context.Logger, $"a {result.MessageType} frame on the {Wire.Name} framing");
+                    Close(WebSocketCloseStatus.InvalidMessageType, $"{Wire.Name} takes {Wire.MessageType} frames");
+                    return;
+                }
+                await HandleFrameAsync(buffer.AsMemory(0, length), cancellationToken);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        await foreach (var frame in _queue.Reader.ReadAllAsync())
+        {
+            using var timeout = new CancellationTokenSource(Context.Options.SendTimeout);
+            try
+            {
+                if (frame.Close is { } status)
+                {
+                    await _socket.CloseOutputAsync(status, frame.Reason, timeout.Token);
+                    // Give the client a moment to answer the close, then let go.
+                    _lifetime.CancelAfter(s_closeHandshake);
+                    return;
+                }
+                await _socket.SendAsync(frame.Bytes, frame.Type, endOfMessage: true, timeout.Token);
+                _queue.Sent(frame);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout);
+                _socket.Abort();
+                return;
+            }
+            catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                _socket.Abort();
+                return;
+            }
+        }
+    }
+
+    /// <summary>At the token's expiry (unless refreshed in time): <c>UNAUTHORIZED</c>, then close 1008.</summary>
+    private async Task ExpiryLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var left = Identity is { } identity ? identity.ExpiresAt - DateTimeOffset.UtcNow : TimeSpan.FromMinutes(1);
+                if (left <= TimeSpan.Zero)
+                {
+                    Push(Errors.Create(ErrorCode.Unauthorized, "the token expired; reconnect with a fresh one"));
+                    Close(WebSocketCloseStatus.PolicyViolation, "token expired");
+                    return;
+                }
+                await Task.Delay(left < TimeSpan.FromMinutes(1) ? left : TimeSpan.FromMinutes(1), cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended.
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(Context.Options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var silent = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastReceived));
+                if (silent > Context.Options.IdleTimeout)
+                {
+                    Log.Idle(Context.Logger, silent);
+                    Close(WebSocketCloseStatus.EndpointUnavailable, "idle timeout");
+                    return;
+                }
+                if (_queue.QueuedBytes < Context.Options.OutboundQueueBytes)
+                {
+                    Push(Heartbeat());
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended.
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Relay.Protocol;
+
+namespace Relay.Host.Sync;
+
+/// <summary>WebSocket delivery settings (configuration section <c>Relay:Sync</c>).</summary>
+public sealed class SyncOptions
+{
+    /// <summary>How often the server sends each connection a <c>Heartbeat</c>. Default 15 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = ProtocolLimits.HeartbeatInterval;
+
+    /// <summary>A connection that sends nothing for this long is closed with 1001. Default 60 s.</summary>
+    public TimeSpan IdleTimeout { get; set; } = ProtocolLimits.IdleTimeout;
+
+    /// <summary>A single send blocked this long ends the connection with <c>SLOW_CONSUMER</c> (close 1013). Default 10 s.</summary>
+    public TimeSpan SendTimeout { get; set; } = ProtocolLimits.SendTimeout;
+
+    /// <summary>Largest frame a client may send; larger gets <c>PAYLOAD_TOO_LARGE</c> and close 1009. Default 1 MiB.</summary>
+    public int MaxInboundFrameBytes { get; set; } = ProtocolLimits.MaxInboundFrameBytes;
+
+    /// <summary>Most topics one <c>Subscribe</c> may name; more is <c>BAD_REQUEST</c>. Default 64.</summary>
+    public int MaxTopicsPerSubscribe { get; set; } = 64;
+
+    /// <summary>Most topics one connection may be subscribed to at once; more is <c>BAD_REQUEST</c>. Default 256.</summary>
+    public int MaxTopicsPerConnection { get; set; } = 256;
+
+    /// <summary>
+    /// Bytes of encoded frames queued for one connection before its topic readers wait (and, if the client stays slow,
+    /// fall behind into journal catch-up). A single frame larger than this still goes alone. Default 4 MiB.
+    /// </summary>
+    public int OutboundQueueBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How long shutdown waits for connections to close after telling them (1012). Default 5 s.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

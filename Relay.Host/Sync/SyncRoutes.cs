@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using Relay.Core.Auth;
+using Relay.Host.Auth;
+using Relay.Protocol;
+
+namespace Relay.Host.Sync;
+
+/// <summary>Maps the WebSocket endpoints of CONTRACT §3 and closes every connection with 1012 when the relay stops.</summary>
+internal static class SyncRoutes
+{
+    public static void MapSync(this WebApplication app)
+    {
+        app.UseWebSockets();
+        app.Map(SyncEndpoints.WebSocketPath, AcceptNativeAsync);
+        app.Map(SyncEndpoints.PhoenixPath, AcceptPhoenixAsync);
+        var connections = app.Services.GetRequiredService<SyncConnections>();
+        var options = app.Services.GetRequiredService<IOptions<SyncOptions>>().Value;
+        app.Lifetime.ApplicationStopping.Register(() => connections.CloseAllAsync(options.ShutdownTimeout).GetAwaiter().GetResult());
+    }
+
+    private static async Task AcceptNativeAsync(HttpContext http, SyncContext context, TokenValidator tokens)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        var offered = http.WebSockets.WebSocketRequestedProtocols;
+        var wire = offered.Contains(SyncEndpoints.ProtoSubprotocol) ? SyncWire.Proto
+            : offered.Contains(SyncEndpoints.JsonSubprotocol) ? SyncWire.Json
+            : null;
+        if (wire is null)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await http.Response.WriteAsync($"offer the subprotocol {SyncEndpoints.ProtoSubprotocol} or {SyncEndpoints.JsonSubprotocol}");
+            return;
+        }
+        var result = await tokens.ValidateAsync(TokenExtractor.FromSyncRequest(http.Request).Token);
+        if (result.Principal is not { } principal)
+        {
+            await http.Response.WriteUnauthorizedAsync(result.Failure!, http.RequestAborted);
+            return;
+        }
+        var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = wire == SyncWire.Proto ? SyncEndpoints.ProtoSubprotocol : SyncEndpoints.JsonSubprotocol,
+        });
+        await new NativeConnection(socket, wire, context, principal).RunAsync();
+    }
+
+    private static async Task AcceptPhoenixAsync(HttpContext http, SyncContext context, TokenValidator tokens)
+    {
+        if (!http.WebSockets.IsWebSocketRequest || http.Request.Query["vsn"] != SyncEndpoints.PhoenixVersion)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await http.Response.WriteAsync($"the Phoenix endpoint speaks vsn={SyncEndpoints.PhoenixVersion} over WebSocket");
+            return;
+        }
+        RelayPrincipal? principal = null;
+        // Without a token here, the channel join may still bring one; a token that is here must be good.
+        if (TokenExtractor.FromPhoenixRequest(http.Request).Token is { } token)
+        {
+            var result = await tokens.ValidateAsync(token);
+            if (result.Principal is null)
+            {
+                await http.Response.WriteUnauthorizedAsync(result.Failure!, http.RequestAborted);
+                return;
+            }
+            principal = result.Principal;
+        }
+        var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            // phoenix.js offers "phoenix" next to the authToken protocol; a browser fails the upgrade unless one is chosen.
+            SubProtocol = http.WebSockets.WebSocketRequestedProtocols.Contains("phoenix") ? "phoenix" : null,
+        });
+        await new PhoenixConnection(socket, context, principal).RunAsync();
+    }
+}
