@@ -1,0 +1,107 @@
+using System.Net.WebSockets;
+using OpenAgents.Sync.V1;
+using Relay.Protocol;
+
+namespace Relay.Tests;
+
+/// <summary>A raw WebSocket client of the native endpoint (<c>.proto</c> or <c>.json</c>), as a third-party client would be.</summary>
+public sealed class WsClient : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly bool _binary;
+    private int _ref;
+
+    private WsClient(ClientWebSocket socket, bool binary)
+    {
+        _socket = socket;
+        _binary = binary;
+    }
+
+    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+
+    public static async Task<WsClient> ConnectAsync(RelayServerHarness relay, string subprotocol = SyncEndpoints.ProtoSubprotocol, string? token = null)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(subprotocol);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {token ?? RelayServerHarness.Token()}");
+        await socket.ConnectAsync(relay.WebSocket, Timeout());
+        return new WsClient(socket, subprotocol == SyncEndpoints.ProtoSubprotocol);
+    }
+
+    public async Task<string> SendAsync(ClientEnvelope envelope)
+    {
+        if (envelope.Ref == "")
+        {
+            envelope.Ref = $"r{++_ref}";
+        }
+        var bytes = _binary ? ProtoFraming.Encode(envelope) : JsonFraming.Encode(envelope);
+        await SendRawAsync(bytes, _binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text);
+        return envelope.Ref;
+    }
+
+    public Task<string> SubscribeAsync(string topic, long after = 0) =>
+        SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { topic }, ResumeAfter = { [topic] = after } } });
+
+    public async Task SendRawAsync(byte[] bytes, WebSocketMessageType type) =>
+        await _socket.SendAsync(bytes, type, endOfMessage: true, Timeout());
+
+    /// <summary>The next envelope, or null when the server closed the connection.</summary>
+    public async Task<ServerEnvelope?> ReceiveAsync(TimeSpan? timeout = null)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await _socket.ReceiveAsync(chunk, cancel.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return _binary ? ProtoFraming.DecodeServer(buffer.ToArray()) : JsonFraming.DecodeServer(buffer.ToArray());
+            }
+        }
+    }
+
+    /// <summary>Receives until an envelope matches, returning everything received on the way (the match last).</summary>
+    public async Task<List<ServerEnvelope>> ReceiveUntilAsync(Func<ServerEnvelope, bool> done)
+    {
+        var received = new List<ServerEnvelope>();
+        while (await ReceiveAsync() is { } envelope)
+        {
+            received.Add(envelope);
+            if (done(envelope))
+            {
+                return received;
+            }
+        }
+        Assert.Fail($"the connection closed ({CloseStatus}) before the awaited envelope; got {received.Count}");
+        return received;
+    }
+
+    /// <summary>Updates received until one batch reports <paramref name="topic"/> at <paramref name="through"/>.</summary>
+    public async Task<List<Update>> UpdatesThroughAsync(string topic, long through) =>
+        [.. (await ReceiveUntilAsync(e => e.UpdateBatch?.Watermarks.GetValueOrDefault(topic) >= through))
+            .Where(e => e.UpdateBatch is not null).SelectMany(e => e.UpdateBatch.Updates)];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", Timeout());
+            }
+            catch (WebSocketException)
+            {
+                // Already gone.
+            }
+        }
+        _socket.Dispose();
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+}
