@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using OpenAgents.Sync.V1;
+using Relay.Protocol;
+
+namespace Relay.Tests.Sync;
+
+/// <summary>Every kind of bad input gets its code or a refused upgrade, and never disturbs another connection.</summary>
+public sealed class BadInputTests
+{
+    private static RelayServerHarness s_relay = null!;
+    private static string s_topic = null!;
+    private static WsClient s_bystander = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        s_relay = await RelayServerHarness.StartAsync();
+        s_topic = await TestTopics.CreateAsync();
+        s_bystander = await WsClient.ConnectAsync(s_relay);
+        await s_bystander.SubscribeAsync(s_topic);
+        await s_bystander.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(s_topic) == true);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await s_bystander.DisposeAsync();
+        await s_relay.DisposeAsync();
+    }
+
+    /// <summary>After each misbehaving client, a well-behaved one still gets its live updates.</summary>
+    [TearDown]
+    public async Task BystanderStillServedAsync()
+    {
+        var head = await Sql.ScalarAsync<long>("SELECT (relay.publish($1, $1 || ':' || gen_random_uuid(), '{}')).watermark", s_topic);
+        var updates = await s_bystander.UpdatesThroughAsync(s_topic, head);
+        Assert.That(updates.Select(u => u.Watermark), Has.Member(head));
+    }
+
+    [Test]
+    public async Task BinaryFrame_notProtobuf_getsBadRequestAndClose1002()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SendRawAsync([0xff, 0xff, 0xff, 0x01], WebSocketMessageType.Binary);
+
+        var error = await client.ReceiveAsync();
+        Assert.That(error!.Error.Code, Is.EqualTo(ErrorCode.BadRequest));
+        Assert.That(await client.ReceiveAsync(), Is.Null);
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.ProtocolError));
+    }
+
+    [Test]
+    public async Task TextFrame_onTheBinarySubprotocol_isClosedWith1003()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SendRawAsync(Encoding.UTF8.GetBytes("""{"ref":"1","ping":{}}"""), WebSocketMessageType.Text);
+
+        Assert.That(await client.ReceiveAsync(), Is.Null);
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.InvalidMessageType));
+    }
+
+    [Test]
+    public async Task JsonFrame_withWrongTypes_getsBadRequestWithItsRef_andTheConnectionGoesOn()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay, SyncEndpoints.JsonSubprotocol);
+
+        await client.SendRawAsync(Encoding.UTF8.GetBytes("""{"ref":"7","subscribe":{"topics":"not-a-list"}}"""), WebSocketMessageType.Text);
+        var error = await client.ReceiveAsync();
+        var pingRef = await client.SendAsync(new ClientEnvelope { Ping = new Ping() });
+
+        Assert.That((error!.Ref, error.Error.Code), Is.EqualTo(("7", ErrorCode.BadRequest)));
+        Assert.That((await client.ReceiveAsync())!.Ref, Is.EqualTo(pingRef));
+    }
+
+    [Test]
+    public async Task Frame_overOneMebibyte_getsPayloadTooLargeAndClose1009()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SendRawAsync(new byte[1024 * 1024 + 1], WebSocketMessageType.Binary);
+
+        Assert.That((await client.ReceiveAsync())!.Error.Code, Is.EqualTo(ErrorCode.PayloadTooLarge));
+        Assert.That(await client.ReceiveAsync(), Is.Null);
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.MessageTooBig));
+    }
+
+    [Test]
+    public async Task Subscribe_unknownTopic_getsUnknownTopicAndNothingIsSubscribed()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+        var unknown = TestTopics.Name();
+
+        await client.SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { s_topic, unknown } } });
+        var error = (await client.ReceiveAsync())!.Error;
+        var pingRef = await client.SendAsync(new ClientEnvelope { Ping = new Ping() });
+
+        Assert.That((error.Code, error.Topic), Is.EqualTo((ErrorCode.UnknownTopic, unknown)));
+        Assert.That((await client.ReceiveAsync())!.Ref, Is.EqualTo(pingRef), "no update batch: nothing was subscribed");
+    }
+
+    [TestCase("Not.A.Topic", TestName = "Subscribe_badTopicName_getsBadRequest")]
+    [TestCase("", TestName = "Subscribe_emptyTopicName_getsBadRequest")]
+    public async Task Subscribe_badTopicName_getsBadRequest(string topic)
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { topic } } });
+
+        Assert.That((await client.ReceiveAsync())!.Error.Code, Is.EqualTo(ErrorCode.BadRequest));
+    }
+
+    [Test]
+    public async Task Subscribe_absurdTopicCount_getsBadRequest()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { Enumerable.Range(0, 10_000).Select(i => $"test.t{i}") } } });
+
+        Assert.That((await client.ReceiveAsync())!.Error.Code, Is.EqualTo(ErrorCode.BadRequest));
+    }
+
+    [Test]
+    public async Task Subscribe_resumeAfterForATopicNotListed_getsBadRequest()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { s_topic }, ResumeAfter = { ["test.other"] = 1 } } });
+
+        Assert.That((await client.ReceiveAsync())!.Error.Code, Is.EqualTo(ErrorCode.BadRequest));
+    }
+
+    [Test]
+    public async Task Subscribe_sameTopicAgain_restartsFromTheNewResumePointWithoutDuplicates()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 5) i", topic);
+        await using var client = await WsClient.ConnectAsync(s_relay);
+        await client.SubscribeAsync(topic);
+        await client.UpdatesThroughAsync(topic, 5);
+
+        await client.SubscribeAsync(topic, after: 3);
+        var again = await client.UpdatesThroughAsync(topic, 5);
+
+        Assert.That(again.Select(u => u.Watermark), Is.EqualTo(new long[] { 4, 5 }));
+    }
+
+    [Test]
+    public async Task Upgrade_unknownSubprotocol_isRefusedWith400()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol("openagents.sync.v9.xml");
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
+        socket.Options.CollectHttpResponseDetails = true;
+
+        Assert.That(() => socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None), Throws.InstanceOf<WebSocketException>());
+        Assert.That(socket.HttpStatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [Test]
+    public async Task Upgrade_withoutToken_isRefusedWith401()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
+        socket.Options.CollectHttpResponseDetails = true;
+
+        Assert.That(() => socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None), Throws.InstanceOf<WebSocketException>());
+        Assert.That(socket.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+}
