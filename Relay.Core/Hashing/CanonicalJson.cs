@@ -131,7 +131,7 @@ public static partial class CanonicalJson
 
         var members = scratch.MembersFrom(firstMember);
         var order = new MemberOrder(scratch.Bytes);
-        members.Sort(order);
+        order.Sort(members);
         var kept = 0;
         for (var i = 0; i < members.Length; i++)
         {

@@ -23,6 +23,28 @@ internal readonly struct MemberOrder(byte[] buffer) : IComparer<Member>
 
     public bool SameKey(Member x, Member y) => Key(x).SequenceEqual(Key(y));
 
+    /// <summary>Sorts in place; small objects, nearly all of them, without allocating.</summary>
+    public void Sort(Span<Member> members)
+    {
+        if (members.Length > 32)
+        {
+            members.Sort(this);
+            return;
+        }
+
+        for (var i = 1; i < members.Length; i++)
+        {
+            var member = members[i];
+            var j = i - 1;
+            for (; j >= 0 && Compare(members[j], member) > 0; j--)
+            {
+                members[j + 1] = members[j];
+            }
+
+            members[j + 1] = member;
+        }
+    }
+
     private ReadOnlySpan<byte> Key(Member member) => _buffer.AsSpan(member.KeyStart, member.KeyLength);
 
     private static int CompareKeys(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
