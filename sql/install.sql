@@ -6,8 +6,11 @@
 \ir migrations/0001_schema.sql
 \ir migrations/0002_v1_topics.sql
 \ir migrations/0003_publication.sql
+\ir functions/canonical_number_exact.sql
 \ir functions/canonical_number.sql
+\ir functions/canonical_sort_key.sql
 \ir functions/canonical_json.sql
+\ir functions/payload_hash.sql
 \ir functions/canonical_payload.sql
 \ir functions/check_topic_name.sql
 \ir functions/check_document_args.sql

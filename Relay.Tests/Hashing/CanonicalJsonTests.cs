@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using NUnit.Framework;
 using Relay.Core.Hashing;
 
 namespace Relay.Tests.Hashing;
