@@ -8,14 +8,19 @@ using Relay.Core.Topics;
 
 namespace Relay.Bench.E2E;
 
-/// <summary>The relay's core (topic logs and one feed) running in this process against a database.</summary>
+/// <summary>
+/// The relay's core (topic logs and one feed) running in this process against a database, with a connection pool of
+/// its own, as the relay process has: the load generator's connections must not starve its reads.
+/// </summary>
 internal sealed class CoreRelay : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly NpgsqlDataSource _dataSource;
     private readonly Task _run;
 
-    public CoreRelay(NpgsqlDataSource dataSource, string feed)
+    public CoreRelay(string connectionString, string feed)
     {
+        var dataSource = _dataSource = NpgsqlDataSource.Create(connectionString);
         var journal = new JournalReader(dataSource);
         Logs = new TopicLogs(journal, new TopicLogOptions(), Metrics, NullLogger<TopicLogs>.Instance);
         Resolver = new PointerResolver(dataSource);
@@ -47,6 +52,7 @@ internal sealed class CoreRelay : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _run;
+        await _dataSource.DisposeAsync();
         Metrics.Dispose();
         _stop.Dispose();
     }

@@ -49,7 +49,7 @@ internal static class FeedScenario
     private static async Task<double> SustainedAsync(NpgsqlDataSource dataSource, string feed, TimeSpan duration, CancellationToken cancellationToken)
     {
         var topics = await CreateTopicsAsync(dataSource, $"{feed}_sustained");
-        await using var relay = new CoreRelay(dataSource, feed);
+        await using var relay = new CoreRelay(dataSource.ConnectionString, feed);
         await relay.WaitStreamingAsync();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(writer => Task.Run(async () =>
@@ -73,7 +73,7 @@ internal static class FeedScenario
     private static async Task<Percentiles> LatencyAsync(NpgsqlDataSource dataSource, string feed, int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         var topics = await CreateTopicsAsync(dataSource, $"{feed}_{rate}");
-        await using var relay = new CoreRelay(dataSource, feed);
+        await using var relay = new CoreRelay(dataSource.ConnectionString, feed);
         await relay.WaitStreamingAsync();
         var committed = new ConcurrentDictionary<(string, long), long>();
         var latencies = new Percentiles();

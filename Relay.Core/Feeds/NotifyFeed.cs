@@ -30,7 +30,7 @@ public sealed partial class NotifyFeed(
                 await listen.ExecuteNonQueryAsync(cancellationToken);
             }
             _served.Clear();
-            await ServeAsync(listener, cancellationToken);
+            await ServeAsync(cancellationToken);
             return new Session(this, listener);
         }
         catch
@@ -41,8 +41,10 @@ public sealed partial class NotifyFeed(
     }
 
     /// <summary>Turns wake-ups on for topics not served yet, then brings every log level with its head.</summary>
-    private async Task ServeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private async Task ServeAsync(CancellationToken cancellationToken)
     {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
         var topics = await JournalReader.ReadTopicsAsync(connection, cancellationToken);
         var fresh = topics.Select(t => t.Topic).Where(_served.Add).ToArray();
         if (fresh.Length > 0)
@@ -73,31 +75,79 @@ public sealed partial class NotifyFeed(
         }
     }
 
+    /// <summary>
+    /// The listener only collects wake-ups; a worker reads what they name. Wake-ups that arrive while the worker reads
+    /// pile up in one set, so a busy topic costs one read per round, not one per commit.
+    /// </summary>
     private sealed class Session(NotifyFeed feed, NpgsqlConnection listener) : FeedSession
     {
         private readonly HashSet<string> _woken = new(StringComparer.Ordinal);
+        private readonly SemaphoreSlim _signal = new(0);
+        private volatile bool _poll;
 
         public override async Task FollowAsync(CancellationToken cancellationToken)
         {
-            // Raised on this task while WaitAsync reads the connection.
-            listener.Notification += (_, e) => _woken.Add(e.Payload);
-            while (true)
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            listener.Notification += (_, e) =>
             {
-                if (!await listener.WaitAsync(feed.Options.NotifyPollInterval, cancellationToken))
+                lock (_woken)
                 {
-                    await feed.ServeAsync(listener, cancellationToken);
-                    continue;
+                    _woken.Add(e.Payload);
                 }
-                var woken = _woken.ToArray();
-                _woken.Clear();
-                foreach (var topic in woken)
+                Signal();
+            };
+            var worker = WorkAsync(stop.Token);
+            try
+            {
+                while (!worker.IsCompleted)
                 {
-                    await feed.CatchUpAsync(topic, cancellationToken);
+                    if (!await listener.WaitAsync(feed.Options.NotifyPollInterval, stop.Token))
+                    {
+                        _poll = true;
+                        Signal();
+                    }
                 }
+                await worker;
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await worker.ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
 
         public override ValueTask DisposeAsync() => listener.DisposeAsync();
+
+        private void Signal()
+        {
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+
+        private async Task WorkAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                await _signal.WaitAsync(cancellationToken);
+                string[] woken;
+                lock (_woken)
+                {
+                    woken = [.. _woken];
+                    _woken.Clear();
+                }
+                foreach (var topic in woken)
+                {
+                    await feed.CatchUpAsync(topic, cancellationToken);
+                }
+                if (_poll)
+                {
+                    _poll = false;
+                    await feed.ServeAsync(cancellationToken);
+                }
+            }
+        }
     }
 
     private static partial class Log

@@ -14,13 +14,13 @@ public sealed class CoreHarness : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _run = Task.CompletedTask;
 
-    private CoreHarness(string connectionString, string feed, TopicLogOptions options)
+    private CoreHarness(string connectionString, string feed, TopicLogOptions options, TimeSpan? notifyPoll)
     {
         DataSource = NpgsqlDataSource.Create(connectionString);
         Journal = new JournalReader(DataSource);
         Logs = new TopicLogs(Journal, options, Metrics, NullLogger<TopicLogs>.Instance);
         Resolver = new PointerResolver(DataSource);
-        var feedOptions = new FeedOptions { IdleAcknowledgeInterval = TimeSpan.FromMilliseconds(200), NotifyPollInterval = TimeSpan.FromMilliseconds(500) };
+        var feedOptions = new FeedOptions { IdleAcknowledgeInterval = TimeSpan.FromMilliseconds(200), NotifyPollInterval = notifyPoll ?? TimeSpan.FromMilliseconds(500) };
         Feed = feed == "notify"
             ? new NotifyFeed(connectionString, Journal, Logs, feedOptions, Metrics, NullLogger<NotifyFeed>.Instance)
             : new ReplicationFeed(connectionString, Logs, feedOptions, Metrics, NullLogger<ReplicationFeed>.Instance);
@@ -38,9 +38,10 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public JournalFeed Feed { get; }
 
-    public static async Task<CoreHarness> StartAsync(string feed = "replication", string? connectionString = null, TopicLogOptions? options = null)
+    public static async Task<CoreHarness> StartAsync(
+        string feed = "replication", string? connectionString = null, TopicLogOptions? options = null, TimeSpan? notifyPoll = null)
     {
-        var harness = new CoreHarness(connectionString ?? TestDatabase.ConnectionString, feed, options ?? new TopicLogOptions());
+        var harness = new CoreHarness(connectionString ?? TestDatabase.ConnectionString, feed, options ?? new TopicLogOptions(), notifyPoll);
         harness._run = harness.Feed.RunAsync(harness._stop.Token);
         await Eventually.ThatAsync(() => harness.Feed.Status.Streaming || harness._run.IsCompleted, "the feed to stream");
         return harness;
