@@ -34,6 +34,9 @@ internal abstract partial class SyncConnection
     /// <summary>Completes when the connection has ended.</summary>
     public Task Completion => _completion.Task;
 
+    /// <summary>Encoded bytes waiting to be sent to this client.</summary>
+    public long QueuedBytes => _queue.QueuedBytes;
+
     protected SyncWire Wire { get; }
 
     protected SyncContext Context { get; }

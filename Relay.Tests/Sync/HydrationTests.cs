@@ -1,0 +1,110 @@
+using System.Text.Json;
+
+namespace Relay.Tests.Sync;
+
+public sealed class HydrationTests
+{
+    private static RelayServerHarness s_relay = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => s_relay = await RelayServerHarness.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await s_relay.DisposeAsync();
+
+    private static async Task<(long Watermark, List<(string Key, long Version)> Documents)> ListAllAsync(string topic, int limit)
+    {
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+        var documents = new List<(string, long)>();
+        long? first = null;
+        string? after = "";
+        while (after is not null)
+        {
+            using var page = JsonDocument.Parse(await http.GetStringAsync($"/sync/v1/list/{topic}?limit={limit}&after={Uri.EscapeDataString(after)}"));
+            // Subscribe from the first page's watermark: later pages only show newer states.
+            first ??= page.RootElement.GetProperty("watermark").GetInt64();
+            documents.AddRange(page.RootElement.GetProperty("documents").EnumerateArray()
+                .Select(d => (d.GetProperty("docKey").GetString()!, d.GetProperty("docVersion").GetInt64())));
+            after = page.RootElement.GetProperty("next").GetString();
+        }
+        return (first!.Value, documents);
+    }
+
+    [Test]
+    public async Task List_pagesThroughLiveDocumentsWithTheTopicsWatermark()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || lpad(i::text, 3, '0'), '{}') FROM generate_series(1, 25) i", topic);
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $1 || ':002')", topic);
+
+        var (watermark, documents) = await ListAllAsync(topic, limit: 10);
+
+        Assert.That(watermark, Is.EqualTo(26));
+        Assert.That(documents.Select(d => d.Key), Is.EqualTo(Enumerable.Range(1, 25).Where(i => i != 2).Select(i => $"{topic}:{i:000}")));
+    }
+
+    [Test]
+    public async Task List_limitAboveTheCap_isCappedAt500()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || i, 'payload', '{}'::jsonb)) FROM generate_series(1, 600) i))", topic);
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+
+        using var page = JsonDocument.Parse(await http.GetStringAsync($"/sync/v1/list/{topic}?limit=100000"));
+
+        Assert.That(page.RootElement.GetProperty("documents").GetArrayLength(), Is.EqualTo(500));
+    }
+
+    [Test]
+    public async Task HydrateThenSubscribe_underConcurrentWrites_losesNothing()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':w0-' || i, '{}') FROM generate_series(0, 19) i", topic);
+        var writers = Writers.RunAsync(TestDatabase.ConnectionString, [topic], writers: 4, perWriter: 150);
+
+        var (watermark, documents) = await ListAllAsync(topic, limit: 7);
+        var cache = documents.ToDictionary(d => d.Key, d => d.Version);
+        await using var client = await WsClient.ConnectAsync(s_relay);
+        await client.SubscribeAsync(topic, watermark);
+        await writers;
+        var head = await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic);
+        foreach (var update in await client.UpdatesThroughAsync(topic, head))
+        {
+            if (!cache.TryGetValue(update.DocKey, out var version) || version < update.DocVersion)
+            {
+                cache[update.DocKey] = update.DocVersion;
+            }
+        }
+
+        var readModel = await Sql.RowsAsync("SELECT doc_key, doc_version FROM relay.documents WHERE topic = $1 AND NOT deleted", topic);
+        Assert.That(cache, Is.EquivalentTo(readModel.ToDictionary(r => (string)r[0]!, r => (long)r[1]!)));
+    }
+
+    [Test]
+    public async Task Doc_unknownOrDeleted_is404()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':gone', '{}')", topic);
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $1 || ':gone')", topic);
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+
+        Assert.That((int)(await http.GetAsync($"/sync/v1/doc/{Uri.EscapeDataString(topic + ":gone")}")).StatusCode, Is.EqualTo(404));
+        Assert.That((int)(await http.GetAsync("/sync/v1/doc/never-published")).StatusCode, Is.EqualTo(404));
+    }
+
+    [Test]
+    public async Task Doc_ofAnAttachedTopic_isReadFromTheApplicationsTable()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        var table = "app_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('{topic}:a', 'org-1', 3, '{{\"from\":\"app\"}}')");
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+
+        using var document = JsonDocument.Parse(await http.GetStringAsync($"/sync/v1/doc/{Uri.EscapeDataString(topic + ":a")}?topic={topic}"));
+
+        Assert.That(document.RootElement.GetProperty("docVersion").GetInt64(), Is.EqualTo(3));
+        Assert.That(document.RootElement.GetProperty("payload").GetProperty("from").GetString(), Is.EqualTo("app"));
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics.Metrics;
+using Relay.Core.Diagnostics;
+
+namespace Relay.Tests.Sync;
+
+public sealed class SlowConsumerTests
+{
+    private const int QueueBudget = 1024 * 1024;
+
+    [Test]
+    public async Task Client_thatStopsReading_staysWithinItsQueueBudget_andDoesNotDelayOthers()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = QueueBudget.ToString(),
+            ["Relay:Sync:SendTimeout"] = "00:00:05",
+        });
+        var topic = await TestTopics.CreateAsync();
+        await using var slow = await WsClient.ConnectAsync(relay);
+        await using var fast = await WsClient.ConnectAsync(relay);
+        foreach (var client in new[] { slow, fast })
+        {
+            await client.SubscribeAsync(topic);
+            await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+        }
+        using var queued = new QueuedBytesSampler();
+
+        // About 16 MB for each client while the slow one reads nothing.
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
+        }
+        var fastUpdates = await fast.UpdatesThroughAsync(topic, 800);
+
+        Assert.That(fastUpdates.Select(u => u.Watermark), Is.EqualTo(Enumerable.Range(1, 800).Select(w => (long)w)));
+        // One frame may exceed the budget on its own (a batch holds at most 2 MiB of payloads).
+        Assert.That(queued.Max, Is.LessThanOrEqualTo(QueueBudget + 2.5 * 1024 * 1024));
+        Assert.That(queued.Max, Is.GreaterThan(QueueBudget / 2), "the slow client really backed up");
+    }
+
+    /// <summary>Samples the relay's per-connection queue gauge in the background.</summary>
+    private sealed class QueuedBytesSampler : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _sampling;
+
+        public QueuedBytesSampler()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RelayMetrics.MeterName && instrument.Name == "relay.connections.queued_bytes.max")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+            {
+                Max = Math.Max(Max, value);
+                Samples++;
+            });
+            _listener.Start();
+            _sampling = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    _listener.RecordObservableInstruments();
+                    await Task.Delay(5);
+                }
+            });
+        }
+
+        public long Max { get; private set; }
+
+        public int Samples { get; private set; }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _sampling.Wait();
+            _listener.Dispose();
+            _stop.Dispose();
+        }
+    }
+}
