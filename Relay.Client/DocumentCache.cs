@@ -1,0 +1,74 @@
+namespace Relay.Client;
+
+/// <summary>
+/// The documents a client holds, per topic, applied monotonically by <c>(doc_key, doc_version)</c>
+/// (docs/protocol/WS_MAPPING.md §5.3): an update replaces what is held only when its version is newer, and a
+/// tombstone removes the document but remembers its version. Thread-safe. Pass one in
+/// <see cref="RelayClientOptions.Cache"/> to start from documents kept elsewhere.
+/// </summary>
+public sealed class DocumentCache
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Dictionary<string, CachedDocument>> _topics = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Applies <paramref name="document"/> to <paramref name="topic"/> if it is newer than the version held.
+    /// Returns whether it was applied; an equal or older version is ignored.
+    /// </summary>
+    public bool Apply(string topic, CachedDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(document);
+        lock (_lock)
+        {
+            var documents = Topic(topic);
+            if (documents.TryGetValue(document.DocKey, out var held) && held.DocVersion >= document.DocVersion)
+            {
+                return false;
+            }
+            documents[document.DocKey] = document;
+            return true;
+        }
+    }
+
+    /// <summary>The version held for <paramref name="docKey"/> (a tombstone's too), or null when none is.</summary>
+    public long? VersionOf(string topic, string docKey)
+    {
+        lock (_lock)
+        {
+            return _topics.TryGetValue(topic, out var documents) && documents.TryGetValue(docKey, out var held) ? held.DocVersion : null;
+        }
+    }
+
+    /// <summary>Replaces every entry of <paramref name="topic"/> with <paramref name="documents"/>, as a re-hydration does.</summary>
+    public void Replace(string topic, IEnumerable<CachedDocument> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var fresh = documents.ToDictionary(document => document.DocKey, StringComparer.Ordinal);
+        lock (_lock)
+        {
+            _topics[topic] = fresh;
+        }
+    }
+
+    /// <summary>A snapshot of <paramref name="topic"/>'s entries by doc_key, tombstones included (<see cref="CachedDocument.Deleted"/>).</summary>
+    public IReadOnlyDictionary<string, CachedDocument> Documents(string topic)
+    {
+        lock (_lock)
+        {
+            return _topics.TryGetValue(topic, out var documents)
+                ? new Dictionary<string, CachedDocument>(documents, StringComparer.Ordinal)
+                : new Dictionary<string, CachedDocument>(StringComparer.Ordinal);
+        }
+    }
+
+    private Dictionary<string, CachedDocument> Topic(string topic)
+    {
+        if (!_topics.TryGetValue(topic, out var documents))
+        {
+            documents = new Dictionary<string, CachedDocument>(StringComparer.Ordinal);
+            _topics[topic] = documents;
+        }
+        return documents;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Polly;
+using Polly.Retry;
+
+namespace Relay.Client;
+
+/// <summary>
+/// HTTP hydration (<c>GET /sync/v1/doc/{doc_key}</c>, <c>GET /sync/v1/list/{topic}</c>). Transient failures (no
+/// connection, 5xx) are retried by a Polly pipeline with exponential backoff and jitter.
+/// </summary>
+internal sealed class HydrationClient : IDisposable
+{
+    /// <summary>Documents per list page asked for; the relay caps pages at 500.</summary>
+    private const int PageSize = 500;
+
+    private readonly HttpClient _http;
+    private readonly Func<CancellationToken, ValueTask<string>> _tokens;
+    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.StatusCode is null or >= HttpStatusCode.InternalServerError),
+            MaxRetryAttempts = 5,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+        })
+        .Build();
+
+    public HydrationClient(RelayClientOptions options)
+    {
+        _http = new HttpClient(options.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: options.HttpHandler is null)
+        {
+            BaseAddress = options.Url,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        _tokens = options.TokenProvider;
+    }
+
+    /// <summary>The document, or null when the relay answers 404 (deleted, or not visible to this token).</summary>
+    public async Task<CachedDocument?> GetDocumentAsync(string topic, string docKey, CancellationToken cancellationToken)
+    {
+        var path = $"/sync/v1/doc/{Uri.EscapeDataString(docKey)}?topic={Uri.EscapeDataString(topic)}";
+        using var json = await GetAsync(path, cancellationToken);
+        return json is null ? null : ReadDocument(json.RootElement);
+    }
+
+    /// <summary>Every document of <paramref name="topic"/>, page by page, and the watermark of the first page's snapshot.</summary>
+    public async Task<(long Watermark, List<CachedDocument> Documents)> ListAsync(string topic, CancellationToken cancellationToken)
+    {
+        long? watermark = null;
+        var documents = new List<CachedDocument>();
+        string? after = "";
+        while (after is not null)
+        {
+            var path = $"/sync/v1/list/{Uri.EscapeDataString(topic)}?limit={PageSize}&after={Uri.EscapeDataString(after)}";
+            using var json = (await GetAsync(path, cancellationToken))!;
+            // Subscribing after the first page's watermark replays every change made while later pages were read.
+            watermark ??= json.RootElement.GetProperty("watermark").GetInt64();
+            documents.AddRange(json.RootElement.GetProperty("documents").EnumerateArray().Select(ReadDocument));
+            after = json.RootElement.TryGetProperty("next", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+        }
+        return (watermark ?? 0, documents);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static CachedDocument ReadDocument(JsonElement document) => new(
+        document.GetProperty("docKey").GetString()!,
+        document.GetProperty("docVersion").GetInt64(),
+        Encoding.UTF8.GetBytes(document.GetProperty("payload").GetRawText()),
+        document.TryGetProperty("payloadHash", out var hash) ? hash.GetBytesFromBase64() : default(ReadOnlyMemory<byte>),
+        Deleted: false);
+
+    /// <summary>The response's JSON, or null when a document request is answered 404; any other failure throws.</summary>
+    private async Task<JsonDocument?> GetAsync(string path, CancellationToken cancellationToken) =>
+        await _retry.ExecuteAsync(async cancel =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens(cancel));
+            using var response = await _http.SendAsync(request, cancel);
+            if (response.StatusCode == HttpStatusCode.NotFound && path.StartsWith("/sync/v1/doc/", StringComparison.Ordinal))
+            {
+                return null;
+            }
+            response.EnsureSuccessStatusCode();
+            await using var body = await response.Content.ReadAsStreamAsync(cancel);
+            return await JsonDocument.ParseAsync(body, cancellationToken: cancel);
+        }, cancellationToken);
+}

@@ -1,0 +1,14 @@
+namespace Relay.Client;
+
+/// <summary>
+/// Where a <see cref="RelayClient"/> keeps its resume point per topic: the watermark it has been brought up to.
+/// The client reads it when it subscribes and writes it after every applied batch and heartbeat.
+/// </summary>
+public interface IWatermarkStore
+{
+    /// <summary>The stored watermark of <paramref name="topic"/>, or 0 when none is stored.</summary>
+    ValueTask<long> GetAsync(string topic, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores each topic's watermark of <paramref name="watermarks"/>; topics not listed keep theirs.</summary>
+    ValueTask SetAsync(IReadOnlyDictionary<string, long> watermarks, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using OpenAgents.Sync.V1;
+using Relay.Protocol;
+
+namespace Relay.Client;
+
+public sealed partial class RelayClient
+{
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private ClientWebSocket? _socket;
+    private volatile bool _closing;
+    private ClientWebSocket? _subscribedSocket;
+    private int _connection;
+    private long _lastSend;
+    private TimeSpan _retryAfter;
+    private int _ref;
+
+    /// <summary>Aborts the current connection as a network failure would; the client reconnects (a test hook).</summary>
+    internal void AbortConnection() => _socket?.Abort();
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var backoff = new ReconnectBackoff(_options);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var connectedFor = TimeSpan.Zero;
+            try
+            {
+                SetState(ConnectionState.Connecting);
+                using var socket = await ConnectAsync(cancellationToken);
+                var connectedAt = Stopwatch.GetTimestamp();
+                try
+                {
+                    await RunConnectionAsync(socket, cancellationToken);
+                }
+                finally
+                {
+                    connectedFor = Stopwatch.GetElapsedTime(connectedAt);
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && !_closing)
+            {
+                ConnectionFailed?.Invoke(e);
+            }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            SetState(ConnectionState.Disconnected);
+            var delay = backoff.Next(connectedFor, _retryAfter);
+            _retryAfter = TimeSpan.Zero;
+            await Task.Delay(delay, cancellationToken);
+        }
+    }
+
+    private async Task<ClientWebSocket> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var token = await _options.TokenProvider(cancellationToken);
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(_options.UseJson ? SyncEndpoints.JsonSubprotocol : SyncEndpoints.ProtoSubprotocol);
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        // The client sends Ping envelopes itself, which the relay counts as activity; WebSocket pings would not be seen.
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        var url = new UriBuilder(new Uri(_options.Url, SyncEndpoints.WebSocketPath))
+        {
+            Scheme = _options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
+        };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await socket.ConnectAsync(url.Uri, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _tokenExpiry = TokenExpiry.Read(token);
+        _token = token;
+        return socket;
+    }
+
+    private async Task RunConnectionAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _caughtUp.Clear();
+        _socket = socket;
+        _lastSend = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _connection);
+        List<string> topics;
+        lock (_lock)
+        {
+            topics = [.. _topics];
+            _subscribedSocket = socket;
+        }
+        var keepAlive = Task.CompletedTask;
+        try
+        {
+            SetState(ConnectionState.Connected);
+            if (topics.Count > 0)
+            {
+                await SubscribeOnAsync(socket, topics, connection.Token);
+            }
+            keepAlive = KeepAliveAsync(socket, connection.Token);
+            await ReceiveLoopAsync(socket, connection.Token);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _subscribedSocket = null;
+            }
+            await connection.CancelAsync();
+            await keepAlive.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var frame = new ArrayBufferWriter<byte>(64 * 1024);
+        while (true)
+        {
+            frame.ResetWrittenCount();
+            using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            silence.CancelAfter(_options.ServerSilenceTimeout);
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(frame.GetMemory(64 * 1024), silence.Token);
+                frame.Advance(result.Count);
+                if (frame.WrittenCount > ProtocolLimits.MaxOutboundFrameBytes)
+                {
+                    throw new WebSocketException(WebSocketError.Faulted, "the relay sent a frame over 4 MiB");
+                }
+            }
+            while (!result.EndOfMessage);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely,
+                    $"the relay closed the connection: {socket.CloseStatus} {socket.CloseStatusDescription}");
+            }
+            var envelope = _options.UseJson ? JsonFraming.DecodeServer(frame.WrittenSpan) : ProtoFraming.DecodeServer(frame.WrittenSpan);
+            await HandleAsync(socket, envelope, cancellationToken);
+        }
+    }
+
+    private async Task SendAsync(ClientWebSocket socket, ClientEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.Ref.Length == 0)
+        {
+            envelope.Ref = Interlocked.Increment(ref _ref).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var bytes = _options.UseJson ? JsonFraming.Encode(envelope) : ProtoFraming.Encode(envelope);
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await socket.SendAsync(bytes, _options.UseJson ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, cancellationToken);
+            _lastSend = Stopwatch.GetTimestamp();
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        _closing = true;
+        if (_socket is not { State: WebSocketState.Open } socket)
+        {
+            return;
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await _sendLock.WaitAsync(timeout.Token);
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "client closing", timeout.Token);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Best effort: the socket is torn down anyway.
+        }
+    }
+}

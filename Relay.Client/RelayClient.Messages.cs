@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using OpenAgents.Sync.V1;
+
+namespace Relay.Client;
+
+public sealed partial class RelayClient
+{
+    /// <summary>A second <c>STALE_CURSOR</c> for a topic within this time drops the connection, so the next try backs off.</summary>
+    private static readonly TimeSpan s_staleAgainWithin = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, List<string>> _pendingSubscribes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastStale = new(StringComparer.Ordinal);
+
+    private async Task SubscribeOnAsync(ClientWebSocket socket, List<string> topics, CancellationToken cancellationToken)
+    {
+        var subscribe = new Subscribe { Topics = { topics } };
+        foreach (var topic in topics)
+        {
+            var watermark = await _options.WatermarkStore.GetAsync(topic, cancellationToken);
+            _watermarks[topic] = watermark;
+            subscribe.ResumeAfter[topic] = watermark;
+        }
+        var envelope = new ClientEnvelope { Ref = Interlocked.Increment(ref _ref).ToString(System.Globalization.CultureInfo.InvariantCulture), Subscribe = subscribe };
+        _pendingSubscribes[envelope.Ref] = topics;
+        await SendAsync(socket, envelope, cancellationToken);
+    }
+
+    private async Task HandleAsync(ClientWebSocket socket, ServerEnvelope envelope, CancellationToken cancellationToken)
+    {
+        switch (envelope.MessageCase)
+        {
+            case ServerEnvelope.MessageOneofCase.UpdateBatch:
+                await ApplyAsync(envelope.UpdateBatch, cancellationToken);
+                break;
+            case ServerEnvelope.MessageOneofCase.Heartbeat:
+                await StoreAsync(envelope.Heartbeat.Watermarks, _ => false, cancellationToken);
+                break;
+            case ServerEnvelope.MessageOneofCase.Subscribed:
+                _pendingSubscribes.TryRemove(envelope.Ref, out _);
+                break;
+            case ServerEnvelope.MessageOneofCase.Error:
+                await OnErrorAsync(socket, envelope.Ref, envelope.Error, cancellationToken);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async Task ApplyAsync(UpdateBatch batch, CancellationToken cancellationToken)
+    {
+        var updated = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var update in batch.Updates)
+        {
+            updated.Add(update.Topic);
+            var document = update.Tombstone ? CachedDocument.Tombstone(update.DocKey, update.DocVersion)
+                : update.PayloadOmitted ? await FetchOmittedAsync(update, cancellationToken)
+                : new CachedDocument(update.DocKey, update.DocVersion, update.Payload.Memory, update.PayloadHash.Memory, Deleted: false);
+            if (document is not null && _options.Cache.Apply(update.Topic, document))
+            {
+                DocumentChanged?.Invoke(new DocumentChange(update.Topic, document, update.Watermark));
+            }
+        }
+        await StoreAsync(batch.Watermarks, updated.Contains, cancellationToken);
+        foreach (var topic in batch.CaughtUpTopics)
+        {
+            if (_caughtUp.TryAdd(topic, true))
+            {
+                CaughtUp?.Invoke(topic);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The document of an update sent without its payload (over 256 KiB), read over HTTP; null when the version held
+    /// is already as new, or the relay no longer has it (it was deleted since: the tombstone follows).
+    /// </summary>
+    private async Task<CachedDocument?> FetchOmittedAsync(Update update, CancellationToken cancellationToken)
+    {
+        if (_options.Cache.VersionOf(update.Topic, update.DocKey) >= update.DocVersion)
+        {
+            return null;
+        }
+        var document = await _hydration.GetDocumentAsync(update.Topic, update.DocKey, cancellationToken);
+        return document is not null && document.DocVersion >= update.DocVersion ? document : null;
+    }
+
+    private async Task StoreAsync(IDictionary<string, long> watermarks, Func<string, bool> hasUpdates, CancellationToken cancellationToken)
+    {
+        if (watermarks.Count == 0)
+        {
+            return;
+        }
+        var stored = new Dictionary<string, long>(watermarks, StringComparer.Ordinal);
+        await _options.WatermarkStore.SetAsync(stored, cancellationToken);
+        foreach (var (topic, watermark) in stored)
+        {
+            _watermarks[topic] = watermark;
+            WatermarkStored?.Invoke(new WatermarkObservation(_connection, topic, watermark, hasUpdates(topic)));
+        }
+    }
+
+    private async Task OnErrorAsync(ClientWebSocket socket, string @ref, Error error, CancellationToken cancellationToken)
+    {
+        ErrorReceived?.Invoke(error);
+        if (error.RetryAfterMs > 0)
+        {
+            _retryAfter = TimeSpan.FromMilliseconds(error.RetryAfterMs);
+        }
+        _pendingSubscribes.TryRemove(@ref, out var refused);
+        switch (error.Code)
+        {
+            case ErrorCode.StaleCursor when error.Topic.Length > 0:
+                await RehydrateAsync(socket, error.Topic, cancellationToken);
+                break;
+            case ErrorCode.ForbiddenTopic or ErrorCode.UnknownTopic when error.Topic.Length > 0:
+                // Not retried: the topic is dropped until subscribed again; a refused Subscribe is resent without it.
+                lock (_lock)
+                {
+                    _topics.Remove(error.Topic);
+                }
+                refused?.Remove(error.Topic);
+                if (refused is { Count: > 0 })
+                {
+                    await SubscribeOnAsync(socket, refused, cancellationToken);
+                }
+                break;
+            case ErrorCode.Unauthorized or ErrorCode.BadRequest or ErrorCode.PayloadTooLarge or ErrorCode.SlowConsumer:
+                // A refused refresh leaves the old token in force; the others come before a close, or are client bugs not to resend.
+                break;
+            case var _ when refused is not null || error.Topic.Length > 0:
+                // UNAVAILABLE, INTERNAL or a code this client does not know ended a subscription while the connection
+                // goes on: reconnect, after backoff, to subscribe again.
+                throw new WebSocketException(WebSocketError.Faulted, $"subscription failed: {error.Code} {error.Message}");
+            default:
+                break;
+        }
+    }
+
+    private async Task RehydrateAsync(ClientWebSocket socket, string topic, CancellationToken cancellationToken)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (_lastStale.TryGetValue(topic, out var last) && Stopwatch.GetElapsedTime(last, now) < s_staleAgainWithin)
+        {
+            _lastStale.Remove(topic);
+            throw new WebSocketException(WebSocketError.Faulted, $"the cursor of {topic} went stale again at once");
+        }
+        _lastStale[topic] = now;
+        var handler = _options.OnStaleCursor ?? ((client, stale, cancel) => client.HydrateAsync(stale, cancel));
+        var watermark = await handler(this, topic, cancellationToken);
+        await _options.WatermarkStore.SetAsync(new Dictionary<string, long> { [topic] = watermark }, cancellationToken);
+        _watermarks[topic] = watermark;
+        await SubscribeOnAsync(socket, [topic], cancellationToken);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using OpenAgents.Sync.V1;
+
+namespace Relay.Client;
+
+/// <summary>
+/// A live, resumable copy of a relay's topics (docs/protocol/WS_MAPPING.md). Connects to <c>/sync/v1/ws</c>,
+/// subscribes to each topic from its stored watermark, applies updates to <see cref="Documents"/> monotonically
+/// by <c>(doc_key, doc_version)</c>, stores watermarks after every batch and heartbeat, fetches omitted payloads
+/// over HTTP, re-hydrates a topic on <c>STALE_CURSOR</c>, refreshes its token before it expires, and reconnects
+/// with backoff after any close or failure until disposed. Events are raised on the client's receive loop, one
+/// at a time: handlers should return quickly.
+/// </summary>
+public sealed partial class RelayClient : IAsyncDisposable
+{
+    private readonly RelayClientOptions _options;
+    private readonly HydrationClient _hydration;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _watermarks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _caughtUp = new(StringComparer.Ordinal);
+    private Task _run = Task.CompletedTask;
+    private ConnectionState _state = ConnectionState.Disconnected;
+
+    /// <summary>A client that does nothing until <see cref="Start"/>.</summary>
+    public RelayClient(RelayClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _hydration = new HydrationClient(options);
+    }
+
+    /// <summary>Raised for every change applied to the cache; not for updates ignored as older than the version held.</summary>
+    public event Action<DocumentChange>? DocumentChanged;
+
+    /// <summary>Raised when the connection's state changes.</summary>
+    public event Action<ConnectionState>? StateChanged;
+
+    /// <summary>Raised with a topic whose replay has ended on the current connection: from then on it is live.</summary>
+    public event Action<string>? CaughtUp;
+
+    /// <summary>Raised for every <c>Error</c> the relay sends; the client reacts to it by itself (WS_MAPPING.md §8).</summary>
+    public event Action<Error>? ErrorReceived;
+
+    /// <summary>Raised when a connection fails or ends with an exception, before the client reconnects.</summary>
+    public event Action<Exception>? ConnectionFailed;
+
+    /// <summary>Raised with every watermark stored, and the connection it came on (tests check their order).</summary>
+    internal event Action<WatermarkObservation>? WatermarkStored;
+
+    /// <summary>The connection's state.</summary>
+    public ConnectionState State => _state;
+
+    /// <summary>The cache the client applies updates to.</summary>
+    public DocumentCache Cache => _options.Cache;
+
+    /// <summary>Starts connecting in the background. Calling it again does nothing.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            if (_run.IsCompleted && !_stop.IsCancellationRequested)
+            {
+                _run = Task.Run(() => RunAsync(_stop.Token));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds topics to follow, each from its watermark in <see cref="RelayClientOptions.WatermarkStore"/> (0 when none is
+    /// stored). When connected, subscribes to them right away; otherwise with the next connection.
+    /// </summary>
+    public async Task SubscribeAsync(IEnumerable<string> topics, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        List<string> added;
+        ClientWebSocket? socket;
+        lock (_lock)
+        {
+            added = [.. topics.Where(_topics.Add)];
+            socket = _subscribedSocket;
+        }
+        if (added.Count > 0 && socket is not null)
+        {
+            await SubscribeOnAsync(socket, added, cancellationToken);
+        }
+    }
+
+    /// <summary>A snapshot of <paramref name="topic"/>'s documents by doc_key, tombstones included.</summary>
+    public IReadOnlyDictionary<string, CachedDocument> Documents(string topic) => _options.Cache.Documents(topic);
+
+    /// <summary>The watermark <paramref name="topic"/> was last brought up to (0 before any).</summary>
+    public long Watermark(string topic) => _watermarks.GetValueOrDefault(topic);
+
+    /// <summary>Whether <paramref name="topic"/>'s replay has ended on the current connection.</summary>
+    public bool IsCaughtUp(string topic) => _caughtUp.ContainsKey(topic);
+
+    /// <summary>
+    /// Re-reads <paramref name="topic"/> through <c>GET /sync/v1/list</c> (every page), replaces its cache entries with
+    /// the documents read and returns the first page's watermark, to subscribe from. The default stale-cursor reaction.
+    /// </summary>
+    public async ValueTask<long> HydrateAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        var (watermark, documents) = await _hydration.ListAsync(topic, cancellationToken);
+        _options.Cache.Replace(topic, documents);
+        foreach (var document in documents)
+        {
+            DocumentChanged?.Invoke(new DocumentChange(topic, document, watermark));
+        }
+        return watermark;
+    }
+
+    /// <summary>Closes the connection (1000) and stops reconnecting.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync();
+        await _stop.CancelAsync();
+        try
+        {
+            await _run;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped while connecting or waiting.
+        }
+        SetState(ConnectionState.Stopped);
+        _hydration.Dispose();
+        _stop.Dispose();
+    }
+
+    private void SetState(ConnectionState state)
+    {
+        _state = state;
+        StateChanged?.Invoke(state);
+    }
+}

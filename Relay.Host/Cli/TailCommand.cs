@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Relay.Client;
+
+namespace Relay.Host.Cli;
+
+/// <summary>
+/// <c>relay tail --topic T [--from W] [--url URL] [--token TOKEN]</c>: follows topics with <see cref="RelayClient"/>
+/// and prints every change as one JSON line, <c>{"topic","docKey","docVersion","watermark","tombstone","payload"}</c>,
+/// until Ctrl-C. A stale cursor re-hydrates the topic: its documents are printed with the list's watermark.
+/// </summary>
+public static class TailCommand
+{
+    /// <summary>The relay <c>--url</c> defaults to: <c>http://127.0.0.1:8080</c>.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>The environment variable read for the token when <c>--token</c> is not given: <c>RELAY_TOKEN</c>.</summary>
+    public const string TokenVariable = "RELAY_TOKEN";
+
+    /// <summary>The <c>tail</c> verb.</summary>
+    public static Command Create()
+    {
+        var topics = new Option<string[]>("--topic") { Description = "A topic to follow; repeat for several", Required = true };
+        var from = new Option<long>("--from") { Description = "Print changes after this watermark (default 0: all retained)" };
+        var url = new Option<string>("--url") { Description = $"The relay's HTTP address (default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
+        var token = new Option<string?>("--token") { Description = $"The bearer token (default: ${TokenVariable})" };
+
+        var command = new Command("tail", "Follow topics from a watermark and print each change as a JSON line") { topics, from, url, token };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            var error = result.InvocationConfiguration.Error;
+            var bearer = result.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable);
+            if (string.IsNullOrEmpty(bearer))
+            {
+                await error.WriteLineAsync($"relay tail: no token: pass --token or set {TokenVariable}");
+                return 1;
+            }
+            var followed = result.GetRequiredValue(topics);
+            var start = result.GetValue(from);
+            await using var client = new RelayClient(new RelayClientOptions
+            {
+                Url = new Uri(result.GetRequiredValue(url)),
+                TokenProvider = _ => ValueTask.FromResult(bearer),
+                WatermarkStore = new InMemoryWatermarkStore(followed.ToDictionary(topic => topic, _ => start)),
+            });
+            client.DocumentChanged += change => output.WriteLine(Line(change));
+            client.ConnectionFailed += e => error.WriteLine($"relay tail: {e.Message}; reconnecting");
+            client.ErrorReceived += e => error.WriteLine($"relay tail: {e.Code}: {e.Message}");
+            await client.SubscribeAsync(followed, cancellationToken);
+            client.Start();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: the normal way out.
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>One output line for <paramref name="change"/>; the payload is the document's JSON as the relay sent it.</summary>
+    internal static string Line(DocumentChange change)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("topic", change.Topic);
+            json.WriteString("docKey", change.Document.DocKey);
+            json.WriteNumber("docVersion", change.Document.DocVersion);
+            json.WriteNumber("watermark", change.Watermark);
+            json.WriteBoolean("tombstone", change.Document.Deleted);
+            json.WritePropertyName("payload");
+            if (change.Document.Deleted)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                json.WriteRawValue(change.Document.Payload.Span, skipInputValidation: true);
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}

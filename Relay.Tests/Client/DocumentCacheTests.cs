@@ -1,0 +1,78 @@
+using System.Text;
+using Relay.Client;
+
+namespace Relay.Tests.Client;
+
+public class DocumentCacheTests
+{
+    private const string Topic = "test.cache";
+
+    [Test]
+    public void Apply_newer_version_replaces_document()
+    {
+        var cache = new DocumentCache();
+        Assert.That(cache.Apply(Topic, Document("a", 1, "{\"v\":1}")), Is.True);
+        Assert.That(cache.Apply(Topic, Document("a", 2, "{\"v\":2}")), Is.True);
+        Assert.That(Payload(cache.Documents(Topic)["a"]), Is.EqualTo("{\"v\":2}"));
+    }
+
+    [Test]
+    public void Apply_older_or_equal_version_is_ignored()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, Document("a", 5, "{\"v\":5}"));
+        Assert.That(cache.Apply(Topic, Document("a", 4, "{\"v\":4}")), Is.False);
+        Assert.That(cache.Apply(Topic, Document("a", 5, "{\"other\":5}")), Is.False);
+        Assert.That(Payload(cache.Documents(Topic)["a"]), Is.EqualTo("{\"v\":5}"));
+    }
+
+    [Test]
+    public void Apply_tombstone_removes_document_and_remembers_version()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, Document("a", 3, "{}"));
+        Assert.That(cache.Apply(Topic, CachedDocument.Tombstone("a", 4)), Is.True);
+        Assert.That(cache.Apply(Topic, Document("a", 3, "{}")), Is.False, "an older update must not bring a deleted document back");
+        var held = cache.Documents(Topic)["a"];
+        Assert.That((held.Deleted, held.DocVersion, held.Payload.Length), Is.EqualTo((true, 4L, 0)));
+    }
+
+    [Test]
+    public void Apply_version_newer_than_tombstone_brings_document_back()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, CachedDocument.Tombstone("a", 4));
+        Assert.That(cache.Apply(Topic, Document("a", 5, "{}")), Is.True);
+        Assert.That(cache.Documents(Topic)["a"].Deleted, Is.False);
+    }
+
+    [Test]
+    public void Apply_older_tombstone_is_ignored()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, Document("a", 6, "{}"));
+        Assert.That(cache.Apply(Topic, CachedDocument.Tombstone("a", 5)), Is.False);
+        Assert.That(cache.Documents(Topic)["a"].Deleted, Is.False);
+    }
+
+    [Test]
+    public void Replace_drops_topic_entries_and_keeps_other_topics()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, Document("a", 9, "{}"));
+        cache.Apply("test.other", Document("b", 1, "{}"));
+        cache.Replace(Topic, [Document("c", 2, "{}")]);
+        Assert.That(cache.Documents(Topic).Keys, Is.EqualTo(new[] { "c" }));
+        Assert.That(cache.Documents("test.other").Keys, Is.EqualTo(new[] { "b" }));
+        Assert.That(cache.Apply(Topic, Document("a", 1, "{}")), Is.True, "a replaced topic forgets the versions it held");
+    }
+
+    [Test]
+    public void Documents_unknown_topic_is_empty() =>
+        Assert.That(new DocumentCache().Documents("test.none"), Is.Empty);
+
+    private static CachedDocument Document(string key, long version, string payload) =>
+        new(key, version, Encoding.UTF8.GetBytes(payload), new byte[32], Deleted: false);
+
+    private static string Payload(CachedDocument document) => Encoding.UTF8.GetString(document.Payload.Span);
+}

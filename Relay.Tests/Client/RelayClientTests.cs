@@ -1,0 +1,95 @@
+using System.Text;
+using OpenAgents.Sync.V1;
+using Relay.Client;
+using Relay.Core.Provisioning;
+
+namespace Relay.Tests.Client;
+
+public class RelayClientTests
+{
+    [Test]
+    public async Task Client_relay_restarts_resumes_from_stored_watermark()
+    {
+        var port = FreePort.Next();
+        var relay = await RelayServerHarness.StartAsync(port: port);
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, "a", 1, 10);
+        var states = new List<ConnectionState>();
+        await using var client = TestClients.Create(relay);
+        client.StateChanged += state => { lock (states) { states.Add(state); } };
+        await client.SubscribeAsync([topic]);
+        client.Start();
+        await client.CaughtUpAsync(topic);
+
+        await relay.DisposeAsync();
+        await PublishAsync(topic, "b", 1, 10);
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:a3");
+        relay = await RelayServerHarness.StartAsync(port: port);
+        try
+        {
+            await client.CaughtUpAsync(topic);
+            await client.AssertMatchesReadModelAsync(topic);
+            Assert.That(client.Documents(topic)[$"{topic}:a3"].Deleted, Is.True);
+            lock (states)
+            {
+                Assert.That(states.Count(state => state == ConnectionState.Connected), Is.GreaterThanOrEqualTo(2));
+            }
+        }
+        finally
+        {
+            await relay.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task Client_stale_cursor_rehydrates_topic_over_http()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, "d", 1, 30);
+        await PublishAsync(topic, "d", 1, 10);
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d4");
+        await Sql.ExecuteAsync("SELECT relay.prune($1, '0 seconds')", topic);
+        var errors = new List<ErrorCode>();
+        var store = new InMemoryWatermarkStore(new Dictionary<string, long> { [topic] = 2 });
+        await using var client = TestClients.Create(relay, store);
+        client.ErrorReceived += error => { lock (errors) { errors.Add(error.Code); } };
+        await client.SubscribeAsync([topic]);
+        client.Start();
+
+        await client.CaughtUpAsync(topic);
+        await PublishAsync(topic, "e", 1, 3);
+        await client.CaughtUpAsync(topic);
+        await client.AssertMatchesReadModelAsync(topic);
+        Assert.That(await store.GetAsync(topic), Is.EqualTo(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic)));
+        lock (errors)
+        {
+            Assert.That(errors, Is.EqualTo(new[] { ErrorCode.StaleCursor }));
+        }
+    }
+
+    [Test]
+    public async Task Client_payload_over_256_KiB_is_fetched_over_http([Values] bool json)
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        var big = $$"""{"text":"{{new string('x', 300_000)}}"}""";
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $2, $3::jsonb)", topic, $"{topic}:big", big);
+        await PublishAsync(topic, "small", 1, 2);
+        await using var client = await TestClients.StartAsync(relay, [topic], json: json);
+
+        await client.CaughtUpAsync(topic);
+        await client.AssertMatchesReadModelAsync(topic);
+        var payload = Encoding.UTF8.GetString(client.Documents(topic)[$"{topic}:big"].Payload.Span);
+        Assert.That(payload, Is.EqualTo(await Sql.ScalarAsync<string>("SELECT payload::text FROM relay.documents WHERE doc_key = $1", $"{topic}:big")));
+    }
+
+    /// <summary>Publishes <c>{prefix}{first}</c> … <c>{prefix}{first + count - 1}</c>, keyed by the topic.</summary>
+    public static async Task PublishAsync(string topic, string prefix, int first, int count)
+    {
+        for (var i = first; i < first + count; i++)
+        {
+            await Sql.ExecuteAsync("SELECT relay.publish($1, $2, $3::jsonb)", topic, $"{topic}:{prefix}{i}", $$"""{"i":{{i}},"at":"{{Guid.NewGuid()}}"}""");
+        }
+    }
+}

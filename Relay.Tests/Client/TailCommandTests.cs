@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Text.Json;
+using Relay.Host.Cli;
+
+namespace Relay.Tests.Client;
+
+public class TailCommandTests
+{
+    [Test]
+    public async Task Tail_follows_topic_and_prints_json_lines_until_cancelled()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await RelayClientTests.PublishAsync(topic, "t", 1, 2);
+        var output = new StringWriter();
+        var synchronized = TextWriter.Synchronized(output);
+        var errors = TextWriter.Synchronized(new StringWriter());
+        using var stop = new CancellationTokenSource();
+        var tail = TailCommand.Create()
+            .Parse(["--topic", topic, "--url", relay.Http.ToString(), "--token", RelayServerHarness.Token(), "--from", "1"])
+            .InvokeAsync(new InvocationConfiguration { Output = synchronized, Error = errors }, stop.Token);
+
+        await Eventually.ThatAsync(() => Lines(output, synchronized).Length == 1, "the replayed update");
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:t1");
+        await Eventually.ThatAsync(() => Lines(output, synchronized).Length == 2, "the live tombstone");
+        await stop.CancelAsync();
+        Assert.That(await tail, Is.EqualTo(0), errors.ToString());
+
+        var lines = Lines(output, synchronized).Select(line => JsonDocument.Parse(line).RootElement).ToArray();
+        Assert.That(lines[0].GetProperty("topic").GetString(), Is.EqualTo(topic));
+        Assert.That(lines[0].GetProperty("docKey").GetString(), Is.EqualTo($"{topic}:t2"));
+        Assert.That(lines[0].GetProperty("docVersion").GetInt64(), Is.EqualTo(1));
+        Assert.That(lines[0].GetProperty("watermark").GetInt64(), Is.EqualTo(2));
+        Assert.That(lines[0].GetProperty("tombstone").GetBoolean(), Is.False);
+        Assert.That(lines[0].GetProperty("payload").GetProperty("i").GetInt32(), Is.EqualTo(2));
+        Assert.That(lines[1].GetProperty("docKey").GetString(), Is.EqualTo($"{topic}:t1"));
+        Assert.That(lines[1].GetProperty("tombstone").GetBoolean(), Is.True);
+        Assert.That(lines[1].GetProperty("payload").ValueKind, Is.EqualTo(JsonValueKind.Null));
+    }
+
+    [Test]
+    public async Task Tail_without_token_fails_with_message()
+    {
+        var error = new StringWriter();
+        var previous = Environment.GetEnvironmentVariable(TailCommand.TokenVariable);
+        Environment.SetEnvironmentVariable(TailCommand.TokenVariable, null);
+        try
+        {
+            var exit = await TailCommand.Create().Parse(["--topic", "test.x"]).InvokeAsync(new InvocationConfiguration { Output = TextWriter.Null, Error = error });
+            Assert.That(exit, Is.EqualTo(1));
+            Assert.That(error.ToString(), Does.Contain(TailCommand.TokenVariable));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(TailCommand.TokenVariable, previous);
+        }
+    }
+
+    /// <summary>The lines written so far; the synchronized writer locks itself while writing.</summary>
+    private static string[] Lines(StringWriter output, TextWriter synchronized)
+    {
+        lock (synchronized)
+        {
+            return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Relay.Client;
+
+namespace Relay.Tests.Client;
+
+/// <summary>Relay clients for tests: a test token, short reconnect delays, and a wait for a topic's head.</summary>
+public static class TestClients
+{
+    public static RelayClient Create(RelayServerHarness relay, IWatermarkStore? store = null, DocumentCache? cache = null, bool json = false) =>
+        new(new RelayClientOptions
+        {
+            Url = relay.Http,
+            TokenProvider = _ => ValueTask.FromResult(RelayServerHarness.Token()),
+            WatermarkStore = store ?? new InMemoryWatermarkStore(),
+            Cache = cache ?? new DocumentCache(),
+            UseJson = json,
+            InitialReconnectDelay = TimeSpan.FromMilliseconds(200),
+            MaxReconnectDelay = TimeSpan.FromSeconds(2),
+        });
+
+    /// <summary>Starts a client following <paramref name="topics"/>.</summary>
+    public static async Task<RelayClient> StartAsync(RelayServerHarness relay, IReadOnlyList<string> topics, IWatermarkStore? store = null, bool json = false)
+    {
+        var client = Create(relay, store, json: json);
+        await client.SubscribeAsync(topics);
+        client.Start();
+        return client;
+    }
+
+    /// <summary>Waits until the client has been brought up to each topic's head.</summary>
+    public static async Task CaughtUpAsync(this RelayClient client, params string[] topics)
+    {
+        var heads = new Dictionary<string, long>();
+        foreach (var topic in topics)
+        {
+            heads[topic] = await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic);
+        }
+        await Eventually.ThatAsync(
+            () => heads.All(head => client.Watermark(head.Key) >= head.Value),
+            $"the client to reach {string.Join(", ", heads.Select(h => $"{h.Key}@{h.Value}"))}");
+    }
+
+    /// <summary>Asserts that the client's cache of each topic equals the read model.</summary>
+    public static async Task AssertMatchesReadModelAsync(this RelayClient client, params string[] topics)
+    {
+        foreach (var topic in topics)
+        {
+            var differences = await ReadModel.DifferencesAsync(client.Documents(topic), topic);
+            Assert.That(differences, Is.Empty, $"{topic}: {string.Join("; ", differences.Take(10))}");
+        }
+    }
+}
