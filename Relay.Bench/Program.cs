@@ -22,7 +22,8 @@ public static class Program
         {
             "publish" => await PublishScenario.RunAsync(duration),
             "feed" => await FeedScenario.RunAsync(duration),
-            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed"),
+            "ws" => await WsScenario.RunAsync(duration, options.Contains("--quick")),
+            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed, ws"),
         };
         Console.WriteLine();
         Console.WriteLine($"e2e {scenario} on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}:");

@@ -11,6 +11,7 @@ namespace Relay.Core.Subscriptions;
 public sealed class PointerResolver(NpgsqlDataSource dataSource)
 {
     private const int CacheCapacity = 20_000;
+    private static readonly TimeSpan s_visibilityTimeout = TimeSpan.FromSeconds(1);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Topic, long Watermark), Task<JournalEvent>> _cache = [];
@@ -61,30 +62,10 @@ public sealed class PointerResolver(NpgsqlDataSource dataSource)
     {
         try
         {
-            var documents = new Dictionary<string, (long? Version, string? OrgId, byte[]? Payload, byte[]? Hash, bool Deleted)>(StringComparer.Ordinal);
-            foreach (var topic in mine.Select(m => m.Event.Topic).Distinct())
-            {
-                await using var command = dataSource.CreateCommand(
-                    "SELECT doc_key, doc_version, org_id, convert_to(payload::text, 'UTF8'), payload_hash, deleted FROM relay.read_documents($1, $2)");
-                command.Parameters.AddWithValue(topic);
-                command.Parameters.AddWithValue(mine.Where(m => m.Event.Topic == topic).Select(m => m.Event.DocKey).Distinct().ToArray());
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    documents[reader.GetString(0)] = (
-                        reader.IsDBNull(1) ? null : reader.GetInt64(1),
-                        reader.IsDBNull(2) ? null : reader.GetString(2),
-                        reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
-                        reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4),
-                        reader.GetBoolean(5));
-                }
-            }
+            var documents = await ReadCurrentAsync(mine.Select(m => m.Event).ToList(), cancellationToken);
             foreach (var (journalEvent, result) in mine)
             {
-                var document = documents.GetValueOrDefault(journalEvent.DocKey);
-                result.SetResult(document is { Version: { } version, Deleted: false, Payload: { } payload }
-                    ? journalEvent with { DocVersion = Math.Max(version, journalEvent.DocVersion), Payload = payload, PayloadHash = document.Hash }
-                    : journalEvent with { DocVersion = document.Version ?? journalEvent.DocVersion, Tombstone = true, PayloadHash = null });
+                result.SetResult(Resolve(journalEvent, documents.GetValueOrDefault((journalEvent.Topic, journalEvent.DocKey))));
             }
         }
         catch (Exception e)
@@ -102,6 +83,62 @@ public sealed class PointerResolver(NpgsqlDataSource dataSource)
             }
         }
     }
+
+    /// <summary>
+    /// Reads the documents of the events, again for those not yet at their event's version: logical decoding can hand
+    /// over a commit a moment before other snapshots see it. After <see cref="s_visibilityTimeout"/> a document still
+    /// behind its event is an error (never relabelled), and a document still missing has been deleted since.
+    /// </summary>
+    private async Task<Dictionary<(string, string), Document>> ReadCurrentAsync(List<JournalEvent> events, CancellationToken cancellationToken)
+    {
+        var documents = new Dictionary<(string, string), Document>();
+        var pending = events;
+        var delay = TimeSpan.FromMilliseconds(1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var topic in pending.Select(e => e.Topic).Distinct())
+            {
+                await ReadTopicAsync(topic, [.. pending.Where(e => e.Topic == topic).Select(e => e.DocKey).Distinct()], documents, cancellationToken);
+            }
+            pending = [.. events.Where(e => !documents.TryGetValue((e.Topic, e.DocKey), out var d) || d.Version < e.DocVersion)];
+            if (pending.Count == 0 || clock.Elapsed > s_visibilityTimeout)
+            {
+                return pending.FirstOrDefault(e => documents.TryGetValue((e.Topic, e.DocKey), out var d) && d.Version < e.DocVersion) is { } behind
+                    ? throw new InvalidOperationException($"{behind.Topic}: {behind.DocKey} is still older than version {behind.DocVersion} of watermark {behind.Watermark}")
+                    : documents;
+            }
+            await Task.Delay(delay, cancellationToken);
+            delay *= 2;
+        }
+    }
+
+    private async Task ReadTopicAsync(string topic, string[] docKeys, Dictionary<(string, string), Document> into, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT doc_key, doc_version, convert_to(payload::text, 'UTF8'), payload_hash, deleted FROM relay.read_documents($1, $2) WHERE doc_version IS NOT NULL");
+        command.Parameters.AddWithValue(topic);
+        command.Parameters.AddWithValue(docKeys);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            into[(topic, reader.GetString(0))] = new Document(
+                reader.GetInt64(1),
+                reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
+                reader.GetBoolean(4));
+        }
+    }
+
+    /// <summary>The event as delivered: the document's current version and payload, or a tombstone.</summary>
+    private static JournalEvent Resolve(JournalEvent journalEvent, Document? document) => document switch
+    {
+        { Deleted: false, Payload: { } payload } => journalEvent with { DocVersion = document.Version, Payload = payload, PayloadHash = document.Hash },
+        { } deleted => journalEvent with { DocVersion = deleted.Version, Tombstone = true, PayloadHash = null },
+        null => journalEvent with { Tombstone = true, PayloadHash = null },
+    };
+
+    private sealed record Document(long Version, byte[]? Payload, byte[]? Hash, bool Deleted);
 
     private void Remember((string, long) key, Task<JournalEvent> result)
     {

@@ -10,7 +10,7 @@ namespace Relay.Host.Cli;
 /// <summary>The <c>relay</c> verbs. Configuration comes from appsettings, <c>Relay__…</c> variables and the options here.</summary>
 public static class RelayCommandLine
 {
-    /// <summary>Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>migrate</c> and <c>token</c>.</summary>
+    /// <summary>Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>migrate</c>, <c>token</c> and <c>tail</c>.</summary>
     public static RootCommand Create()
     {
         var connectionString = new Option<string?>("--connection-string")
@@ -31,7 +31,7 @@ public static class RelayCommandLine
         var migrate = new Command("migrate", "Apply the sql/ migrations to the database") { connectionString };
         migrate.SetAction((result, cancellationToken) => MigrateAsync(result.GetValue(connectionString), cancellationToken));
 
-        var root = new RootCommand("Khala Relay: PostgreSQL-to-WebSocket sync for read-model documents") { serve, up, migrate, TokenCommand.Create() };
+        var root = new RootCommand("Khala Relay: PostgreSQL-to-WebSocket sync for read-model documents") { serve, up, migrate, TokenCommand.Create(), TailCommand.Create() };
         root.Options.Add(connectionString);
         root.Options.Add(urls);
         root.Options.Add(feed);

@@ -5,28 +5,39 @@ namespace Relay.Host.Sync;
 /// <summary>
 /// Encoded update batches shared across connections: subscribers of a topic that are live read the same range from
 /// the same ring, so each batch is serialized once per framing and filter, and every connection sends the same bytes.
-/// Bounded: the oldest entries are dropped first.
+/// Bounded by entries and by bytes: the oldest entries are dropped first. Readers a little behind the live ones miss
+/// the cache and encode their own batch, which costs CPU, never correctness.
 /// </summary>
 internal sealed class BatchFrameCache
 {
-    private const int Capacity = 4096;
+    private const int MaxEntries = 1024;
+    private const long MaxBytes = 32 * 1024 * 1024;
 
     private readonly ConcurrentDictionary<BatchKey, Lazy<byte[]>> _frames = new();
-    private readonly ConcurrentQueue<BatchKey> _order = new();
+    private readonly ConcurrentQueue<(BatchKey Key, int Bytes)> _order = new();
+    private long _bytes;
 
     /// <summary>The bytes for a batch, encoding them if nobody has yet.</summary>
     public byte[] GetOrEncode(BatchKey key, Func<byte[]> encode)
     {
-        var lazy = _frames.GetOrAdd(key, _ => new Lazy<byte[]>(encode));
-        if (!lazy.IsValueCreated)
+        var created = false;
+        var lazy = _frames.GetOrAdd(key, _ => new Lazy<byte[]>(() =>
         {
-            _order.Enqueue(key);
-            while (_order.Count > Capacity && _order.TryDequeue(out var oldest))
+            created = true;
+            return encode();
+        }));
+        var frame = lazy.Value;
+        if (created)
+        {
+            _order.Enqueue((key, frame.Length));
+            Interlocked.Add(ref _bytes, frame.Length);
+            while ((_order.Count > MaxEntries || Interlocked.Read(ref _bytes) > MaxBytes) && _order.TryDequeue(out var oldest))
             {
-                _frames.TryRemove(oldest, out _);
+                _frames.TryRemove(oldest.Key, out _);
+                Interlocked.Add(ref _bytes, -oldest.Bytes);
             }
         }
-        return lazy.Value;
+        return frame;
     }
 
     /// <summary>What makes two batches the same frame.</summary>

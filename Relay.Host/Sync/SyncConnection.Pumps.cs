@@ -98,9 +98,9 @@ internal abstract partial class SyncConnection
                 pump.Through = batch.Through;
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // Unsubscribed, resubscribed or disconnected.
+            // Unsubscribed, resubscribed, or the connection is closing (its queue refuses more frames).
         }
         catch (StaleCursorException e)
         {

@@ -109,14 +109,15 @@ internal abstract partial class SyncConnection
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var limit = Context.Options.MaxInboundFrameBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
+        while (_socket.State == WebSocketState.Open)
         {
-            while (_socket.State == WebSocketState.Open)
+            // Do a 0 byte read so that idle connections don't hold a buffer.
+            var result = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
             {
                 var length = 0;
-                ValueWebSocketReceiveResult result;
-                while (true)
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close && length <= limit)
                 {
                     if (length == buffer.Length)
                     {
@@ -128,38 +129,43 @@ internal abstract partial class SyncConnection
                     }
                     result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
                     length += result.Count;
-                    if (result.EndOfMessage || length > limit)
-                    {
-                        break;
-                    }
                 }
-
-                Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
-                if (result.MessageType == WebSocketMessageType.Close)
+                if (!await AcceptAsync(result.MessageType, buffer.AsMemory(0, length), limit, cancellationToken))
                 {
-                    Close(WebSocketCloseStatus.NormalClosure, "");
                     return;
                 }
-                if (length > limit)
-                {
-                    Log.Refused(Context.Logger, "a frame over the size limit");
-                    Push(Errors.Create(ErrorCode.PayloadTooLarge, $"frames are limited to {limit} bytes"));
-                    Close(WebSocketCloseStatus.MessageTooBig, "message too big");
-                    return;
-                }
-                if (result.MessageType != Wire.MessageType)
-                {
-                    Log.Refused(Context.Logger, $"a {result.MessageType} frame on the {Wire.Name} framing");
-                    Close(WebSocketCloseStatus.InvalidMessageType, $"{Wire.Name} takes {Wire.MessageType} frames");
-                    return;
-                }
-                await HandleFrameAsync(buffer.AsMemory(0, length), cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        finally
+    }
+
+    /// <summary>Checks one received frame and handles it; false when the connection is closing.</summary>
+    private async Task<bool> AcceptAsync(WebSocketMessageType type, ReadOnlyMemory<byte> frame, int limit, CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
+        if (type == WebSocketMessageType.Close)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Close(WebSocketCloseStatus.NormalClosure, "");
+            return false;
         }
+        if (frame.Length > limit)
+        {
+            Log.Refused(Context.Logger, "a frame over the size limit");
+            Push(Errors.Create(ErrorCode.PayloadTooLarge, $"frames are limited to {limit} bytes"));
+            Close(WebSocketCloseStatus.MessageTooBig, "message too big");
+            return false;
+        }
+        if (type != Wire.MessageType)
+        {
+            Log.Refused(Context.Logger, $"a {type} frame on the {Wire.Name} framing");
+            Close(WebSocketCloseStatus.InvalidMessageType, $"{Wire.Name} takes {Wire.MessageType} frames");
+            return false;
+        }
+        await HandleFrameAsync(frame, cancellationToken);
+        return true;
     }
 
     private async Task SendLoopAsync()

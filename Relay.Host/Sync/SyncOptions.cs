@@ -25,9 +25,9 @@ public sealed class SyncOptions
 
     /// <summary>
     /// Bytes of encoded frames queued for one connection before its topic readers wait (and, if the client stays slow,
-    /// fall behind into journal catch-up). A single frame larger than this still goes alone. Default 4 MiB.
+    /// fall behind into journal catch-up). A single frame larger than this still goes alone. Default 1 MiB.
     /// </summary>
-    public int OutboundQueueBytes { get; set; } = 4 * 1024 * 1024;
+    public int OutboundQueueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>How long shutdown waits for connections to close after telling them (1012). Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
