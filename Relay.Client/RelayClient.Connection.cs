@@ -40,8 +40,13 @@ public sealed partial class RelayClient
                     connectedFor = Stopwatch.GetElapsedTime(connectedAt);
                 }
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && !_closing)
+            catch (Exception e)
             {
+                if (cancellationToken.IsCancellationRequested || _closing)
+                {
+                    // Disposing: whatever the teardown threw is the end of the run, not a failure.
+                    return;
+                }
                 ConnectionFailed?.Invoke(e);
             }
             if (cancellationToken.IsCancellationRequested)

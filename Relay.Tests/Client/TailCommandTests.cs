@@ -14,7 +14,8 @@ public class TailCommandTests
         await RelayClientTests.PublishAsync(topic, "t", 1, 2);
         var output = new StringWriter();
         var synchronized = TextWriter.Synchronized(output);
-        var errors = TextWriter.Synchronized(new StringWriter());
+        var errorText = new StringWriter();
+        var errors = TextWriter.Synchronized(errorText);
         using var stop = new CancellationTokenSource();
         var tail = TailCommand.Create()
             .Parse(["--topic", topic, "--url", relay.Http.ToString(), "--token", RelayServerHarness.Token(), "--from", "1"])
@@ -24,7 +25,7 @@ public class TailCommandTests
         await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:t1");
         await Eventually.ThatAsync(() => Lines(output, synchronized).Length == 2, "the live tombstone");
         await stop.CancelAsync();
-        Assert.That(await tail, Is.EqualTo(0), errors.ToString());
+        Assert.That(await tail, Is.EqualTo(0), () => errorText.ToString());
 
         var lines = Lines(output, synchronized).Select(line => JsonDocument.Parse(line).RootElement).ToArray();
         Assert.That(lines[0].GetProperty("topic").GetString(), Is.EqualTo(topic));
