@@ -24,9 +24,7 @@ internal sealed class CoreRelay : IAsyncDisposable
         var journal = new JournalReader(dataSource);
         Logs = new TopicLogs(journal, new TopicLogOptions(), Metrics, NullLogger<TopicLogs>.Instance);
         Resolver = new PointerResolver(dataSource);
-        Feed = feed == "notify"
-            ? new NotifyFeed(dataSource.ConnectionString, journal, Logs, new FeedOptions(), Metrics, NullLogger<NotifyFeed>.Instance)
-            : new ReplicationFeed(dataSource.ConnectionString, Logs, new FeedOptions(), Metrics, NullLogger<ReplicationFeed>.Instance);
+        Feed = JournalFeeds.Create(feed, connectionString, journal, Logs, new FeedOptions(), Metrics, NullLoggerFactory.Instance);
         _run = Feed.RunAsync(_stop.Token);
     }
 

@@ -24,9 +24,9 @@ internal static class RelayServices
         services.AddSingleton<JournalReader>();
         services.AddSingleton<TopicLogs>();
         services.AddSingleton<PointerResolver>();
-        services.AddSingleton<JournalFeed>(provider => options.Feed == "notify"
-            ? ActivatorUtilities.CreateInstance<NotifyFeed>(provider, dataSource.ConnectionString)
-            : ActivatorUtilities.CreateInstance<ReplicationFeed>(provider, dataSource.ConnectionString));
+        services.AddSingleton(provider => JournalFeeds.Create(
+            options.Feed, dataSource.ConnectionString, provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogs>(),
+            feedOptions, provider.GetRequiredService<RelayMetrics>(), provider.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<FeedService>();
         return services;
     }

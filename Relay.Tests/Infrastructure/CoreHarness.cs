@@ -21,9 +21,7 @@ public sealed class CoreHarness : IAsyncDisposable
         Logs = new TopicLogs(Journal, options, Metrics, NullLogger<TopicLogs>.Instance);
         Resolver = new PointerResolver(DataSource);
         var feedOptions = new FeedOptions { IdleAcknowledgeInterval = TimeSpan.FromMilliseconds(200), NotifyPollInterval = notifyPoll ?? TimeSpan.FromMilliseconds(500) };
-        Feed = feed == "notify"
-            ? new NotifyFeed(connectionString, Journal, Logs, feedOptions, Metrics, NullLogger<NotifyFeed>.Instance)
-            : new ReplicationFeed(connectionString, Logs, feedOptions, Metrics, NullLogger<ReplicationFeed>.Instance);
+        Feed = JournalFeeds.Create(feed, connectionString, Journal, Logs, feedOptions, Metrics, NullLoggerFactory.Instance);
     }
 
     public RelayMetrics Metrics { get; } = new();

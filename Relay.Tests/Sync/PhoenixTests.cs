@@ -105,6 +105,21 @@ public sealed class PhoenixTests
     }
 
     [Test]
+    public async Task Phoenix_authTokenSubprotocol_authenticatesAndIsAnsweredWithPhoenix()
+    {
+        using var socket = new ClientWebSocket();
+        var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(RelayServerHarness.Token())).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        socket.Options.AddSubProtocol("phoenix");
+        socket.Options.AddSubProtocol("base64url.bearer.phx." + encoded);
+
+        await socket.ConnectAsync(s_relay.Phoenix, CancellationToken.None);
+        await SendAsync(socket, """["1","1","sync:v1","phx_join",{}]""");
+
+        Assert.That(socket.SubProtocol, Is.EqualTo("phoenix"));
+        Assert.That((string?)(await ReceiveAsync(socket))[4]!["status"], Is.EqualTo("ok"));
+    }
+
+    [Test]
     public async Task Phoenix_badTokenInTheQuery_isRefusedWith401BeforeTheUpgrade()
     {
         using var socket = new ClientWebSocket();

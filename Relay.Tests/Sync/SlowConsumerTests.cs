@@ -38,6 +38,8 @@ public sealed class SlowConsumerTests
         // One frame may exceed the budget on its own (a batch holds at most 2 MiB of payloads).
         Assert.That(queued.Max, Is.LessThanOrEqualTo(QueueBudget + 2.5 * 1024 * 1024));
         Assert.That(queued.Max, Is.GreaterThan(QueueBudget / 2), "the slow client really backed up");
+        // Its sends block, so after the send timeout the relay lets it go (SLOW_CONSUMER) and keeps the other one.
+        await Eventually.ThatAsync(() => queued.Connections == 1, "the slow consumer to be disconnected");
     }
 
     /// <summary>Samples the relay's per-connection queue gauge in the background.</summary>
@@ -51,16 +53,23 @@ public sealed class SlowConsumerTests
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == RelayMetrics.MeterName && instrument.Name == "relay.connections.queued_bytes.max")
+                if (instrument.Meter.Name == RelayMetrics.MeterName && instrument.Name is "relay.connections.queued_bytes.max" or "relay.connections")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
             {
-                Max = Math.Max(Max, value);
-                Samples++;
+                if (instrument.Name == "relay.connections")
+                {
+                    Connections = value;
+                }
+                else
+                {
+                    Max = Math.Max(Max, value);
+                }
             });
+            _listener.SetMeasurementEventCallback<int>((_, value, _, _) => Connections = value);
             _listener.Start();
             _sampling = Task.Run(async () =>
             {
@@ -74,7 +83,7 @@ public sealed class SlowConsumerTests
 
         public long Max { get; private set; }
 
-        public int Samples { get; private set; }
+        public long Connections { get; private set; } = -1;
 
         public void Dispose()
         {
