@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Attributes;
+using Relay.Host.Sync;
+
+namespace Relay.Bench.Micro;
+
+/// <summary>
+/// Handing one live batch to N subscribers: through the shared frame cache (one encoding, N lookups) against encoding it
+/// for each subscriber, the cost the cache avoids.
+/// </summary>
+[MemoryDiagnoser]
+public class FanoutBenchmarks
+{
+    private readonly Relay.Core.Subscriptions.EventBatch _batch = Batches.RunSummaries();
+
+    [Params(100, 1000)]
+    public int Subscribers { get; set; }
+
+    [Benchmark(Baseline = true)]
+    public long EncodeEach()
+    {
+        long bytes = 0;
+        for (var i = 0; i < Subscribers; i++)
+        {
+            bytes += SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(_batch)).Length;
+        }
+        return bytes;
+    }
+
+    [Benchmark]
+    public long SharedFrame()
+    {
+        var cache = new BatchFrameCache();
+        var key = new BatchFrameCache.BatchKey("proto", _batch.Topic, 0, _batch.Through, true, false, "org-1",
+            BatchFrameCache.BatchKey.FingerprintOf(_batch.Events));
+        long bytes = 0;
+        for (var i = 0; i < Subscribers; i++)
+        {
+            bytes += cache.GetOrEncode(key, () => SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(_batch))).Length;
+        }
+        return bytes;
+    }
+}
