@@ -13,7 +13,8 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     private readonly LocalClusterOptions _options;
     private readonly string _binDirectory;
     private readonly ILogger _logger;
-    private readonly int _port;
+    private int _port;
+    private bool _borrowed;
 
     private LocalCluster(LocalClusterOptions options, string binDirectory, int port, ILogger logger)
     {
@@ -37,11 +38,20 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     /// <inheritdoc />
     public override string Description => $"local cluster at {_options.Directory} (port {_port})";
 
-    /// <summary>Initializes the cluster if needed, starts it and creates the database.</summary>
+    /// <summary>
+    /// Initializes the cluster if needed, starts it and creates the database. A persistent cluster that another process
+    /// (a running <c>relay up</c>) already started is used as it is, and left running when disposed.
+    /// </summary>
     public static async Task<LocalCluster> StartAsync(
         LocalClusterOptions options, string binDirectory, ILogger logger, CancellationToken cancellationToken = default)
     {
         var cluster = new LocalCluster(options with { Directory = Path.GetFullPath(options.Directory) }, binDirectory, FreePort.Next(), logger);
+        if (options.Persistent && await cluster.RunningPortAsync(cancellationToken) is { } port)
+        {
+            cluster._port = port;
+            cluster._borrowed = true;
+            return cluster;
+        }
         await cluster.InitializeAsync(cancellationToken);
         await cluster.StartServerAsync(cancellationToken);
         await cluster.CreateDatabaseAsync(cancellationToken);
@@ -58,12 +68,36 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
+        if (_borrowed)
+        {
+            return;
+        }
         await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"]);
         Log.Stopped(_logger, _options.Directory);
         if (!_options.Persistent)
         {
             Directory.Delete(_options.Directory, recursive: true);
         }
+    }
+
+    /// <summary>The port of a server running on this data directory (line 4 of <c>postmaster.pid</c>), if one runs.</summary>
+    private async Task<int?> RunningPortAsync(CancellationToken cancellationToken)
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile))
+        {
+            return null;
+        }
+        try
+        {
+            await ProcessRunner.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["status", "-D", DataDirectory], cancellationToken);
+        }
+        catch (ProvisioningException)
+        {
+            return null;
+        }
+        var lines = await File.ReadAllLinesAsync(pidFile, cancellationToken);
+        return lines.Length > 3 && int.TryParse(lines[3], out var port) ? port : null;
     }
 
     private async Task InitializeAsync(CancellationToken cancellationToken)

@@ -10,7 +10,10 @@ namespace Relay.Host.Cli;
 /// <summary>The <c>relay</c> verbs. Configuration comes from appsettings, <c>Relay__…</c> variables and the options here.</summary>
 public static class RelayCommandLine
 {
-    /// <summary>Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>migrate</c>, <c>token</c> and <c>tail</c>.</summary>
+    /// <summary>
+    /// Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>migrate</c>, <c>token</c>, <c>tail</c>, and the
+    /// operator's <c>publish</c>, <c>prune</c>, <c>status</c> and <c>audit</c>.
+    /// </summary>
     public static RootCommand Create()
     {
         var connectionString = new Option<string?>("--connection-string")
@@ -30,8 +33,13 @@ public static class RelayCommandLine
 
         var migrate = new Command("migrate", "Apply the sql/ migrations to the database") { connectionString };
         migrate.SetAction((result, cancellationToken) => MigrateAsync(result.GetValue(connectionString), cancellationToken));
+        var operators = OperatorCommands.Create(connectionString);
 
         var root = new RootCommand("Khala Relay: PostgreSQL-to-WebSocket sync for read-model documents") { serve, up, migrate, TokenCommand.Create(), TailCommand.Create() };
+        foreach (var command in operators)
+        {
+            root.Subcommands.Add(command);
+        }
         root.Options.Add(connectionString);
         root.Options.Add(urls);
         root.Options.Add(feed);
@@ -60,18 +68,8 @@ public static class RelayCommandLine
 
     private static async Task<int> MigrateAsync(string? connectionString, CancellationToken cancellationToken)
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
-        var options = configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
-        using var logging = LoggerFactory.Create(builder => builder.AddSimpleConsole(console => console.SingleLine = true));
-        await using var database = await DatabaseProvisioner.ProvisionAsync(
-            connectionString ?? options.ConnectionString, RelayServer.EmbeddedClusterOptions(options),
-            logging.CreateLogger("Relay.Host"), cancellationToken);
-        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        var applied = await new SchemaMigrator(dataSource, logging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
+        await using var database = await CliDatabase.OpenAsync(connectionString, cancellationToken);
+        var applied = await new SchemaMigrator(database.DataSource, database.Logging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
         Console.WriteLine(applied.Count == 0 ? "schema is up to date" : $"applied {applied.Count} files: {string.Join(", ", applied)}");
         return 0;
     }

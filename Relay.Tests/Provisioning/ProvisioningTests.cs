@@ -53,6 +53,13 @@ public sealed class ProvisioningTests
             await using var again = new NpgsqlConnection(second.ConnectionString);
             await again.OpenAsync();
             Assert.That(await new NpgsqlCommand("SELECT v FROM kept", again).ExecuteScalarAsync(), Is.EqualTo(42));
+
+            // While it runs (a relay up), another process borrows it, and leaves it running.
+            await using (var borrowed = await DatabaseProvisioner.ProvisionAsync(null, options, NullLogger.Instance))
+            {
+                Assert.That(borrowed.ConnectionString, Is.EqualTo(second.ConnectionString));
+            }
+            Assert.That(await new NpgsqlCommand("SELECT v FROM kept", again).ExecuteScalarAsync(), Is.EqualTo(42));
         }
         finally
         {

@@ -1,0 +1,95 @@
+using System.Text;
+using Npgsql;
+using Relay.Core.Hashing;
+
+namespace Relay.Core.Journal;
+
+/// <summary>
+/// Checks what the relay relies on (CONTRACT §5, <c>relay audit</c>): each topic's retained journal is gap-free up to
+/// its head; every payload's stored hash is the SHA-256 of its canonical JSON, recomputed here in C#; and the read model
+/// of <c>publish</c> agrees with each document's newest journal event.
+/// </summary>
+public static class JournalAudit
+{
+    /// <summary>The problems found, one line each; empty when all is well.</summary>
+    public static async Task<IReadOnlyList<string>> RunAsync(NpgsqlDataSource dataSource, string? topic, CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        await CheckGapsAsync(dataSource, topic, problems, cancellationToken);
+        await CheckHashesAsync(dataSource, topic, problems, cancellationToken);
+        await CheckReadModelAsync(dataSource, topic, problems, cancellationToken);
+        return problems;
+    }
+
+    private static async Task CheckGapsAsync(NpgsqlDataSource dataSource, string? topic, List<string> problems, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT t.topic, t.retained_after, t.head_watermark, count(e.watermark), min(e.watermark), max(e.watermark)
+              FROM relay.topics t LEFT JOIN relay.stream_events e ON e.topic = t.topic AND e.watermark > t.retained_after
+             WHERE $1::text IS NULL OR t.topic = $1
+             GROUP BY t.topic, t.retained_after, t.head_watermark
+            """);
+        command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var (name, retained, head, count) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+            if (count != head - retained || (count > 0 && (reader.GetInt64(4) != retained + 1 || reader.GetInt64(5) != head)))
+            {
+                problems.Add($"{name}: the journal after {retained} holds {count} events, not the {head - retained} up to the head {head}");
+            }
+        }
+    }
+
+    private static async Task CheckHashesAsync(NpgsqlDataSource dataSource, string? topic, List<string> problems, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT 'journal ' || topic || '@' || watermark, payload::text, payload_hash FROM relay.stream_events
+             WHERE payload IS NOT NULL AND ($1::text IS NULL OR topic = $1)
+            UNION ALL
+            SELECT 'document ' || doc_key, payload::text, payload_hash FROM relay.documents
+             WHERE payload IS NOT NULL AND ($1::text IS NULL OR topic = $1)
+            """);
+        command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var expected = PayloadHash.Compute(Encoding.UTF8.GetBytes(reader.GetString(1)));
+            if (reader.IsDBNull(2) || !reader.GetFieldValue<byte[]>(2).AsSpan().SequenceEqual(expected))
+            {
+                problems.Add($"{reader.GetString(0)}: payload_hash is not the SHA-256 of the payload's canonical JSON");
+            }
+        }
+    }
+
+    private static async Task CheckReadModelAsync(NpgsqlDataSource dataSource, string? topic, List<string> problems, CancellationToken cancellationToken)
+    {
+        // Only documents whose newest event is still retained can be compared.
+        await using var command = dataSource.CreateCommand("""
+            SELECT d.doc_key, d.doc_version, d.deleted, d.payload_hash, e.doc_version, e.tombstone, e.payload_hash
+              FROM relay.documents d
+              JOIN relay.topics t ON t.topic = d.topic AND t.read_model IS NULL
+              LEFT JOIN relay.stream_events e ON e.topic = d.topic AND e.watermark = d.watermark
+             WHERE ($1::text IS NULL OR d.topic = $1) AND d.watermark > t.retained_after
+            """);
+        command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = reader.GetString(0);
+            if (reader.IsDBNull(4))
+            {
+                problems.Add($"document {key}: no journal event at its watermark");
+            }
+            else if (reader.GetInt64(1) != reader.GetInt64(4) || reader.GetBoolean(2) != reader.GetBoolean(5)
+                     || !Equal(reader, 3, 6))
+            {
+                problems.Add($"document {key}: the read model (v{reader.GetInt64(1)}) disagrees with its newest journal event (v{reader.GetInt64(4)})");
+            }
+        }
+    }
+
+    private static bool Equal(NpgsqlDataReader reader, int left, int right) =>
+        reader.IsDBNull(left) == reader.IsDBNull(right)
+        && (reader.IsDBNull(left) || reader.GetFieldValue<byte[]>(left).AsSpan().SequenceEqual(reader.GetFieldValue<byte[]>(right)));
+}

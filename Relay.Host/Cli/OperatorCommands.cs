@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Text.Json;
+using Npgsql;
+using Relay.Core.Journal;
+using Relay.Core.Schema;
+
+namespace Relay.Host.Cli;
+
+/// <summary>
+/// The operator's verbs on the database (CONTRACT §5): <c>publish</c>, <c>prune</c>, <c>status</c> and <c>audit</c>.
+/// Each takes <c>--connection-string</c> (else the configured one, else the embedded default) and prints JSON lines or
+/// tables to standard output; a refused call prints the SQLSTATE and its message and exits with 1.
+/// </summary>
+internal static class OperatorCommands
+{
+    public static IEnumerable<Command> Create(Option<string?> connectionString)
+    {
+        yield return Publish(connectionString);
+        yield return Prune(connectionString);
+        yield return Status(connectionString);
+        yield return Audit(connectionString);
+    }
+
+    private static Command Publish(Option<string?> connectionString)
+    {
+        var topic = new Option<string>("--topic") { Description = "The topic", Required = true };
+        var key = new Option<string>("--key") { Description = "The doc_key", Required = true };
+        var payload = new Option<string>("--payload") { Description = "The document, as JSON", Required = true };
+        var org = new Option<string?>("--org") { Description = "The owning organisation (oa_org_id)" };
+        var version = new Option<long?>("--version") { Description = "The doc_version (default: current + 1)" };
+        var command = new Command("publish", "Publish one document through relay.publish and print its watermark") { connectionString, topic, key, payload, org, version };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        {
+            await using var publish = database.DataSource.CreateCommand("SELECT watermark, doc_version FROM relay.publish($1, $2, $3::jsonb, $4, $5)");
+            publish.Parameters.AddWithValue(result.GetRequiredValue(topic));
+            publish.Parameters.AddWithValue(result.GetRequiredValue(key));
+            publish.Parameters.AddWithValue(result.GetRequiredValue(payload));
+            publish.Parameters.AddWithValue((object?)result.GetValue(org) ?? DBNull.Value);
+            publish.Parameters.AddWithValue((object?)result.GetValue(version) ?? DBNull.Value);
+            await PrintRowsAsync(publish, output, cancellationToken);
+            return 0;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Prune(Option<string?> connectionString)
+    {
+        var topic = new Option<string?>("--topic") { Description = "One topic (default: every topic)" };
+        var olderThan = new Option<string?>("--older-than") { Description = "A PostgreSQL interval, e.g. '2 days' (default: each topic's retention)" };
+        var command = new Command("prune", "Run retention once through relay.prune and print what it deleted") { connectionString, topic, olderThan };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        {
+            await using var prune = database.DataSource.CreateCommand("SELECT topic, deleted, retained_after FROM relay.prune($1, $2::interval)");
+            prune.Parameters.AddWithValue((object?)result.GetValue(topic) ?? DBNull.Value);
+            prune.Parameters.AddWithValue((object?)result.GetValue(olderThan) ?? DBNull.Value);
+            await PrintRowsAsync(prune, output, cancellationToken);
+            return 0;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Status(Option<string?> connectionString)
+    {
+        var command = new Command("status", "Print every topic's head, retained window and journal size, and the replication slots (sql/ops/health.sql)") { connectionString };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        {
+            await using var health = database.DataSource.CreateCommand(SqlScripts.Read("ops/health.sql"));
+            await PrintRowsAsync(health, output, cancellationToken);
+            return 0;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Audit(Option<string?> connectionString)
+    {
+        var topic = new Option<string?>("--topic") { Description = "One topic (default: every topic)" };
+        var command = new Command("audit", "Check that the journal is gap-free, hashes match payloads and the read model agrees with the journal") { connectionString, topic };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        {
+            var problems = await JournalAudit.RunAsync(database.DataSource, result.GetValue(topic), cancellationToken);
+            foreach (var problem in problems)
+            {
+                await output.WriteLineAsync(problem);
+            }
+            await output.WriteLineAsync(problems.Count == 0 ? "audit: no problems" : $"audit: {problems.Count} problems");
+            return problems.Count == 0 ? 0 : 1;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        ParseResult result, Option<string?> connectionString, Func<CliDatabase, TextWriter, Task<int>> action, CancellationToken cancellationToken)
+    {
+        var output = result.InvocationConfiguration.Output;
+        try
+        {
+            await using var database = await CliDatabase.OpenAsync(result.GetValue(connectionString), cancellationToken);
+            return await action(database, output);
+        }
+        catch (PostgresException e)
+        {
+            await result.InvocationConfiguration.Error.WriteLineAsync($"{e.SqlState}: {e.MessageText}");
+            return 1;
+        }
+    }
+
+    /// <summary>Every row of every result set as one JSON object per line.</summary>
+    private static async Task PrintRowsAsync(NpgsqlCommand command, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        do
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = new Dictionary<string, object?>();
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i) switch
+                    {
+                        byte[] bytes => Convert.ToHexStringLower(bytes),
+                        var value and (TimeSpan or DateTime or NpgsqlTypes.NpgsqlLogSequenceNumber) => value.ToString(),
+                        var value => value,
+                    };
+                }
+                await output.WriteLineAsync(JsonSerializer.Serialize(row));
+            }
+        }
+        while (await reader.NextResultAsync(cancellationToken));
+    }
+}

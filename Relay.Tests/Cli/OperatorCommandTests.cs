@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Relay.Host.Cli;
+
+namespace Relay.Tests.Cli;
+
+public sealed class OperatorCommandTests
+{
+    private static async Task<(int Exit, string Output, string Error)> RelayAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await RelayCommandLine.Create()
+            .Parse([args[0], "--connection-string", TestDatabase.ConnectionString, .. args[1..]])
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Test]
+    public async Task Publish_printsTheWatermark_andAuditFindsNothingWrong()
+    {
+        var topic = await TestTopics.CreateAsync();
+
+        var first = await RelayAsync("publish", "--topic", topic, "--key", $"{topic}:a", "--payload", """{"n":1}""");
+        var second = await RelayAsync("publish", "--topic", topic, "--key", $"{topic}:a", "--payload", """{"n":2}""");
+        var audit = await RelayAsync("audit", "--topic", topic);
+
+        Assert.That(first.Output.Trim(), Is.EqualTo("""{"watermark":1,"doc_version":1}"""));
+        Assert.That(second.Output.Trim(), Is.EqualTo("""{"watermark":2,"doc_version":2}"""));
+        Assert.That((audit.Exit, audit.Output.Trim()), Is.EqualTo((0, "audit: no problems")));
+    }
+
+    [Test]
+    public async Task Publish_refused_printsTheSqlStateAndExitsWithOne()
+    {
+        var (exit, _, error) = await RelayAsync("publish", "--topic", TestTopics.Name(), "--key", "k", "--payload", "{}");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(error, Does.StartWith("RL001: unknown topic"));
+    }
+
+    [Test]
+    public async Task Prune_printsWhatItDeleted()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 3) i", topic);
+
+        var (exit, output, _) = await RelayAsync("prune", "--topic", topic, "--older-than", "0 seconds");
+
+        Assert.That((exit, output.Trim()), Is.EqualTo((0, $$"""{"topic":"{{topic}}","deleted":3,"retained_after":3}""")));
+    }
+
+    [Test]
+    public async Task Status_listsTopicsWithTheirHeads()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':a', '{}')", topic);
+
+        var (exit, output, _) = await RelayAsync("status");
+
+        Assert.That(exit, Is.Zero);
+        Assert.That(output, Does.Contain($$"""{"topic":"{{topic}}","head_watermark":1,"retained_after":0,"retained_events":1"""));
+    }
+
+    [Test]
+    public async Task Audit_tamperedHashGapAndReadModel_areEachReported()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, jsonb_build_object('i', i)) FROM generate_series(1, 4) i", topic);
+
+        await Sql.ExecuteAsync("UPDATE relay.stream_events SET payload_hash = sha256('x') WHERE topic = $1 AND watermark = 1", topic);
+        await Sql.ExecuteAsync("DELETE FROM relay.stream_events WHERE topic = $1 AND watermark = 3", topic);
+        await Sql.ExecuteAsync("UPDATE relay.documents SET doc_version = 9 WHERE doc_key = $1 || ':4'", topic);
+        var (exit, output, _) = await RelayAsync("audit", "--topic", topic);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Does.Contain($"{topic}: the journal after 0 holds 3 events, not the 4 up to the head 4"));
+        Assert.That(output, Does.Contain($"journal {topic}@1: payload_hash is not the SHA-256"));
+        Assert.That(output, Does.Contain($"document {topic}:3: no journal event at its watermark"));
+        Assert.That(output, Does.Contain($"document {topic}:4: the read model (v9) disagrees"));
+    }
+}
