@@ -24,5 +24,6 @@
 \ir functions/journal_read_model_change.sql
 \ir functions/attach.sql
 \ir functions/prune.sql
+\ir functions/topic_read_model.sql
 \ir functions/read_documents.sql
 \ir functions/list_documents.sql

@@ -10,10 +10,7 @@ DECLARE
     v_table regclass;
     v_columns jsonb;
 BEGIN
-    SELECT t.read_model, t.read_model_columns INTO v_table, v_columns FROM relay.topics t WHERE t.topic = p_topic;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
-    END IF;
+    SELECT m.read_model, m.read_model_columns INTO v_table, v_columns FROM relay.topic_read_model(p_topic) m;
     IF v_table IS NULL THEN
         RETURN QUERY
             SELECT d.doc_key, d.doc_version, d.org_id, d.payload, d.payload_hash
