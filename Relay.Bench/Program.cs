@@ -23,7 +23,8 @@ public static class Program
             "publish" => await PublishScenario.RunAsync(duration),
             "feed" => await FeedScenario.RunAsync(duration),
             "ws" => await WsScenario.RunAsync(duration, options.Contains("--quick")),
-            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed, ws"),
+            "catchup" => await CatchupScenario.RunAsync(options.Contains("--quick")),
+            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed, ws, catchup"),
         };
         Console.WriteLine();
         Console.WriteLine($"e2e {scenario} on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}:");

@@ -62,9 +62,14 @@ internal sealed class RelayProcess : IAsyncDisposable
         DevTokens.Mint(Key, new DevTokenRequest("bench", "org-1", [scopes], TimeSpan.FromHours(1)));
 
     /// <summary>Resident memory of the relay process, in bytes.</summary>
-    public long ResidentBytes()
+    public long ResidentBytes() => Status("VmRSS:");
+
+    /// <summary>The most resident memory the relay process has had, in bytes.</summary>
+    public long PeakResidentBytes() => Status("VmHWM:");
+
+    private long Status(string field)
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
