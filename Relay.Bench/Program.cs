@@ -24,7 +24,8 @@ public static class Program
             "feed" => await FeedScenario.RunAsync(duration),
             "ws" => await WsScenario.RunAsync(duration, options.Contains("--quick")),
             "catchup" => await CatchupScenario.RunAsync(options.Contains("--quick")),
-            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed, ws, catchup"),
+            "slow" => await SlowScenario.RunAsync(duration, options.Contains("--quick")),
+            _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: publish, feed, ws, catchup, slow"),
         };
         Console.WriteLine();
         Console.WriteLine($"e2e {scenario} on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}:");
