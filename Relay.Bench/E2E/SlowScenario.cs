@@ -43,23 +43,7 @@ internal static class SlowScenario
             // Never started: it reads nothing after subscribing, so its socket buffers fill.
             slowClients.Add(await BenchClient.ConnectAsync(relay, topic, after: 0, token));
         }
-        var normal = new ConcurrentBag<BenchClient>();
-        using var gate = new SemaphoreSlim(64);
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
-        {
-            await gate.WaitAsync(cancellationToken);
-            try
-            {
-                var client = await BenchClient.ConnectAsync(relay, topic, after: 0, token);
-                client.Start(record: i < 100, cancellationToken);
-                await client.CaughtUp;
-                normal.Add(client);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
+        var normal = await ClientFleet.ConnectAsync(relay, topic, clients, recorded: 100);
 
         var committed = new ConcurrentDictionary<long, long>();
         var peak = 0L;
@@ -67,49 +51,15 @@ internal static class SlowScenario
         var clock = Stopwatch.StartNew();
         for (var tick = 0; clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken); tick++)
         {
-            await PublishAsync(dataSource, topic, tick, committed, cancellationToken);
+            await ClientFleet.PublishAsync(dataSource, topic, tick, size: 10, committed, cancellationToken);
             peak = Math.Max(peak, relay.ResidentBytes());
         }
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        var latencies = new Percentiles();
-        foreach (var client in normal)
-        {
-            foreach (var (watermark, received) in client.Received)
-            {
-                if (committed.TryGetValue(watermark, out var at))
-                {
-                    latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(at, received).TotalMilliseconds));
-                }
-            }
-            await client.DisposeAsync();
-        }
+        var latencies = await ClientFleet.DrainAsync(normal, committed);
         foreach (var client in slowClients)
         {
             await client.DisposeAsync();
         }
         return new Result(latencies.At(50), latencies.At(99), peak);
-    }
-
-    private static async Task PublishAsync(NpgsqlDataSource dataSource, string topic, int tick, ConcurrentDictionary<long, long> committed, CancellationToken cancellationToken)
-    {
-        var docs = string.Join(',', Enumerable.Range(0, 10).Select(d =>
-            $$"""{"doc_key":"{{topic}}:{{(tick * 10 + d) % 1000}}","payload":{{Documents.RunSummary(d, tick)}}}"""));
-        await using var command = dataSource.CreateCommand("SELECT watermark FROM relay.publish_batch($1, $2::jsonb)");
-        command.Parameters.AddWithValue(topic);
-        command.Parameters.AddWithValue("[" + docs + "]");
-        var watermarks = new List<long>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                watermarks.Add(reader.GetInt64(0));
-            }
-        }
-        var at = Stopwatch.GetTimestamp();
-        foreach (var watermark in watermarks)
-        {
-            committed[watermark] = at;
-        }
     }
 
     private sealed record Result(double P50, double P99, long PeakResident)

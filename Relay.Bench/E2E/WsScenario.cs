@@ -38,19 +38,20 @@ internal static class WsScenario
         RelayProcess relay, NpgsqlDataSource dataSource, int clients, int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         const string Topic = "bench.latency";
-        var (connected, committed) = await ConnectAllAsync(relay, Topic, clients, record: true);
+        var connected = await ClientFleet.ConnectAsync(relay, Topic, clients, recorded: clients);
+        var committed = new ConcurrentDictionary<long, long>();
         var clock = Stopwatch.StartNew();
         using var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
         var inFlight = new List<Task>();
         for (var tick = 0; clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken); tick++)
         {
             var t = tick;
-            inFlight.Add(Task.Run(() => PublishAsync(dataSource, Topic, t, rate / 100, committed, cancellationToken), cancellationToken));
+            inFlight.Add(Task.Run(() => ClientFleet.PublishAsync(dataSource, Topic, t, rate / 100, committed, cancellationToken), cancellationToken));
             inFlight.RemoveAll(task => task.IsCompleted);
         }
         await Task.WhenAll(inFlight);
         var seconds = clock.Elapsed.TotalSeconds;
-        var latencies = await DrainAsync(connected, committed);
+        var latencies = await ClientFleet.DrainAsync(connected, committed);
         return new ScenarioRow($"latency: {clients} clients, {rate} updates/s",
         [
             ("clients", $"{clients}"),
@@ -64,7 +65,8 @@ internal static class WsScenario
     private static async Task<ScenarioRow> FanoutAsync(RelayProcess relay, NpgsqlDataSource dataSource, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {
         const string Topic = "bench.fanout";
-        var (connected, committed) = await ConnectAllAsync(relay, Topic, clients, record: false);
+        var connected = await ClientFleet.ConnectAsync(relay, Topic, clients, recorded: 20);
+        var committed = new ConcurrentDictionary<long, long>();
         foreach (var sampled in connected.Take(20))
         {
             sampled.Received.Capacity = 100_000;
@@ -75,12 +77,12 @@ internal static class WsScenario
         {
             for (var i = 0; clock.Elapsed < duration; i++)
             {
-                await PublishAsync(dataSource, Topic, writer * 1_000_000 + i, 100, committed, cancellationToken);
+                await ClientFleet.PublishAsync(dataSource, Topic, writer * 1_000_000 + i, 100, committed, cancellationToken);
                 Interlocked.Add(ref published, 100);
             }
         }, cancellationToken)));
         var publishSeconds = clock.Elapsed.TotalSeconds;
-        var latencies = await DrainAsync(connected, committed);
+        var latencies = await ClientFleet.DrainAsync(connected, committed);
         return new ScenarioRow($"fan-out: {clients} clients, 1 topic",
         [
             ("clients", $"{clients}"),
@@ -93,7 +95,7 @@ internal static class WsScenario
 
     private static async Task<ScenarioRow> IdleAsync(RelayProcess relay, long baseline, int connections)
     {
-        var (connected, _) = await ConnectAllAsync(relay, "bench.idle", connections, record: false);
+        var connected = await ClientFleet.ConnectAsync(relay, "bench.idle", connections, recorded: 0);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var resident = relay.ResidentBytes();
         await Task.WhenAll(connected.Select(c => c.DisposeAsync().AsTask()));
@@ -105,75 +107,5 @@ internal static class WsScenario
             ("p99 (ms)", "-"),
             ("relay RSS (MiB)", $"{resident / 1048576.0:F0} ({(resident - baseline) / connections / 1024.0:F1} KiB per connection over {baseline / 1048576.0:F0} MiB)"),
         ]);
-    }
-
-    private static async Task<(List<BenchClient> Clients, ConcurrentDictionary<long, long> Committed)> ConnectAllAsync(
-        RelayProcess relay, string topic, int count, bool record)
-    {
-        var token = RelayProcess.Token();
-        var clients = new ConcurrentBag<BenchClient>();
-        using var gate = new SemaphoreSlim(64);
-        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
-        {
-            await gate.WaitAsync();
-            try
-            {
-                var client = await BenchClient.ConnectAsync(relay, topic, after: 0, token);
-                client.Start(record || i < 20, CancellationToken.None);
-                await client.CaughtUp;
-                clients.Add(client);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-        return ([.. clients], new ConcurrentDictionary<long, long>());
-    }
-
-    private static async Task PublishAsync(
-        NpgsqlDataSource dataSource, string topic, int iteration, int size, ConcurrentDictionary<long, long> committed, CancellationToken cancellationToken)
-    {
-        var docs = string.Join(',', Enumerable.Range(0, size).Select(d =>
-            $$"""{"doc_key":"{{topic}}:{{(iteration * size + d) % 1000}}","payload":{{Documents.RunSummary(d, iteration)}}}"""));
-        await using var command = dataSource.CreateCommand("SELECT watermark FROM relay.publish_batch($1, $2::jsonb)");
-        command.Parameters.AddWithValue(topic);
-        command.Parameters.AddWithValue("[" + docs + "]");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var watermarks = new List<long>(size);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            watermarks.Add(reader.GetInt64(0));
-        }
-        var at = Stopwatch.GetTimestamp();
-        foreach (var watermark in watermarks)
-        {
-            committed[watermark] = at;
-        }
-    }
-
-    /// <summary>Waits until the clients stop receiving, closes them, and turns their records into latencies.</summary>
-    private static async Task<Percentiles> DrainAsync(List<BenchClient> clients, ConcurrentDictionary<long, long> committed)
-    {
-        long before;
-        do
-        {
-            before = clients.Sum(c => c.Updates);
-            await Task.Delay(500);
-        }
-        while (clients.Sum(c => c.Updates) != before);
-        var latencies = new Percentiles();
-        foreach (var client in clients)
-        {
-            foreach (var (watermark, received) in client.Received)
-            {
-                if (committed.TryGetValue(watermark, out var at))
-                {
-                    latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(at, received).TotalMilliseconds));
-                }
-            }
-            await client.DisposeAsync();
-        }
-        return latencies;
     }
 }
