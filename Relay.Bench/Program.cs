@@ -6,16 +6,21 @@ namespace Relay.Bench;
 
 /// <summary>
 /// Benchmarks. <c>e2e &lt;scenario&gt; [--quick]</c> runs an end-to-end scenario against a real PostgreSQL;
-/// <c>e2e all</c> runs every scenario and writes <c>BENCHMARKS.md</c> in the current directory; anything else goes to
-/// BenchmarkDotNet (<c>--filter *</c>).
+/// <c>e2e all</c> runs every scenario and writes <c>BENCHMARKS.md</c> in the current directory; <c>raw-server &lt;port&gt;</c>
+/// is the fan-out baseline the scenarios start as a child process; anything else goes to BenchmarkDotNet (<c>--filter *</c>).
 /// </summary>
 public static class Program
 {
-    private static readonly string[] s_scenarios = ["publish", "feed", "ws", "catchup", "slow"];
+    private static readonly string[] s_scenarios = ["publish", "latency", "fanout", "catchup", "idle", "slow"];
 
     /// <summary>Runs the scenario or micro benchmarks named on the command line.</summary>
     public static async Task<int> Main(string[] args)
     {
+        if (args is [RawFanoutServer.Command, var port])
+        {
+            await RawFanoutServer.RunAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+            return 0;
+        }
         if (args is not ["e2e", var scenario, .. var options])
         {
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
@@ -51,9 +56,10 @@ public static class Program
         return scenario switch
         {
             "publish" => await PublishScenario.RunAsync(duration),
-            "feed" => await FeedScenario.RunAsync(duration),
-            "ws" => await WsScenario.RunAsync(duration, quick),
+            "latency" => await LatencyScenario.RunAsync(duration, quick),
+            "fanout" => await FanoutScenario.RunAsync(quick),
             "catchup" => await CatchupScenario.RunAsync(quick),
+            "idle" => await IdleScenario.RunAsync(quick),
             "slow" => await SlowScenario.RunAsync(duration, quick),
             _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: {string.Join(", ", s_scenarios)}, all"),
         };

@@ -1,33 +1,47 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
+using System.Text;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
 
 namespace Relay.Bench.E2E;
 
-/// <summary>A subscribed binary-protocol client that records, per update, the time since its commit returned.</summary>
+/// <summary>
+/// A binary-protocol client subscribed to one or more topics from a watermark. It counts updates and, when recording,
+/// notes each update's arrival under its <see cref="CommitLog"/> key, to be turned into commit→client latencies.
+/// </summary>
 internal sealed class BenchClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly byte[][] _topics;
     private Task _receiving = Task.CompletedTask;
+    private int _caughtUpTopics;
 
     public long Updates;
 
-    /// <summary>(watermark, receive timestamp) of every update, when recording.</summary>
-    public List<(long Watermark, long Received)> Received { get; } = [];
+    private BenchClient(string[] topics) => _topics = [.. topics.Select(Encoding.UTF8.GetBytes)];
 
+    /// <summary>(commit log key, receive timestamp) of every update, when recording.</summary>
+    public List<(long Key, long Received)> Received { get; } = [];
+
+    /// <summary>Completes once every topic has been reported caught up.</summary>
     public Task CaughtUp => _caughtUp.Task;
 
-    public static async Task<BenchClient> ConnectAsync(RelayProcess relay, string topic, long after, string token)
+    public static async Task<BenchClient> ConnectAsync(ServerProcess server, string[] topics, long after, string token)
     {
-        var client = new BenchClient();
+        var client = new BenchClient(topics);
         client._socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
         client._socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         client._socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        await client._socket.ConnectAsync(relay.WebSocket, CancellationToken.None);
-        var subscribe = new ClientEnvelope { Ref = "1", Subscribe = new Subscribe { Topics = { topic }, ResumeAfter = { [topic] = after } } };
-        await client._socket.SendAsync(ProtoFraming.Encode(subscribe), WebSocketMessageType.Binary, true, CancellationToken.None);
+        await client._socket.ConnectAsync(server.WebSocket, CancellationToken.None);
+        var subscribe = new Subscribe { Topics = { topics } };
+        foreach (var topic in topics)
+        {
+            subscribe.ResumeAfter[topic] = after;
+        }
+        await client._socket.SendAsync(ProtoFraming.Encode(new ClientEnvelope { Ref = "1", Subscribe = subscribe }), WebSocketMessageType.Binary, true, CancellationToken.None);
         return client;
     }
 
@@ -35,37 +49,49 @@ internal sealed class BenchClient : IAsyncDisposable
     public void Start(bool record, CancellationToken cancellationToken) =>
         _receiving = Task.Run(async () =>
         {
-            var buffer = new byte[4 * 1024 * 1024];
+            long received = 0;
+            UpdateVisitor? visit = record ? (topic, watermark) => Received.Add((CommitLog.Key(TopicIndex(topic), watermark), received)) : null;
             try
             {
                 while (true)
                 {
-                    var length = 0;
-                    ValueWebSocketReceiveResult result;
-                    do
+                    // A zero-byte read first, so that ten thousand idle clients hold no buffers.
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+                    var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+                    try
                     {
-                        result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                        length += result.Count;
+                        var length = 0;
+                        ValueWebSocketReceiveResult result;
+                        do
+                        {
+                            if (length == buffer.Length)
+                            {
+                                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                                buffer.AsSpan(0, length).CopyTo(larger);
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = larger;
+                            }
+                            result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                            length += result.Count;
+                        }
+                        while (!result.EndOfMessage);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            return;
+                        }
+                        received = Stopwatch.GetTimestamp();
+                        if (FrameScanner.ScanBatch(buffer.AsSpan(0, length), visit, out var updates, out var endsReplay))
+                        {
+                            Interlocked.Add(ref Updates, updates);
+                            if (endsReplay && Interlocked.Increment(ref _caughtUpTopics) == _topics.Length)
+                            {
+                                _caughtUp.TrySetResult();
+                            }
+                        }
                     }
-                    while (!result.EndOfMessage);
-                    if (result.MessageType == WebSocketMessageType.Close)
+                    finally
                     {
-                        return;
-                    }
-                    var received = Stopwatch.GetTimestamp();
-                    var envelope = ProtoFraming.DecodeServer(buffer.AsSpan(0, length));
-                    if (envelope.UpdateBatch is not { } batch)
-                    {
-                        continue;
-                    }
-                    if (batch.CaughtUpTopics.Count > 0)
-                    {
-                        _caughtUp.TrySetResult();
-                    }
-                    Interlocked.Add(ref Updates, batch.Updates.Count);
-                    if (record)
-                    {
-                        Received.AddRange(batch.Updates.Select(u => (u.Watermark, received)));
+                        ArrayPool<byte>.Shared.Return(buffer);
                     }
                 }
             }
@@ -74,6 +100,18 @@ internal sealed class BenchClient : IAsyncDisposable
                 // The run is over.
             }
         }, CancellationToken.None);
+
+    private int TopicIndex(ReadOnlySpan<byte> topic)
+    {
+        for (var i = 0; i < _topics.Length; i++)
+        {
+            if (topic.SequenceEqual(_topics[i]))
+            {
+                return i;
+            }
+        }
+        throw new InvalidDataException($"an update of a topic this client did not subscribe to: {Encoding.UTF8.GetString(topic)}");
+    }
 
     public async ValueTask DisposeAsync()
     {

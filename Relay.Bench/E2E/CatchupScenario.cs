@@ -19,14 +19,17 @@ internal static class CatchupScenario
         await using var _ = database;
         await using var __ = dataSource;
         await WriteBacklogAsync(dataSource, events, cancellationToken);
-        await using var relay = await RelayProcess.StartAsync(dataSource.ConnectionString);
+        var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
+        await using var relay = await ServerProcess.StartRelayAsync(dataSource.ConnectionString);
         var before = relay.ResidentBytes();
 
+        var cpu = CpuMeter.Start(relay, postmaster);
         var clock = Stopwatch.StartNew();
-        var client = await BenchClient.ConnectAsync(relay, Topic, after: 0, RelayProcess.Token());
+        var client = await BenchClient.ConnectAsync(relay, [Topic], after: 0, ServerProcess.Token());
         client.Start(record: false, cancellationToken);
         await client.CaughtUp;
         var seconds = clock.Elapsed.TotalSeconds;
+        var shares = cpu.Stop();
         var received = Interlocked.Read(ref client.Updates);
         await client.DisposeAsync();
         return
@@ -37,6 +40,7 @@ internal static class CatchupScenario
                 ("seconds", $"{seconds:F1}"),
                 ("updates/s", $"{received / seconds:F0}"),
                 ("relay RSS before / peak (MiB)", $"{before / 1048576.0:F0} / {relay.PeakResidentBytes() / 1048576.0:F0}"),
+                ("CPU of the machine", shares),
             ]),
         ];
     }

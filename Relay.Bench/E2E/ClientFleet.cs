@@ -5,15 +5,18 @@ using Npgsql;
 namespace Relay.Bench.E2E;
 
 /// <summary>
-/// What the WebSocket scenarios share: connecting many subscribed clients, publishing batches while noting when each
-/// watermark's commit returned, and turning what clients received into commit→client latencies.
+/// What the WebSocket scenarios share: connecting many subscribed clients, publishing batches into a
+/// <see cref="CommitLog"/>, and waiting for the clients to receive what was published.
 /// </summary>
 internal static class ClientFleet
 {
-    /// <summary>Connects <paramref name="count"/> clients from watermark 0 and waits until each is caught up; the first <paramref name="recorded"/> record arrivals.</summary>
-    public static async Task<List<BenchClient>> ConnectAsync(RelayProcess relay, string topic, int count, int recorded)
+    /// <summary>
+    /// Connects <paramref name="count"/> clients to every topic of <paramref name="log"/> from watermark 0 and waits
+    /// until each is caught up; the first <paramref name="recorded"/> record arrivals.
+    /// </summary>
+    public static async Task<List<BenchClient>> ConnectAsync(ServerProcess server, CommitLog log, int count, int recorded)
     {
-        var token = RelayProcess.Token();
+        var token = ServerProcess.Token();
         var clients = new ConcurrentBag<BenchClient>();
         using var gate = new SemaphoreSlim(64);
         await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
@@ -21,7 +24,7 @@ internal static class ClientFleet
             await gate.WaitAsync();
             try
             {
-                var client = await BenchClient.ConnectAsync(relay, topic, after: 0, token);
+                var client = await BenchClient.ConnectAsync(server, log.Topics, after: 0, token);
                 client.Start(i < recorded, CancellationToken.None);
                 await client.CaughtUp;
                 clients.Add(client);
@@ -34,14 +37,14 @@ internal static class ClientFleet
         return [.. clients];
     }
 
-    /// <summary>Publishes a batch of <paramref name="size"/> run summaries and notes when each watermark's commit returned.</summary>
-    public static async Task PublishAsync(
-        NpgsqlDataSource dataSource, string topic, int iteration, int size, ConcurrentDictionary<long, long> committed, CancellationToken cancellationToken)
+    /// <summary>Publishes a batch of <paramref name="size"/> run summaries to topic <paramref name="topic"/> of the log and notes when its commit returned.</summary>
+    public static async Task PublishAsync(NpgsqlDataSource dataSource, CommitLog log, int topic, int iteration, int size, CancellationToken cancellationToken)
     {
+        var name = log.Topics[topic];
         var docs = string.Join(',', Enumerable.Range(0, size).Select(d =>
-            $$"""{"doc_key":"{{topic}}:{{(iteration * size + d) % 1000}}","payload":{{Documents.RunSummary(d, iteration)}}}"""));
+            $$"""{"doc_key":"{{name}}:{{(iteration * size + d) % 1000}}","payload":{{Documents.RunSummary(d, iteration)}}}"""));
         await using var command = dataSource.CreateCommand("SELECT watermark FROM relay.publish_batch($1, $2::jsonb)");
-        command.Parameters.AddWithValue(topic);
+        command.Parameters.AddWithValue(name);
         command.Parameters.AddWithValue("[" + docs + "]");
         var watermarks = new List<long>(size);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -51,35 +54,34 @@ internal static class ClientFleet
                 watermarks.Add(reader.GetInt64(0));
             }
         }
-        var at = Stopwatch.GetTimestamp();
-        foreach (var watermark in watermarks)
-        {
-            committed[watermark] = at;
-        }
+        log.Add(topic, watermarks, Stopwatch.GetTimestamp());
     }
 
-    /// <summary>Waits until the clients stop receiving, closes them, and turns their records into latencies.</summary>
-    public static async Task<Percentiles> DrainAsync(IReadOnlyCollection<BenchClient> clients, ConcurrentDictionary<long, long> committed)
+    /// <summary>
+    /// Waits until every client has received <paramref name="expected"/> updates in all, or until none arrived for
+    /// <paramref name="quiet"/>; returns whether they all did.
+    /// </summary>
+    public static async Task<bool> WaitReceivedAsync(IReadOnlyCollection<BenchClient> clients, long expected, TimeSpan quiet)
     {
-        long before;
-        do
+        var last = -1L;
+        var since = Stopwatch.StartNew();
+        while (true)
         {
-            before = clients.Sum(c => c.Updates);
-            await Task.Delay(500);
-        }
-        while (clients.Sum(c => c.Updates) != before);
-        var latencies = new Percentiles();
-        foreach (var client in clients)
-        {
-            foreach (var (watermark, received) in client.Received)
+            var received = clients.Sum(c => Interlocked.Read(ref c.Updates));
+            if (received >= expected * clients.Count)
             {
-                if (committed.TryGetValue(watermark, out var at))
-                {
-                    latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(at, received).TotalMilliseconds));
-                }
+                return true;
             }
-            await client.DisposeAsync();
+            if (received != last)
+            {
+                last = received;
+                since.Restart();
+            }
+            else if (since.Elapsed > quiet)
+            {
+                return false;
+            }
+            await Task.Delay(50);
         }
-        return latencies;
     }
 }

@@ -20,9 +20,10 @@ internal static class PublishScenario
         await using var _ = database;
         await using var __ = dataSource;
         await PrepareAsync(dataSource, cancellationToken);
+        var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
 
         var rows = new List<ScenarioRow>();
-        var baseline = await MeasureAsync(dataSource, "plain INSERT (baseline)", duration, 1, (c, i, n) => PlainInsert(c, i, n), cancellationToken);
+        var baseline = await MeasureAsync(dataSource, postmaster, "plain INSERT (baseline)", duration, 1, (c, i, n) => PlainInsert(c, i, n), cancellationToken);
         rows.Add(baseline.ToRow(baseline));
         var workloads = new (string Name, int DocsPerTx, Func<int, int, int, NpgsqlBatchCommand> Command)[]
         {
@@ -32,7 +33,7 @@ internal static class PublishScenario
         };
         foreach (var (name, docsPerTx, command) in workloads)
         {
-            var result = await MeasureAsync(dataSource, name, duration, docsPerTx, command, cancellationToken);
+            var result = await MeasureAsync(dataSource, postmaster, name, duration, docsPerTx, command, cancellationToken);
             rows.Add(result.ToRow(baseline));
         }
         return rows;
@@ -83,9 +84,10 @@ internal static class PublishScenario
     }
 
     private static async Task<Measurement> MeasureAsync(
-        NpgsqlDataSource dataSource, string name, TimeSpan duration, int docsPerTx,
+        NpgsqlDataSource dataSource, int? postmaster, string name, TimeSpan duration, int docsPerTx,
         Func<int, int, int, NpgsqlBatchCommand> command, CancellationToken cancellationToken)
     {
+        var cpu = CpuMeter.Start(null, postmaster);
         var clock = Stopwatch.StartNew();
         var counts = await Task.WhenAll(Enumerable.Range(0, Clients).Select(client => Task.Run(async () =>
         {
@@ -102,16 +104,17 @@ internal static class PublishScenario
         var seconds = clock.Elapsed.TotalSeconds;
         var total = counts.Sum();
         Console.WriteLine($"  {name}: {total} transactions in {seconds:F1} s");
-        return new Measurement(name, total / seconds, total * docsPerTx / seconds);
+        return new Measurement(name, total / seconds, total * docsPerTx / seconds, cpu.Stop());
     }
 
-    private sealed record Measurement(string Name, double TransactionsPerSecond, double DocumentsPerSecond)
+    private sealed record Measurement(string Name, double TransactionsPerSecond, double DocumentsPerSecond, string Cpu)
     {
         public ScenarioRow ToRow(Measurement baseline) => new(Name,
         [
             ("tx/s", $"{TransactionsPerSecond:F0}"),
             ("docs/s", $"{DocumentsPerSecond:F0}"),
             ("docs/s vs baseline", $"{DocumentsPerSecond / baseline.DocumentsPerSecond:F2}×"),
+            ("CPU of the machine", Cpu),
         ]);
     }
 }

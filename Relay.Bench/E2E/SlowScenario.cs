@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
 
@@ -19,8 +18,9 @@ internal static class SlowScenario
         await using var __ = dataSource;
         var normal = quick ? 50 : 1000;
         var slow = quick ? 10 : 100;
-        var alone = await RunOnceAsync(dataSource, "bench.alone", normal, stalled: 0, duration, cancellationToken);
-        var beside = await RunOnceAsync(dataSource, "bench.beside", normal, slow, duration, cancellationToken);
+        var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
+        var alone = await RunOnceAsync(dataSource, postmaster, "bench.alone", normal, stalled: 0, duration, cancellationToken);
+        var beside = await RunOnceAsync(dataSource, postmaster, "bench.beside", normal, slow, duration, cancellationToken);
         return
         [
             alone.Row($"{normal} clients alone", alone),
@@ -29,40 +29,40 @@ internal static class SlowScenario
     }
 
     private static async Task<Result> RunOnceAsync(
-        NpgsqlDataSource dataSource, string topic, int clients, int stalled, TimeSpan duration, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, int? postmaster, string topic, int clients, int stalled, TimeSpan duration, CancellationToken cancellationToken)
     {
         await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{topic}', 'inline', '7 days', false)"))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using var relay = await RelayProcess.StartAsync(dataSource.ConnectionString);
-        var token = RelayProcess.Token();
+        await using var relay = await ServerProcess.StartRelayAsync(dataSource.ConnectionString);
+        var token = ServerProcess.Token();
         var slowClients = new List<BenchClient>();
         for (var i = 0; i < stalled; i++)
         {
             // Never started: it reads nothing after subscribing, so its socket buffers fill.
-            slowClients.Add(await BenchClient.ConnectAsync(relay, topic, after: 0, token));
+            slowClients.Add(await BenchClient.ConnectAsync(relay, [topic], after: 0, token));
         }
-        var normal = await ClientFleet.ConnectAsync(relay, topic, clients, recorded: 100);
+        var log = new CommitLog(topic);
+        var normal = await ClientFleet.ConnectAsync(relay, log, clients, recorded: 100);
 
-        var committed = new ConcurrentDictionary<long, long>();
         var peak = 0L;
+        var cpu = CpuMeter.Start(relay, postmaster);
         using var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         var clock = Stopwatch.StartNew();
         for (var tick = 0; clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken); tick++)
         {
-            await ClientFleet.PublishAsync(dataSource, topic, tick, size: 10, committed, cancellationToken);
+            await ClientFleet.PublishAsync(dataSource, log, 0, tick, size: 10, cancellationToken);
             peak = Math.Max(peak, relay.ResidentBytes());
         }
-        var latencies = await ClientFleet.DrainAsync(normal, committed);
-        foreach (var client in slowClients)
-        {
-            await client.DisposeAsync();
-        }
-        return new Result(latencies.At(50), latencies.At(99), peak);
+        var shares = cpu.Stop();
+        await ClientFleet.WaitReceivedAsync(normal, log.Count, TimeSpan.FromSeconds(30));
+        var latencies = log.Latencies(normal);
+        await Task.WhenAll(normal.Concat(slowClients).Select(c => c.DisposeAsync().AsTask()));
+        return new Result(latencies.At(50), latencies.At(99), peak, shares);
     }
 
-    private sealed record Result(double P50, double P99, long PeakResident)
+    private sealed record Result(double P50, double P99, long PeakResident, string Cpu)
     {
         public ScenarioRow Row(string name, Result baseline) => new(name,
         [
@@ -70,6 +70,7 @@ internal static class SlowScenario
             ("p99 (ms)", $"{P99:F2}"),
             ("p99 vs alone", $"{P99 / baseline.P99:F2}×"),
             ("relay peak RSS (MiB)", $"{PeakResident / 1048576.0:F0}"),
+            ("CPU of the machine", Cpu),
         ]);
     }
 }

@@ -4,14 +4,17 @@ using Relay.Core.Auth;
 
 namespace Relay.Bench.E2E;
 
-/// <summary>The relay executable (<c>relay serve</c>) as a child process on a loopback port, with a benchmark signing key.</summary>
-internal sealed class RelayProcess : IAsyncDisposable
+/// <summary>
+/// A WebSocket server under test as a child process on a loopback port: the relay (<c>relay serve</c>, with a
+/// benchmark signing key), or the bare Kestrel fan-out loop of <see cref="RawFanoutServer"/> that serves as its baseline.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
 {
     public static readonly HmacKey Key = new("bench", Enumerable.Range(7, 32).Select(i => (byte)i).ToArray());
 
     private readonly Process _process;
 
-    private RelayProcess(Process process, int port)
+    private ServerProcess(Process process, int port)
     {
         _process = process;
         Port = port;
@@ -19,13 +22,29 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    public int ProcessId => _process.Id;
+
     public Uri WebSocket => new($"ws://127.0.0.1:{Port}/sync/v1/ws");
 
-    public static async Task<RelayProcess> StartAsync(string connectionString, string feed = "replication")
+    public Uri Http => new($"http://127.0.0.1:{Port}/");
+
+    /// <summary>Starts <c>relay serve</c> on <paramref name="connectionString"/> with the given feed.</summary>
+    public static Task<ServerProcess> StartRelayAsync(string connectionString, string feed = "replication")
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "relay.dll"), "serve",
-            "--connection-string", connectionString, "--urls", $"http://127.0.0.1:{port}", "--feed", feed])
+        return StartAsync("relay.dll", ["serve", "--connection-string", connectionString, "--urls", $"http://127.0.0.1:{port}", "--feed", feed], port);
+    }
+
+    /// <summary>Starts the bare Kestrel WebSocket loop: no database, no relay.</summary>
+    public static Task<ServerProcess> StartRawAsync()
+    {
+        var port = FreePort();
+        return StartAsync("Relay.Bench.dll", [RawFanoutServer.Command, $"{port}"], port);
+    }
+
+    private static async Task<ServerProcess> StartAsync(string assembly, string[] arguments, int port)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -35,9 +54,9 @@ internal sealed class RelayProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
             },
         };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the relay");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {assembly}");
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"relay: {e.Data}"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"{assembly}: {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient();
@@ -47,7 +66,7 @@ internal sealed class RelayProcess : IAsyncDisposable
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{port}/readyz")).IsSuccessStatusCode)
                 {
-                    return new RelayProcess(process, port);
+                    return new ServerProcess(process, port);
                 }
             }
             catch (HttpRequestException) when (attempt < 600 && !process.HasExited)
@@ -61,10 +80,10 @@ internal sealed class RelayProcess : IAsyncDisposable
     public static string Token(string scopes = "bench.*") =>
         DevTokens.Mint(Key, new DevTokenRequest("bench", "org-1", [scopes], TimeSpan.FromHours(1)));
 
-    /// <summary>Resident memory of the relay process, in bytes.</summary>
+    /// <summary>Resident memory of the process, in bytes.</summary>
     public long ResidentBytes() => Status("VmRSS:");
 
-    /// <summary>The most resident memory the relay process has had, in bytes.</summary>
+    /// <summary>The most resident memory the process has had, in bytes.</summary>
     public long PeakResidentBytes() => Status("VmHWM:");
 
     private long Status(string field)

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Relay.Bench.E2E;
+
+/// <summary>
+/// <c>e2e latency</c>: commit→client latency at fixed rates (1,000 and 5,000 updates/s, published as batches on 4
+/// topics every 20 ms) to 100 binary-protocol clients, each subscribed to all 4 topics, so that every client receives
+/// every update. Run for each feed, each with a fresh relay process. The baseline, in the same run and under the same
+/// load, is <see cref="PostgresBaseline"/>: how soon a bare consumer hears of the same commits from PostgreSQL.
+/// </summary>
+internal static class LatencyScenario
+{
+    private const int Topics = 4;
+    private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(20);
+
+    public static async Task<IReadOnlyList<ScenarioRow>> RunAsync(TimeSpan duration, bool quick, CancellationToken cancellationToken = default)
+    {
+        var (database, dataSource) = await BenchDatabase.StartAsync(cancellationToken);
+        await using var _ = database;
+        await using var __ = dataSource;
+        var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
+        var clientCount = quick ? 10 : 100;
+        var rows = new List<ScenarioRow>();
+        foreach (var feed in new[] { "replication", "notify" })
+        {
+            var log = new CommitLog([.. Enumerable.Range(0, Topics).Select(i => $"bench.{feed}_{i}")]);
+            await using (var create = dataSource.CreateCommand(string.Concat(log.Topics.Select(t => $"SELECT relay.create_topic('{t}', 'inline', '7 days', false);"))))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using var relay = await ServerProcess.StartRelayAsync(dataSource.ConnectionString, feed);
+            await using var baseline = await PostgresBaseline.StartAsync(feed, dataSource.ConnectionString, log);
+            var clients = await ClientFleet.ConnectAsync(relay, log, clientCount, recorded: clientCount);
+            var expected = 0L;
+            foreach (var rate in new[] { 1000, 5000 })
+            {
+                var before = clients.Sum(c => Interlocked.Read(ref c.Updates));
+                var cpu = CpuMeter.Start(relay, postmaster);
+                var clock = Stopwatch.StartNew();
+                var published = await PublishAtAsync(dataSource, log, rate, duration, cancellationToken);
+                var seconds = clock.Elapsed.TotalSeconds;
+                var shares = cpu.Stop();
+                expected += published;
+                var complete = await ClientFleet.WaitReceivedAsync(clients, expected, TimeSpan.FromSeconds(30));
+                var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
+                var (floor, arrived) = baseline.TakeLatencies();
+                var latencies = log.Latencies(clients);
+                rows.Add(Row($"{feed} @ {rate:N0}/s: bare {(feed == "notify" ? "LISTEN" : "pgoutput")} consumer (baseline)",
+                    published / seconds, $"{arrived / seconds:F0} {(feed == "notify" ? "wake-ups" : "events")}/s", floor, floor, shares));
+                rows.Add(Row($"{feed} @ {rate:N0}/s: relay → {clientCount} clients{(complete ? "" : " (incomplete)")}",
+                    published / seconds, $"{delivered / (double)clientCount / seconds:F0} per client", latencies, floor, shares));
+            }
+            await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        }
+        return rows;
+    }
+
+    /// <summary>Publishes <paramref name="rate"/> updates/s for <paramref name="duration"/>, spread over the topics; returns how many.</summary>
+    private static async Task<long> PublishAtAsync(NpgsqlDataSource dataSource, CommitLog log, int rate, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var perTopic = (int)(rate * s_tick.TotalSeconds / Topics);
+        using var ticks = new PeriodicTimer(s_tick);
+        var clock = Stopwatch.StartNew();
+        var inFlight = new List<Task>();
+        var published = 0L;
+        for (var tick = 0; clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken); tick++)
+        {
+            for (var topic = 0; topic < Topics; topic++)
+            {
+                var (t, i) = (topic, tick);
+                inFlight.Add(Task.Run(() => ClientFleet.PublishAsync(dataSource, log, t, i, perTopic, cancellationToken), cancellationToken));
+                published += perTopic;
+            }
+            inFlight.RemoveAll(task => task.IsCompleted);
+        }
+        await Task.WhenAll(inFlight);
+        return published;
+    }
+
+    private static ScenarioRow Row(string name, double published, string delivered, Percentiles latencies, Percentiles baseline, string cpu) => new(name,
+    [
+        ("published/s", $"{published:F0}"),
+        ("received", delivered),
+        ("p50 (ms)", $"{latencies.At(50):F2}"),
+        ("p95 (ms)", $"{latencies.At(95):F2}"),
+        ("p99 (ms)", $"{latencies.At(99):F2}"),
+        ("max (ms)", $"{latencies.At(100):F2}"),
+        ("p99 vs baseline", $"{latencies.At(99) / baseline.At(99):F2}×"),
+        ("CPU of the machine", cpu),
+    ]);
+}
