@@ -27,6 +27,7 @@ public static class Program
             return 0;
         }
         var quick = options.Contains("--quick");
+        Console.WriteLine($"load generator: pid {Environment.ProcessId}");
         if (scenario != "all")
         {
             Console.WriteLine();

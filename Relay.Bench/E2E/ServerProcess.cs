@@ -66,6 +66,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{port}/readyz")).IsSuccessStatusCode)
                 {
+                    Console.WriteLine($"{assembly} {arguments[0]} started: pid {process.Id}");
                     return new ServerProcess(process, port);
                 }
             }
