@@ -23,8 +23,7 @@ internal sealed class BenchClient : IAsyncDisposable
 
     private BenchClient(string[] topics) => _topics = [.. topics.Select(Encoding.UTF8.GetBytes)];
 
-    /// <summary>(commit log key, receive timestamp) of every update, when recording.</summary>
-    public List<(long Key, long Received)> Received { get; } = [];
+    private readonly List<(long Key, long Received)> _received = [];
 
     /// <summary>Completes once every topic has been reported caught up.</summary>
     public Task CaughtUp => _caughtUp.Task;
@@ -50,7 +49,7 @@ internal sealed class BenchClient : IAsyncDisposable
         _receiving = Task.Run(async () =>
         {
             long received = 0;
-            UpdateVisitor? visit = record ? (topic, watermark) => Received.Add((CommitLog.Key(TopicIndex(topic), watermark), received)) : null;
+            UpdateVisitor? visit = record ? (topic, watermark) => _received.Add((CommitLog.Key(TopicIndex(topic), watermark), received)) : null;
             try
             {
                 while (true)
@@ -80,7 +79,14 @@ internal sealed class BenchClient : IAsyncDisposable
                             return;
                         }
                         received = Stopwatch.GetTimestamp();
-                        if (FrameScanner.ScanBatch(buffer.AsSpan(0, length), visit, out var updates, out var endsReplay))
+                        bool batch;
+                        int updates;
+                        bool endsReplay;
+                        lock (_received)
+                        {
+                            batch = FrameScanner.ScanBatch(buffer.AsSpan(0, length), visit, out updates, out endsReplay);
+                        }
+                        if (batch)
                         {
                             Interlocked.Add(ref Updates, updates);
                             if (endsReplay && Interlocked.Increment(ref _caughtUpTopics) == _topics.Length)
@@ -100,6 +106,17 @@ internal sealed class BenchClient : IAsyncDisposable
                 // The run is over.
             }
         }, CancellationToken.None);
+
+    /// <summary>(commit log key, receive timestamp) of every update recorded since the last call.</summary>
+    public List<(long Key, long Received)> TakeReceived()
+    {
+        lock (_received)
+        {
+            var taken = _received.ToList();
+            _received.Clear();
+            return taken;
+        }
+    }
 
     private int TopicIndex(ReadOnlySpan<byte> topic)
     {

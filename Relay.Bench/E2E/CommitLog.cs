@@ -49,14 +49,13 @@ internal sealed class CommitLog(params string[] topics)
         var latencies = new Percentiles();
         foreach (var client in clients)
         {
-            foreach (var (key, received) in client.Received)
+            foreach (var (key, received) in client.TakeReceived())
             {
                 if (TryGet(key, out var at))
                 {
                     latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(at, received).TotalMilliseconds));
                 }
             }
-            client.Received.Clear();
         }
         return latencies;
     }

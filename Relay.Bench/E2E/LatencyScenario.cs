@@ -42,7 +42,7 @@ internal static class LatencyScenario
                 var seconds = clock.Elapsed.TotalSeconds;
                 var shares = cpu.Stop();
                 expected += published;
-                var complete = await ClientFleet.WaitReceivedAsync(clients, expected, TimeSpan.FromSeconds(30));
+                var complete = await ClientFleet.WaitReceivedAsync(clients, expected, TimeSpan.FromSeconds(60));
                 var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
                 var (floor, arrived) = baseline.TakeLatencies();
                 var latencies = log.Latencies(clients);
