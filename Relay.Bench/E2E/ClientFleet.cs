@@ -57,6 +57,27 @@ internal static class ClientFleet
         log.Add(topic, watermarks, Stopwatch.GetTimestamp());
     }
 
+    /// <summary>
+    /// Calls <paramref name="tick"/> with the tick's number every <paramref name="period"/> for <paramref name="duration"/>
+    /// without waiting for earlier ticks to finish (a fixed rate, not a closed loop), then waits for all of them;
+    /// returns how many ticks there were.
+    /// </summary>
+    public static async Task<int> OfferAsync(TimeSpan period, TimeSpan duration, Func<int, Task> tick, CancellationToken cancellationToken)
+    {
+        using var ticks = new PeriodicTimer(period);
+        var clock = Stopwatch.StartNew();
+        var inFlight = new List<Task>();
+        var count = 0;
+        while (clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken))
+        {
+            var number = count++;
+            inFlight.Add(Task.Run(() => tick(number), cancellationToken));
+            inFlight.RemoveAll(task => task.IsCompleted);
+        }
+        await Task.WhenAll(inFlight);
+        return count;
+    }
+
     /// <summary>Waits until every client has received <paramref name="expected"/> updates in all; false if that takes longer than <paramref name="within"/>.</summary>
     public static async Task<bool> WaitReceivedAsync(IReadOnlyCollection<BenchClient> clients, long expected, TimeSpan within)
     {

@@ -61,16 +61,8 @@ internal static class FanoutScenario
             var before = clients.Sum(c => Interlocked.Read(ref c.Updates));
             var cpu = CpuMeter.Start(server, postmaster);
             var clock = Stopwatch.StartNew();
-            using var ticks = new PeriodicTimer(TimeSpan.FromSeconds((double)BatchSize / rate));
-            var inFlight = new List<Task>();
-            var published = 0L;
-            while (clock.Elapsed < step && await ticks.WaitForNextTickAsync(cancellationToken))
-            {
-                inFlight.Add(Task.Run(() => publish(log, cancellationToken), cancellationToken));
-                inFlight.RemoveAll(task => task.IsCompleted);
-                published += BatchSize;
-            }
-            await Task.WhenAll(inFlight);
+            var ticks = await ClientFleet.OfferAsync(TimeSpan.FromSeconds((double)BatchSize / rate), step, _ => publish(log, cancellationToken), cancellationToken);
+            var published = (long)ticks * BatchSize;
             var seconds = clock.Elapsed.TotalSeconds;
             var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
             var shares = cpu.Stop(name == "relay" ? "relay" : "server");

@@ -60,22 +60,9 @@ internal static class LatencyScenario
     private static async Task<long> PublishAtAsync(NpgsqlDataSource dataSource, CommitLog log, int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         var perTopic = (int)(rate * s_tick.TotalSeconds / Topics);
-        using var ticks = new PeriodicTimer(s_tick);
-        var clock = Stopwatch.StartNew();
-        var inFlight = new List<Task>();
-        var published = 0L;
-        for (var tick = 0; clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken); tick++)
-        {
-            for (var topic = 0; topic < Topics; topic++)
-            {
-                var (t, i) = (topic, tick);
-                inFlight.Add(Task.Run(() => ClientFleet.PublishAsync(dataSource, log, t, i, perTopic, cancellationToken), cancellationToken));
-                published += perTopic;
-            }
-            inFlight.RemoveAll(task => task.IsCompleted);
-        }
-        await Task.WhenAll(inFlight);
-        return published;
+        var ticks = await ClientFleet.OfferAsync(s_tick, duration, tick => Task.WhenAll(Enumerable.Range(0, Topics).Select(topic =>
+            ClientFleet.PublishAsync(dataSource, log, topic, tick, perTopic, cancellationToken))), cancellationToken);
+        return (long)ticks * Topics * perTopic;
     }
 
     private static ScenarioRow Row(string name, double published, string delivered, Percentiles latencies, Percentiles baseline, string cpu) => new(name,
