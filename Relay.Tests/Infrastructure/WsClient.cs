@@ -78,7 +78,9 @@ public sealed class WsClient : IAsyncDisposable
                 return received;
             }
         }
-        Assert.Fail($"the connection closed ({CloseStatus}) before the awaited envelope; got {received.Count}");
+        // Name what arrived (and any error in full), so that a failure says what the relay sent instead.
+        var got = string.Join(", ", received.Select(e => e.Error is { } error ? $"Error({error.Code}: {error.Message})" : $"{e.MessageCase}"));
+        Assert.Fail($"the connection closed ({CloseStatus}) before the awaited envelope; got {received.Count}: {got}");
         return received;
     }
 
