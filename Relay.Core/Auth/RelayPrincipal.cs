@@ -1,16 +1,21 @@
+using Relay.Core.Tenancy;
+
 namespace Relay.Core.Auth;
 
 /// <summary>Who a verified token speaks for, and what it allows.</summary>
 public sealed class RelayPrincipal
 {
-    /// <summary>Creates a principal; <see cref="TokenValidator"/> does this for verified tokens.</summary>
+    /// <summary>Creates a principal; <see cref="TokenValidator"/> does this for verified tokens, with its clock skew.</summary>
     public RelayPrincipal(
-        string subject, string orgId, TopicScopes scopes, DateTimeOffset expiresAt, string tokenId, int claimsVersion, string keyId)
+        string subject, string orgId, TopicScopes scopes, DateTimeOffset expiresAt, string tokenId, int claimsVersion, string keyId,
+        TimeSpan clockSkew)
     {
         Subject = subject;
         OrgId = orgId;
         Scopes = scopes;
         ExpiresAt = expiresAt;
+        Deadline = expiresAt + clockSkew;
+        Audience = Audience.Of(orgId);
         TokenId = tokenId;
         ClaimsVersion = claimsVersion;
         KeyId = keyId;
@@ -25,8 +30,18 @@ public sealed class RelayPrincipal
     /// <summary>The <c>oa_sync_scopes</c> claim: the topics the client may subscribe to.</summary>
     public TopicScopes Scopes { get; }
 
-    /// <summary>The <c>exp</c> claim. A connection still open then gets <c>UNAUTHORIZED</c> and is closed.</summary>
+    /// <summary>The <c>exp</c> claim.</summary>
     public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>
+    /// <see cref="ExpiresAt"/> plus the clock skew the token was accepted with: the last moment it is accepted, and the
+    /// moment a connection it authorises gets <c>UNAUTHORIZED</c> and is closed. One rule for both, so a token is never
+    /// accepted and then closed at once.
+    /// </summary>
+    public DateTimeOffset Deadline { get; }
+
+    /// <summary>Which documents this principal may receive: its organisation's and global ones.</summary>
+    public Audience Audience { get; }
 
     /// <summary>The <c>jti</c> claim.</summary>
     public string TokenId { get; }

@@ -19,7 +19,7 @@ public sealed partial class TokenValidator
             return AuthResult.Fail(failure);
         }
         var expiresAt = new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc));
-        return AuthResult.Success(new RelayPrincipal(subject, orgId, scopes, expiresAt, tokenId, version, jwt.Kid));
+        return AuthResult.Success(new RelayPrincipal(subject, orgId, scopes, expiresAt, tokenId, version, jwt.Kid, _clockSkew));
     }
 
     private static object? Claim(JsonWebToken jwt, string name) =>

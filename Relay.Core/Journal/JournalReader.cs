@@ -29,23 +29,45 @@ public sealed class JournalReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>One topic's head and retained window; null when the topic does not exist.</summary>
+    /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async Task<TopicState?> ReadTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT topic, head_watermark, retained_after FROM relay.topics WHERE topic = $1");
-        command.Parameters.AddWithValue(topic);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))
-            : null;
+        try
+        {
+            await using var command = dataSource.CreateCommand(
+                "SELECT topic, head_watermark, retained_after FROM relay.topics WHERE topic = $1");
+            command.Parameters.AddWithValue(topic);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken)
+                ? new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))
+                : null;
+        }
+        catch (NpgsqlException e) when (DatabaseUnavailableException.Means(e))
+        {
+            throw new DatabaseUnavailableException(e);
+        }
     }
 
     /// <summary>
     /// Events of <paramref name="topic"/> with watermark in (<paramref name="after"/>, <paramref name="through"/>], in
     /// order, at most <paramref name="maxEvents"/> and, past the first event, at most <paramref name="maxBytes"/>.
     /// </summary>
+    /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async Task<List<JournalEvent>> ReadAsync(
         string topic, long after, long through, int maxEvents, int maxBytes, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ReadEventsAsync(topic, after, through, maxEvents, maxBytes, cancellationToken);
+        }
+        catch (NpgsqlException e) when (DatabaseUnavailableException.Means(e))
+        {
+            throw new DatabaseUnavailableException(e);
+        }
+    }
+
+    private async Task<List<JournalEvent>> ReadEventsAsync(
+        string topic, long after, long through, int maxEvents, int maxBytes, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"SELECT {EventColumns} FROM relay.stream_events WHERE topic = $1 AND watermark > $2 AND watermark <= $3 ORDER BY watermark LIMIT $4");

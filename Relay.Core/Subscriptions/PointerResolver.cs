@@ -1,85 +1,146 @@
 using Npgsql;
 using Relay.Core.Journal;
+using Relay.Core.Topics;
 
 namespace Relay.Core.Subscriptions;
 
 /// <summary>
 /// Reads the current document for pointer-mode events (whose journal rows hold no payload) through
-/// <c>relay.read_documents</c>. Results are shared by watermark, so a live batch reaching a thousand subscribers is read
-/// once; concurrent requests for the same watermarks wait for the one read in flight.
+/// <c>relay.read_documents</c>, one read per batch for the documents nobody has read yet. Reads are shared: a live batch
+/// reaching a thousand subscribers is read once, by documents in flight and by a cache of recent reads. A cached read
+/// is only used while its topic log shows no later event of the document, so nobody is ever served a version older
+/// than the current one (CONTRACT §3).
 /// </summary>
-public sealed class PointerResolver(NpgsqlDataSource dataSource)
+/// <remarks>
+/// A shared read runs under its own lifetime, never a caller's: a caller that gives up (its client unsubscribed or
+/// left) stops waiting with its own token and the read goes on for the others.
+/// </remarks>
+public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
 {
     private const int CacheCapacity = 20_000;
     private static readonly TimeSpan s_visibilityTimeout = TimeSpan.FromSeconds(1);
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Topic, long Watermark), Task<JournalEvent>> _cache = [];
-    private readonly Queue<(string Topic, long Watermark)> _order = new();
+    private readonly Dictionary<(string Topic, string DocKey), Task<Dictionary<string, Read>>> _inFlight = [];
+    private readonly Dictionary<(string Topic, string DocKey), Read> _cache = [];
+    private readonly Queue<((string Topic, string DocKey) Key, Read Read)> _order = new();
 
     /// <summary>
-    /// Replaces each pointer event by its document's current state: a newer version where the document moved on, a
-    /// tombstone where it is gone. Other events pass through.
+    /// Replaces each pointer event of <paramref name="log"/>'s topic by its document's current state: the current
+    /// version, payload and organisation, or a tombstone where the document is gone. Other events pass through.
     /// </summary>
-    public async Task<IReadOnlyList<JournalEvent>> ResolveAsync(IReadOnlyList<JournalEvent> events, CancellationToken cancellationToken = default)
+    /// <param name="log">The topic's log, which tells whether a cached read is still current.</param>
+    /// <param name="events">Events of that topic.</param>
+    /// <param name="cancellationToken">Stops this caller's wait; a shared read goes on for the others.</param>
+    /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
+    public async Task<IReadOnlyList<JournalEvent>> ResolveAsync(TopicLog log, IReadOnlyList<JournalEvent> events, CancellationToken cancellationToken = default)
     {
-        if (!events.Any(e => e.IsPointer))
-        {
-            return events;
-        }
-        var mine = new List<(JournalEvent Event, TaskCompletionSource<JournalEvent> Result)>();
-        var pending = new Task<JournalEvent>[events.Count];
+        var resolved = new JournalEvent[events.Count];
+        var waiting = new List<(int Index, Task<Dictionary<string, Read>> Reads, bool Joined)>();
         lock (_gate)
         {
+            Dictionary<string, List<int>>? toRead = null;
             for (var i = 0; i < events.Count; i++)
             {
                 var journalEvent = events[i];
                 if (!journalEvent.IsPointer)
                 {
-                    pending[i] = Task.FromResult(journalEvent);
+                    resolved[i] = journalEvent;
                 }
-                else if (_cache.TryGetValue((journalEvent.Topic, journalEvent.Watermark), out var cached))
+                else if (_cache.TryGetValue((log.Topic, journalEvent.DocKey), out var cached) && cached.IsCurrentFor(log, journalEvent))
                 {
-                    pending[i] = cached;
+                    resolved[i] = cached.Resolve(journalEvent);
+                }
+                else if (_inFlight.TryGetValue((log.Topic, journalEvent.DocKey), out var reading))
+                {
+                    waiting.Add((i, reading, true));
                 }
                 else
                 {
-                    var result = new TaskCompletionSource<JournalEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    Remember((journalEvent.Topic, journalEvent.Watermark), result.Task);
-                    mine.Add((journalEvent, result));
-                    pending[i] = result.Task;
+                    toRead ??= new(StringComparer.Ordinal);
+                    if (!toRead.TryGetValue(journalEvent.DocKey, out var indexes))
+                    {
+                        toRead[journalEvent.DocKey] = indexes = [];
+                    }
+                    indexes.Add(i);
                 }
             }
+            if (toRead is not null)
+            {
+                var read = StartSharedRead(log, [.. toRead.Select(pair => events[pair.Value[^1]])]);
+                waiting.AddRange(toRead.Values.SelectMany(indexes => indexes).Select(index => (index, read, false)));
+            }
         }
-        if (mine.Count > 0)
+        foreach (var (index, reads, joined) in waiting)
         {
-            await ReadAsync(mine, cancellationToken);
+            var journalEvent = events[index];
+            var read = (await reads.WaitAsync(cancellationToken))[journalEvent.DocKey];
+            if (joined && !read.IsCurrentFor(log, journalEvent))
+            {
+                // The read joined in flight started before this event was visible: read once more, and use that.
+                Task<Dictionary<string, Read>> again;
+                lock (_gate)
+                {
+                    again = _inFlight.TryGetValue((log.Topic, journalEvent.DocKey), out var newer) && newer != reads
+                        ? newer
+                        : StartSharedRead(log, [journalEvent]);
+                }
+                read = (await again.WaitAsync(cancellationToken))[journalEvent.DocKey];
+            }
+            resolved[index] = read.Resolve(journalEvent);
         }
-        return await Task.WhenAll(pending);
+        return resolved;
     }
 
-    private async Task ReadAsync(List<(JournalEvent Event, TaskCompletionSource<JournalEvent> Result)> mine, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one read of the documents of <paramref name="events"/> (one event per document), shared by every caller
+    /// that joins it and completing for all of them whatever happens to the caller that started it. Called under the
+    /// gate; the documents are cached once read.
+    /// </summary>
+    private Task<Dictionary<string, Read>> StartSharedRead(TopicLog log, List<JournalEvent> events)
     {
-        try
+        var result = new TaskCompletionSource<Dictionary<string, Read>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var journalEvent in events)
         {
-            var documents = await ReadCurrentAsync(mine.Select(m => m.Event).ToList(), cancellationToken);
-            foreach (var (journalEvent, result) in mine)
-            {
-                result.SetResult(Resolve(journalEvent, documents.GetValueOrDefault((journalEvent.Topic, journalEvent.DocKey))));
-            }
+            _inFlight[(log.Topic, journalEvent.DocKey)] = result.Task;
         }
-        catch (Exception e)
+        var readAtHead = log.Head;
+        _ = Task.Run(async () =>
         {
-            lock (_gate)
+            Dictionary<string, Read>? reads = null;
+            try
             {
-                foreach (var (journalEvent, _) in mine)
-                {
-                    _cache.Remove((journalEvent.Topic, journalEvent.Watermark));
-                }
+                var documents = await ReadCurrentAsync(log.Topic, events);
+                reads = events.ToDictionary(e => e.DocKey, e => new Read(documents.GetValueOrDefault(e.DocKey), readAtHead), StringComparer.Ordinal);
             }
-            foreach (var (_, result) in mine)
+            catch (Exception e)
             {
-                result.TrySetException(e);
+                Finish(log.Topic, events, result.Task, null);
+                result.SetException(e);
+                return;
+            }
+            Finish(log.Topic, events, result.Task, reads);
+            result.SetResult(reads);
+        });
+        return result.Task;
+    }
+
+    /// <summary>Ends a shared read: no longer in flight, and cached when it succeeded.</summary>
+    private void Finish(string topic, List<JournalEvent> events, Task<Dictionary<string, Read>> read, Dictionary<string, Read>? reads)
+    {
+        lock (_gate)
+        {
+            foreach (var journalEvent in events)
+            {
+                var key = (topic, journalEvent.DocKey);
+                if (_inFlight.TryGetValue(key, out var current) && current == read)
+                {
+                    _inFlight.Remove(key);
+                }
+                if (reads is not null)
+                {
+                    Remember(key, reads[journalEvent.DocKey]);
+                }
             }
         }
     }
@@ -89,64 +150,63 @@ public sealed class PointerResolver(NpgsqlDataSource dataSource)
     /// over a commit a moment before other snapshots see it. After <see cref="s_visibilityTimeout"/> a document still
     /// behind its event is an error (never relabelled), and a document still missing has been deleted since.
     /// </summary>
-    private async Task<Dictionary<(string, string), Document>> ReadCurrentAsync(List<JournalEvent> events, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, Document>> ReadCurrentAsync(string topic, List<JournalEvent> events)
     {
-        var documents = new Dictionary<(string, string), Document>();
+        var documents = new Dictionary<string, Document>(StringComparer.Ordinal);
         var pending = events;
         var delay = TimeSpan.FromMilliseconds(1);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            foreach (var topic in pending.Select(e => e.Topic).Distinct())
-            {
-                await ReadTopicAsync(topic, [.. pending.Where(e => e.Topic == topic).Select(e => e.DocKey).Distinct()], documents, cancellationToken);
-            }
-            pending = [.. events.Where(e => !documents.TryGetValue((e.Topic, e.DocKey), out var d) || d.Version < e.DocVersion)];
+            await ReadTopicAsync(topic, [.. pending.Select(e => e.DocKey).Distinct()], documents);
+            pending = [.. events.Where(e => !documents.TryGetValue(e.DocKey, out var d) || d.Version < e.DocVersion)];
             if (pending.Count == 0 || clock.Elapsed > s_visibilityTimeout)
             {
-                return pending.FirstOrDefault(e => documents.TryGetValue((e.Topic, e.DocKey), out var d) && d.Version < e.DocVersion) is { } behind
+                return pending.FirstOrDefault(e => documents.TryGetValue(e.DocKey, out var d) && d.Version < e.DocVersion) is { } behind
                     ? throw new InvalidOperationException($"{behind.Topic}: {behind.DocKey} is still older than version {behind.DocVersion} of watermark {behind.Watermark}")
                     : documents;
             }
-            await Task.Delay(delay, cancellationToken);
+            await Task.Delay(delay);
             delay *= 2;
         }
     }
 
-    private async Task ReadTopicAsync(string topic, string[] docKeys, Dictionary<(string, string), Document> into, CancellationToken cancellationToken)
+    private async Task ReadTopicAsync(string topic, string[] docKeys, Dictionary<string, Document> into)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT doc_key, doc_version, convert_to(payload::text, 'UTF8'), payload_hash, deleted FROM relay.read_documents($1, $2) WHERE doc_version IS NOT NULL");
-        command.Parameters.AddWithValue(topic);
-        command.Parameters.AddWithValue(docKeys);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        try
         {
-            into[(topic, reader.GetString(0))] = new Document(
-                reader.GetInt64(1),
-                reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2),
-                reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
-                reader.GetBoolean(4));
+            await using var command = dataSource.CreateCommand(
+                "SELECT doc_key, doc_version, org_id, convert_to(payload::text, 'UTF8'), payload_hash, deleted FROM relay.read_documents($1, $2) WHERE doc_version IS NOT NULL");
+            command.Parameters.AddWithValue(topic);
+            command.Parameters.AddWithValue(docKeys);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                into[reader.GetString(0)] = new Document(
+                    reader.GetInt64(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
+                    reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4),
+                    reader.GetBoolean(5));
+            }
+        }
+        catch (NpgsqlException e) when (DatabaseUnavailableException.Means(e))
+        {
+            throw new DatabaseUnavailableException(e);
         }
     }
 
-    /// <summary>The event as delivered: the document's current version and payload, or a tombstone.</summary>
-    private static JournalEvent Resolve(JournalEvent journalEvent, Document? document) => document switch
+    private void Remember((string, string) key, Read read)
     {
-        { Deleted: false, Payload: { } payload } => journalEvent with { DocVersion = document.Version, Payload = payload, PayloadHash = document.Hash },
-        { } deleted => journalEvent with { DocVersion = deleted.Version, Tombstone = true, PayloadHash = null },
-        null => journalEvent with { Tombstone = true, PayloadHash = null },
-    };
-
-    private sealed record Document(long Version, byte[]? Payload, byte[]? Hash, bool Deleted);
-
-    private void Remember((string, long) key, Task<JournalEvent> result)
-    {
-        _cache[key] = result;
-        _order.Enqueue(key);
+        _cache[key] = read;
+        _order.Enqueue((key, read));
         while (_order.Count > CacheCapacity)
         {
-            _cache.Remove(_order.Dequeue());
+            var (oldKey, oldRead) = _order.Dequeue();
+            if (_cache.TryGetValue(oldKey, out var current) && ReferenceEquals(current, oldRead))
+            {
+                _cache.Remove(oldKey);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Relay.Core.Diagnostics;
 using Relay.Core.Journal;
+using Relay.Core.Tenancy;
 using Relay.Core.Topics;
 
 namespace Relay.Core.Subscriptions;
@@ -17,31 +18,39 @@ public sealed class Subscription
     private readonly TopicLog _log;
     private readonly PointerResolver _resolver;
     private readonly RelayMetrics _metrics;
-    private readonly Func<JournalEvent, bool>? _filter;
+    private readonly Audience _audience;
     private readonly PointerVersions _delivered = new();
     private long _cursor;
     private bool _live;
 
-    private Subscription(TopicLogs logs, TopicLog log, PointerResolver resolver, RelayMetrics metrics, long after, Func<JournalEvent, bool>? filter)
+    private Subscription(TopicLogs logs, TopicLog log, PointerResolver resolver, RelayMetrics metrics, long after, long headAtOpen, Audience audience)
     {
         _logs = logs;
         _log = log;
         _resolver = resolver;
         _metrics = metrics;
         _cursor = after;
-        _filter = filter;
+        After = after;
+        _audience = audience;
+        HeadAtOpen = headAtOpen;
         // Opened at the head: everything it will read was committed after it started.
-        _live = after >= log.Head;
+        _live = after >= Math.Max(headAtOpen, log.Head);
     }
 
     /// <summary>The topic.</summary>
     public string Topic => _log.Topic;
 
+    /// <summary>Who receives the documents.</summary>
+    public Audience Audience => _audience;
+
     /// <summary>The topic's head in the database when the subscription opened.</summary>
-    public long HeadAtOpen { get; private init; }
+    public long HeadAtOpen { get; }
 
     /// <summary>Opened at the head: the subscriber is caught up before reading anything.</summary>
-    public bool OpenedCaughtUp { get; private init; }
+    public bool OpenedCaughtUp => HeadAtOpen <= After;
+
+    /// <summary>The resume point the subscription opened after.</summary>
+    public long After { get; }
 
     /// <summary>The watermark the subscriber has been brought up to.</summary>
     public long Cursor => Volatile.Read(ref _cursor);
@@ -54,28 +63,26 @@ public sealed class Subscription
     /// <param name="metrics">Counts fell-behind episodes.</param>
     /// <param name="topic">The topic.</param>
     /// <param name="after">The last watermark the subscriber has; 0 for everything.</param>
-    /// <param name="filter">Which events the subscriber may see (tenancy); null for all.</param>
+    /// <param name="audience">Who receives the documents (tenancy), decided on each document as delivered.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <exception cref="UnknownTopicException">No such topic.</exception>
     /// <exception cref="StaleCursorException"><paramref name="after"/> is before the retained window or ahead of the head.</exception>
+    /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public static async Task<Subscription> OpenAsync(
         TopicLogs logs, PointerResolver resolver, RelayMetrics metrics, string topic, long after,
-        Func<JournalEvent, bool>? filter, CancellationToken cancellationToken = default)
+        Audience audience, CancellationToken cancellationToken = default)
     {
         var state = await logs.Journal.ReadTopicAsync(topic, cancellationToken) ?? throw new UnknownTopicException(topic);
         if (after < state.RetainedAfter || after > state.Head)
         {
             throw new StaleCursorException(topic, after, state.RetainedAfter, state.Head);
         }
-        return new Subscription(logs, logs.GetOrAdd(topic, state.Head), resolver, metrics, after, filter)
-        {
-            HeadAtOpen = state.Head,
-            OpenedCaughtUp = after >= state.Head,
-        };
+        return new Subscription(logs, logs.GetOrAdd(topic, state.Head), resolver, metrics, after, state.Head, audience);
     }
 
     /// <summary>Batches in watermark order until cancelled. A batch may hold no events and still advance <see cref="EventBatch.Through"/>.</summary>
     /// <exception cref="StaleCursorException">The events after the cursor were pruned while catching up.</exception>
+    /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async IAsyncEnumerable<EventBatch> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var options = _logs.Options;
@@ -85,8 +92,9 @@ public sealed class Subscription
             cancellationToken.ThrowIfCancellationRequested();
             if (_cursor >= _log.Head)
             {
-                // Caught up: whatever comes next is a live push.
-                _live = true;
+                // Caught up (unless this relay's log still lags the head the subscriber was told of): whatever comes
+                // next is a live push.
+                _live |= _cursor >= HeadAtOpen;
                 await _log.WaitPastAsync(_cursor, cancellationToken);
             }
             events.Clear();
@@ -102,7 +110,8 @@ public sealed class Subscription
             var through = events[^1].Watermark;
             var visible = await DeliverableAsync(events, cancellationToken);
             Volatile.Write(ref _cursor, through);
-            var caughtUp = through >= _log.Head;
+            // Caught up means at the head the subscriber was told of in Subscribed, even while this relay's log lags it.
+            var caughtUp = through >= Math.Max(HeadAtOpen, _log.Head);
             var batch = new EventBatch(Topic, visible, through, _live, caughtUp);
             _live |= caughtUp;
             yield return batch;
@@ -125,14 +134,27 @@ public sealed class Subscription
         }
     }
 
+    /// <summary>
+    /// The events this subscriber receives: the audience decides on each event as delivered, so a pointer event is
+    /// resolved first (only where the journal row was the audience's: another row is skipped either way) and then
+    /// judged on the resolved document. In a pointer topic, an event with nothing newer than what went out is skipped.
+    /// </summary>
     private async Task<IReadOnlyList<JournalEvent>> DeliverableAsync(List<JournalEvent> events, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JournalEvent> visible = _filter is null ? events.ToArray() : events.Where(_filter).ToArray();
-        if (!visible.Any(e => e.IsPointer))
+        var rows = events.Where(e => _audience.CanSee(e.OrgId)).ToArray();
+        if (!rows.Any(e => e.IsPointer))
         {
-            return visible;
+            return rows;
         }
-        var resolved = await _resolver.ResolveAsync(visible, cancellationToken);
-        return resolved.Where(_delivered.Advance).ToArray();
+        var resolved = await _resolver.ResolveAsync(_log, rows, cancellationToken);
+        var deliverable = new List<JournalEvent>(rows.Length);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (_audience.Deliverable(rows[i], resolved[i]) is { } delivered && _delivered.Advance(delivered))
+            {
+                deliverable.Add(delivered);
+            }
+        }
+        return deliverable;
     }
 }

@@ -4,11 +4,14 @@ namespace Relay.Core.Topics;
 
 /// <summary>
 /// The most recent events of one topic, contiguous by watermark, bounded by count and bytes: adding past a bound
-/// evicts the oldest. Not thread-safe; <see cref="TopicLog"/> guards it.
+/// evicts the oldest. It also indexes, by doc_key, the newest held event without a payload (pointer events and
+/// tombstones), so that a cached pointer resolution can be checked for freshness. Not thread-safe; <see cref="TopicLog"/>
+/// guards it.
 /// </summary>
 internal sealed class EventRing(int capacity, int maxBytes)
 {
     private readonly JournalEvent[] _events = new JournalEvent[capacity];
+    private readonly Dictionary<string, JournalEvent> _newest = new(StringComparer.Ordinal);
     private int _start;
     private int _bytes;
 
@@ -27,6 +30,10 @@ internal sealed class EventRing(int capacity, int maxBytes)
         }
         _events[(_start + Count) % _events.Length] = journalEvent;
         Count++;
+        if (journalEvent.Payload is null)
+        {
+            _newest[journalEvent.DocKey] = journalEvent;
+        }
         _bytes += journalEvent.Size;
         while (_bytes > maxBytes && Count > 1)
         {
@@ -37,6 +44,7 @@ internal sealed class EventRing(int capacity, int maxBytes)
     public void Clear()
     {
         Array.Clear(_events);
+        _newest.Clear();
         _start = 0;
         Count = 0;
         _bytes = 0;
@@ -66,9 +74,17 @@ internal sealed class EventRing(int capacity, int maxBytes)
         return true;
     }
 
+    /// <summary>The newest held event of <paramref name="docKey"/> without a payload, if any.</summary>
+    public JournalEvent? NewestWithoutPayload(string docKey) => _newest.GetValueOrDefault(docKey);
+
     private void Evict()
     {
-        _bytes -= _events[_start].Size;
+        var oldest = _events[_start];
+        if (oldest.Payload is null && _newest.TryGetValue(oldest.DocKey, out var newest) && newest == oldest)
+        {
+            _newest.Remove(oldest.DocKey);
+        }
+        _bytes -= oldest.Size;
         _events[_start] = null!;
         _start = (_start + 1) % _events.Length;
         Count--;

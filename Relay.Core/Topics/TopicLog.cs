@@ -97,6 +97,21 @@ public sealed class TopicLog
         }
     }
 
+    /// <summary>
+    /// Whether this log can tell what happened to a pointer-mode document since <paramref name="after"/>: true when the
+    /// ring holds every event after it, with <paramref name="newest"/> the document's newest held event without a
+    /// payload (null when none is held); false when events after <paramref name="after"/> were evicted.
+    /// </summary>
+    internal bool TryFindNewest(string docKey, long after, out JournalEvent? newest)
+    {
+        lock (_gate)
+        {
+            var covered = after >= _head || (_ring.Count > 0 && after + 1 >= _ring.First);
+            newest = covered && _ring.Count > 0 ? _ring.NewestWithoutPayload(docKey) : null;
+            return covered;
+        }
+    }
+
     /// <summary>Completes once the head is past <paramref name="cursor"/>.</summary>
     internal async Task WaitPastAsync(long cursor, CancellationToken cancellationToken)
     {

@@ -37,6 +37,7 @@ internal static class RelayServices
         services.AddSingleton(tokens);
         services.AddSingleton<BatchFrameCache>();
         services.AddSingleton<SyncConnections>();
+        services.AddSingleton<RefusalLog>();
         services.AddSingleton(provider => ActivatorUtilities.CreateInstance<SyncContext>(
             provider, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SyncOptions>>().Value));
         return services;

@@ -44,7 +44,7 @@ internal static class HydrationRoutes
         }
         if (!await reader.ReadAsync(http.RequestAborted)
             || !principal.Scopes.Allows(reader.GetString(0))
-            || (!reader.IsDBNull(3) && reader.GetString(3) != principal.OrgId))
+            || !principal.Audience.CanSee(reader.IsDBNull(3) ? null : reader.GetString(3)))
         {
             await NotFoundAsync(http);
             return;

@@ -11,6 +11,9 @@ internal static class Errors
         Error = new Error { Code = code, Message = message, Topic = topic ?? "", RetryAfterMs = retryAfterMs },
     };
 
-    public static ServerEnvelope Unavailable(string message, uint retryAfterMs, string? @ref = null) =>
-        Create(ErrorCode.Unavailable, message, @ref: @ref, retryAfterMs: retryAfterMs);
+    /// <summary>How long a client waits before retrying after <c>UNAVAILABLE</c> (plus its own jitter): 1 s.</summary>
+    public const uint RetryAfterMs = 1000;
+
+    public static ServerEnvelope Unavailable(string message, uint retryAfterMs = RetryAfterMs, string? topic = null, string? @ref = null) =>
+        Create(ErrorCode.Unavailable, message, topic, @ref, retryAfterMs);
 }

@@ -6,8 +6,8 @@ using Relay.Protocol;
 namespace Relay.Host.Sync;
 
 /// <summary>A client on <c>/sync/v1/ws</c>: one envelope per frame, binary (<c>.proto</c>) or JSON text (<c>.json</c>).</summary>
-internal sealed class NativeConnection(WebSocket socket, SyncWire wire, SyncContext context, RelayPrincipal identity)
-    : SyncConnection(socket, wire, context, identity)
+internal sealed class NativeConnection(WebSocket socket, ConnectionActivity activity, SyncWire wire, SyncContext context, RelayPrincipal identity)
+    : SyncConnection(socket, activity, wire, context, identity)
 {
     protected override async Task HandleFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {

@@ -10,8 +10,8 @@ namespace Relay.Host.Sync;
 /// A stock <c>phoenix</c> JS client on <c>/socket/websocket?vsn=2.0.0</c>: Phoenix Channels V2 JSON framing, one channel
 /// <c>sync:v1</c>, its requests mapped onto the same handling as the native framings (WS_MAPPING §3.3).
 /// </summary>
-internal sealed class PhoenixConnection(WebSocket socket, SyncContext context, RelayPrincipal? identity)
-    : SyncConnection(socket, SyncWire.Phoenix, context, identity)
+internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity activity, SyncContext context, RelayPrincipal? identity)
+    : SyncConnection(socket, activity, SyncWire.Phoenix, context, identity)
 {
     private string? _joinRef;
 
@@ -28,6 +28,10 @@ internal sealed class PhoenixConnection(WebSocket socket, SyncContext context, R
             return;
         }
 
+        if (RefusedForLongRef(request.Ref) || RefusedForLongRef(request.JoinRef))
+        {
+            return;
+        }
         if (request.Event == PhoenixClientEvent.Heartbeat && request.Topic == PhoenixFraming.HeartbeatTopic)
         {
             Send(Encode(PhoenixFraming.EncodeHeartbeatReply, request));
@@ -73,7 +77,8 @@ internal sealed class PhoenixConnection(WebSocket socket, SyncContext context, R
             var result = await Context.Tokens.ValidateAsync(token);
             if (result.Principal is null)
             {
-                Reply(Errors.Create(ErrorCode.Unauthorized, $"token refused: {result.Failure!.ReasonName}", @ref: request.Ref));
+                Context.Refusals.Refused("a Phoenix join", result.Failure!.ReasonName);
+                Reply(Errors.Create(ErrorCode.Unauthorized, $"token refused: {result.Failure.ReasonName}", @ref: request.Ref));
                 _joinRef = null;
                 return;
             }

@@ -23,5 +23,14 @@ internal abstract partial class SyncConnection
 
         [LoggerMessage(RelayEventIds.Host + 25, LogLevel.Error, "The subscription to {Topic} failed")]
         public static partial void PumpFailed(ILogger logger, string topic, Exception exception);
+
+        [LoggerMessage(RelayEventIds.Host + 26, LogLevel.Warning, "The subscription to {Topic} ended (UNAVAILABLE, the client resubscribes): {Reason}")]
+        public static partial void PumpUnavailable(ILogger logger, string topic, string reason);
+
+        [LoggerMessage(RelayEventIds.Host + 27, LogLevel.Warning, "A Subscribe to {Topic} was answered UNAVAILABLE: {Reason}")]
+        public static partial void SubscribeUnavailable(ILogger logger, string topic, string reason);
+
+        [LoggerMessage(RelayEventIds.Host + 28, LogLevel.Information, "Closing a connection whose token expired (UNAUTHORIZED, 1008)")]
+        public static partial void TokenExpired(ILogger logger);
     }
 }

@@ -1,4 +1,5 @@
 using OpenAgents.Sync.V1;
+using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
 
 namespace Relay.Host.Sync;
@@ -62,57 +63,100 @@ internal abstract partial class SyncConnection
         }
     }
 
-    private ServerEnvelope Heartbeat()
+    /// <summary>
+    /// Queues a heartbeat with each topic's cursor. Built and queued under the gate that also orders each pump's
+    /// frame with its cursor, so watermarks on a connection never go backwards.
+    /// </summary>
+    private void QueueHeartbeat()
     {
-        var heartbeat = new Heartbeat();
         lock (_pumpsGate)
         {
+            var heartbeat = new Heartbeat();
             foreach (var (topic, pump) in _pumps)
             {
                 heartbeat.Watermarks.Add(topic, pump.Through);
             }
+            Push(new ServerEnvelope { Heartbeat = heartbeat });
         }
-        return new ServerEnvelope { Heartbeat = heartbeat };
     }
 
+    /// <summary>
+    /// Queues a batch's frame (if it has one) and moves the pump's cursor past it in one step, as heartbeats see it;
+    /// false when the connection is closing.
+    /// </summary>
+    private async ValueTask<bool> QueueAsync(TopicPump pump, byte[]? frame, long through, CancellationToken cancellationToken)
+    {
+        if (frame is not null)
+        {
+            await _queue.WaitForSpaceAsync(frame.Length, cancellationToken);
+        }
+        lock (_pumpsGate)
+        {
+            if (frame is not null && !_queue.TryWrite(new OutboundFrame(frame, Wire.MessageType)))
+            {
+                return false;
+            }
+            pump.Through = through;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Moves one subscription's batches into the send queue. It ends quietly only when its own token says so
+    /// (unsubscribed, resubscribed, or the connection is closing); any other end tells the client, so a subscriber
+    /// never waits silently.
+    /// </summary>
     private async Task PumpAsync(TopicPump pump)
     {
         var subscription = pump.Subscription;
         var cancellationToken = pump.Stop.Token;
         try
         {
-            if (subscription.OpenedCaughtUp)
+            if (subscription.OpenedCaughtUp
+                && !await QueueAsync(pump, Wire.EncodePush(UpdateMapper.CaughtUp(subscription.Topic, subscription.After)), subscription.After, cancellationToken))
             {
-                await _queue.WriteAsync(new OutboundFrame(Wire.EncodePush(UpdateMapper.CaughtUp(subscription.Topic, subscription.Cursor)), Wire.MessageType), cancellationToken);
+                return;
             }
             await foreach (var batch in subscription.ReadAsync(cancellationToken))
             {
-                var after = pump.Through;
+                byte[]? frame = null;
                 if (batch.Events.Count > 0 || UpdateMapper.EndsReplay(batch))
                 {
-                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, after, batch.Through, batch.Live, UpdateMapper.EndsReplay(batch), Identity?.OrgId ?? "",
-                        BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
-                    var frame = Context.Frames.GetOrEncode(key, () => Wire.EncodePush(UpdateMapper.ToEnvelope(batch)));
-                    await _queue.WriteAsync(new OutboundFrame(frame, Wire.MessageType), cancellationToken);
+                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, pump.Through, batch.Through, batch.Live, UpdateMapper.EndsReplay(batch),
+                        subscription.Audience.Key, BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
+                    frame = Context.Frames.GetOrEncode(key, () => Wire.EncodePush(UpdateMapper.ToEnvelope(batch)));
                 }
-                pump.Through = batch.Through;
+                if (!await QueueAsync(pump, frame, batch.Through, cancellationToken))
+                {
+                    return;
+                }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Unsubscribed, resubscribed, or the connection is closing (its queue refuses more frames).
+            // Unsubscribed, resubscribed, or the connection is closing.
         }
         catch (StaleCursorException e)
         {
-            Forget(pump);
-            Push(Errors.Create(ErrorCode.StaleCursor, e.Message, e.Topic));
+            End(pump, Errors.Create(ErrorCode.StaleCursor, e.Message, e.Topic));
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            Log.PumpUnavailable(Context.Logger, subscription.Topic, e.Message);
+            End(pump, Errors.Unavailable($"the journal of {subscription.Topic} cannot be read right now; subscribe again", topic: subscription.Topic));
         }
         catch (Exception e)
         {
             Log.PumpFailed(Context.Logger, subscription.Topic, e);
-            Forget(pump);
-            Push(Errors.Create(ErrorCode.Internal, "the subscription failed; subscribe again", subscription.Topic));
+            End(pump, Errors.Create(ErrorCode.Internal, "the subscription failed; subscribe again", subscription.Topic));
         }
+    }
+
+    /// <summary>A pump that ended by itself leaves the subscribed set, and its client learns why.</summary>
+    private void End(TopicPump pump, ServerEnvelope error)
+    {
+        Forget(pump);
+        Push(error);
     }
 
     /// <summary>A pump that ended by itself leaves the subscribed set.</summary>

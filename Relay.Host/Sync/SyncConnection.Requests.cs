@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Npgsql;
 using OpenAgents.Sync.V1;
+using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
 
 namespace Relay.Host.Sync;
@@ -12,6 +12,10 @@ internal abstract partial class SyncConnection
     /// <summary>Handles a request envelope (whatever the framing) and queues its one answer.</summary>
     protected async Task HandleRequestAsync(ClientEnvelope request, CancellationToken cancellationToken)
     {
+        if (RefusedForLongRef(request.Ref))
+        {
+            return;
+        }
         if (request.MessageCase == ClientEnvelope.MessageOneofCase.Subscribe)
         {
             var (subscribed, plan) = await SubscribeAsync(request.Subscribe, cancellationToken);
@@ -80,7 +84,7 @@ internal abstract partial class SyncConnection
             try
             {
                 opened.Add(await Subscription.OpenAsync(
-                    Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), identity.CanSee, cancellationToken));
+                    Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), identity.Audience, cancellationToken));
             }
             catch (UnknownTopicException)
             {
@@ -90,9 +94,10 @@ internal abstract partial class SyncConnection
             {
                 stale.Add(e);
             }
-            catch (NpgsqlException)
+            catch (DatabaseUnavailableException e)
             {
-                return (Errors.Unavailable("the journal cannot be read right now", retryAfterMs: 1000), null);
+                Log.SubscribeUnavailable(Context.Logger, topic, e.Message);
+                return (Errors.Unavailable("the journal cannot be read right now"), null);
             }
         }
 

@@ -7,28 +7,39 @@ namespace Relay.Host.Sync;
 
 /// <summary>
 /// One WebSocket client: a receive loop handling its requests one at a time, one send loop draining a byte-bounded
-/// queue, a pump per subscribed topic, heartbeats and an idle timeout. A failure here ends this connection only.
+/// queue, a pump per subscribed topic, heartbeats, an idle timeout and the token's deadline. A failure here ends this
+/// connection only.
 /// </summary>
 internal abstract partial class SyncConnection
 {
     /// <summary>RFC 6455 registry: the server is restarting; the client reconnects with backoff.</summary>
     private const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
 
+    /// <summary>RFC 6455 registry: try again later; the close that follows <c>SLOW_CONSUMER</c>.</summary>
+    private const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
+
     private static readonly TimeSpan s_closeHandshake = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest a timer is armed for at once; a later deadline is re-armed when it fires.</summary>
+    private static readonly TimeSpan s_longestTimer = TimeSpan.FromDays(1);
+
     private readonly WebSocket _socket;
+    private readonly ConnectionActivity _activity;
     private readonly OutboundQueue _queue;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _lastReceived = Environment.TickCount64;
+    private readonly ITimer _deadline;
+    private RelayPrincipal? _identity;
 
-    protected SyncConnection(WebSocket socket, SyncWire wire, SyncContext context, RelayPrincipal? identity)
+    protected SyncConnection(WebSocket socket, ConnectionActivity activity, SyncWire wire, SyncContext context, RelayPrincipal? identity)
     {
         _socket = socket;
+        _activity = activity;
         Wire = wire;
         Context = context;
-        Identity = identity;
         _queue = new OutboundQueue(context.Options.OutboundQueueBytes);
+        _deadline = TimeProvider.System.CreateTimer(_ => OnDeadline(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Identity = identity;
     }
 
     /// <summary>Completes when the connection has ended.</summary>
@@ -41,8 +52,19 @@ internal abstract partial class SyncConnection
 
     protected SyncContext Context { get; }
 
-    /// <summary>Who is connected; null on a Phoenix connection until a join brings a token.</summary>
-    protected RelayPrincipal? Identity { get; set; }
+    /// <summary>
+    /// Who is connected; null on a Phoenix connection until a join brings a token. Setting it (a refresh, a Phoenix
+    /// join) moves the connection's deadline to the new token's.
+    /// </summary>
+    protected RelayPrincipal? Identity
+    {
+        get => Volatile.Read(ref _identity);
+        set
+        {
+            Volatile.Write(ref _identity, value);
+            ArmDeadline();
+        }
+    }
 
     /// <summary>Serves the connection until either side closes it.</summary>
     public async Task RunAsync()
@@ -50,7 +72,6 @@ internal abstract partial class SyncConnection
         Context.Connections.Add(this);
         var send = SendLoopAsync();
         var heartbeat = HeartbeatLoopAsync(_lifetime.Token);
-        var expiry = ExpiryLoopAsync(_lifetime.Token);
         try
         {
             await ReceiveLoopAsync(_lifetime.Token);
@@ -66,7 +87,7 @@ internal abstract partial class SyncConnection
             _queue.Complete();
             await send;
             await heartbeat;
-            await expiry;
+            await _deadline.DisposeAsync();
             Context.Connections.Remove(this);
             _socket.Dispose();
             _lifetime.Dispose();
@@ -145,7 +166,7 @@ internal abstract partial class SyncConnection
     /// <summary>Checks one received frame and handles it; false when the connection is closing.</summary>
     private async Task<bool> AcceptAsync(WebSocketMessageType type, ReadOnlyMemory<byte> frame, int limit, CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
+        _activity.Touch();
         if (type == WebSocketMessageType.Close)
         {
             Close(WebSocketCloseStatus.NormalClosure, "");
@@ -170,28 +191,32 @@ internal abstract partial class SyncConnection
 
     private async Task SendLoopAsync()
     {
+        var timeout = Context.Options.SendTimeout;
         await foreach (var frame in _queue.Reader.ReadAllAsync())
         {
-            using var timeout = new CancellationTokenSource(Context.Options.SendTimeout);
             try
             {
                 if (frame.Close is { } status)
                 {
-                    await _socket.CloseOutputAsync(status, frame.Reason, timeout.Token);
+                    await _socket.CloseOutputAsync(status, frame.Reason, CancellationToken.None).WaitAsync(timeout);
                     // Give the client a moment to answer the close, then let go.
                     _lifetime.CancelAfter(s_closeHandshake);
                     return;
                 }
-                await _socket.SendAsync(frame.Bytes, frame.Type, endOfMessage: true, timeout.Token);
+                // Not cancelled on timeout: cancelling a WebSocket send aborts the socket, and a slow client is told why.
+                var sending = _socket.SendAsync(frame.Bytes.AsMemory(), frame.Type, endOfMessage: true, CancellationToken.None);
+                if (!sending.IsCompletedSuccessfully)
+                {
+                    var pending = sending.AsTask();
+                    if (!await CompletesWithinAsync(pending, timeout))
+                    {
+                        await DisconnectSlowConsumerAsync(pending, frame);
+                        return;
+                    }
+                }
                 _queue.Sent(frame);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout);
-                _socket.Abort();
-                return;
-            }
-            catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException or TimeoutException)
             {
                 _socket.Abort();
                 return;
@@ -199,27 +224,72 @@ internal abstract partial class SyncConnection
         }
     }
 
-    /// <summary>At the token's expiry (unless refreshed in time): <c>UNAUTHORIZED</c>, then close 1008.</summary>
-    private async Task ExpiryLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A send blocked past <see cref="SyncOptions.SendTimeout"/>: updates stop, and the client gets <c>SLOW_CONSUMER</c>
+    /// and close 1013 if it reads again within a bounded grace (WS_MAPPING §8); if it does not, the socket is aborted.
+    /// </summary>
+    private async Task DisconnectSlowConsumerAsync(Task stuck, OutboundFrame stuckFrame)
+    {
+        Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout);
+        _queue.Complete();
+        _queue.Sent(stuckFrame);
+        _queue.Discard();
+        var error = Wire.EncodePush(Errors.Create(ErrorCode.SlowConsumer, $"a send was blocked for {Context.Options.SendTimeout}; reconnect and resume"));
+        try
+        {
+            if (await CompletesWithinAsync(stuck, s_closeHandshake)
+                && await CompletesWithinAsync(_socket.SendAsync(error.AsMemory(), Wire.MessageType, endOfMessage: true, CancellationToken.None).AsTask(), s_closeHandshake)
+                && await CompletesWithinAsync(_socket.CloseOutputAsync(TryAgainLater, "slow consumer", CancellationToken.None), s_closeHandshake))
+            {
+                _lifetime.CancelAfter(s_closeHandshake);
+                return;
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The client went away meanwhile.
+        }
+        _socket.Abort();
+        await stuck.ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
+    /// <summary>Whether <paramref name="send"/> completes within <paramref name="timeout"/>; its failure is thrown.</summary>
+    private static async Task<bool> CompletesWithinAsync(Task send, TimeSpan timeout)
     {
         try
         {
-            while (true)
-            {
-                var left = Identity is { } identity ? identity.ExpiresAt - DateTimeOffset.UtcNow : TimeSpan.FromMinutes(1);
-                if (left <= TimeSpan.Zero)
-                {
-                    Push(Errors.Create(ErrorCode.Unauthorized, "the token expired; reconnect with a fresh one"));
-                    Close(WebSocketCloseStatus.PolicyViolation, "token expired");
-                    return;
-                }
-                await Task.Delay(left < TimeSpan.FromMinutes(1) ? left : TimeSpan.FromMinutes(1), cancellationToken);
-            }
+            await send.WaitAsync(timeout);
+            return true;
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
-            // The connection ended.
+            return false;
         }
+    }
+
+    /// <summary>Points the deadline timer at the token in force: its expiry plus the clock skew it was accepted with.</summary>
+    private void ArmDeadline()
+    {
+        if (Identity is not { } identity)
+        {
+            return;
+        }
+        var left = identity.Deadline - DateTimeOffset.UtcNow;
+        _deadline.Change(left < TimeSpan.Zero ? TimeSpan.Zero : left < s_longestTimer ? left : s_longestTimer, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>At the token's deadline (unless refreshed in time): <c>UNAUTHORIZED</c>, then close 1008.</summary>
+    private void OnDeadline()
+    {
+        if (Identity is { } identity && identity.Deadline > DateTimeOffset.UtcNow)
+        {
+            // Refreshed meanwhile, or a deadline further than one timer reaches.
+            ArmDeadline();
+            return;
+        }
+        Log.TokenExpired(Context.Logger);
+        Push(Errors.Create(ErrorCode.Unauthorized, "the token expired; reconnect with a fresh one"));
+        Close(WebSocketCloseStatus.PolicyViolation, "token expired");
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
@@ -229,7 +299,7 @@ internal abstract partial class SyncConnection
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var silent = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastReceived));
+                var silent = _activity.Silence;
                 if (silent > Context.Options.IdleTimeout)
                 {
                     Log.Idle(Context.Logger, silent);
@@ -238,7 +308,7 @@ internal abstract partial class SyncConnection
                 }
                 if (_queue.QueuedBytes < Context.Options.OutboundQueueBytes)
                 {
-                    Push(Heartbeat());
+                    QueueHeartbeat();
                 }
             }
         }

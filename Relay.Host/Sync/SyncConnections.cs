@@ -12,6 +12,7 @@ internal sealed class SyncConnections : IDisposable
 {
     private readonly ConcurrentDictionary<SyncConnection, byte> _open = new();
     private readonly Meter _meter = new(RelayMetrics.MeterName);
+    private bool _stopping;
 
     public SyncConnections()
     {
@@ -24,6 +25,9 @@ internal sealed class SyncConnections : IDisposable
 
     public int Count => _open.Count;
 
+    /// <summary>Shutdown has begun: new upgrades are refused with 503 until the relay exits.</summary>
+    public bool Stopping => Volatile.Read(ref _stopping);
+
     public void Add(SyncConnection connection) => _open.TryAdd(connection, 0);
 
     public void Remove(SyncConnection connection) => _open.TryRemove(connection, out _);
@@ -31,6 +35,7 @@ internal sealed class SyncConnections : IDisposable
     /// <summary>Sends every connection <c>UNAVAILABLE</c> and close 1012, and waits for them to end, at most <paramref name="timeout"/>.</summary>
     public async Task CloseAllAsync(TimeSpan timeout)
     {
+        Volatile.Write(ref _stopping, true);
         var connections = _open.Keys.ToArray();
         foreach (var connection in connections)
         {

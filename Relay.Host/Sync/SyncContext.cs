@@ -8,7 +8,7 @@ namespace Relay.Host.Sync;
 /// <summary>What every connection shares: topic logs, pointer resolver, frame cache, token validator, options, logging.</summary>
 internal sealed class SyncContext(
     TopicLogs logs, PointerResolver resolver, RelayMetrics metrics, SyncOptions options, BatchFrameCache frames,
-    SyncConnections connections, TokenValidator tokens, ILogger<SyncConnection> logger)
+    SyncConnections connections, TokenValidator tokens, RefusalLog refusals, ILogger<SyncConnection> logger)
 {
     public TokenValidator Tokens { get; } = tokens;
 
@@ -23,6 +23,8 @@ internal sealed class SyncContext(
     public BatchFrameCache Frames { get; } = frames;
 
     public SyncConnections Connections { get; } = connections;
+
+    public RefusalLog Refusals { get; } = refusals;
 
     public ILogger<SyncConnection> Logger { get; } = logger;
 }

@@ -5,11 +5,15 @@ using Relay.Protocol;
 
 namespace Relay.Host.Sync;
 
-/// <summary>Maps the WebSocket endpoints of CONTRACT §3 and closes every connection with 1012 when the relay stops.</summary>
+/// <summary>
+/// Maps the WebSocket endpoints of CONTRACT §3, closes every connection with 1012 when the relay stops, and refuses
+/// new upgrades from then on.
+/// </summary>
 internal static class SyncRoutes
 {
     public static void MapSync(this WebApplication app)
     {
+        app.Use(ConnectionActivity.TrackAsync);
         app.UseWebSockets();
         app.Map(SyncEndpoints.WebSocketPath, AcceptNativeAsync);
         app.Map(SyncEndpoints.PhoenixPath, AcceptPhoenixAsync);
@@ -20,6 +24,10 @@ internal static class SyncRoutes
 
     private static async Task AcceptNativeAsync(HttpContext http, SyncContext context, TokenValidator tokens)
     {
+        if (await RefusedWhileStoppingAsync(http, context))
+        {
+            return;
+        }
         if (!http.WebSockets.IsWebSocketRequest)
         {
             http.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -38,18 +46,23 @@ internal static class SyncRoutes
         var result = await tokens.ValidateAsync(TokenExtractor.FromSyncRequest(http.Request).Token);
         if (result.Principal is not { } principal)
         {
-            await http.Response.WriteUnauthorizedAsync(result.Failure!, http.RequestAborted);
+            context.Refusals.Refused("a WebSocket upgrade", result.Failure!.ReasonName);
+            await http.Response.WriteUnauthorizedAsync(result.Failure, http.RequestAborted);
             return;
         }
         var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = wire == SyncWire.Proto ? SyncEndpoints.ProtoSubprotocol : SyncEndpoints.JsonSubprotocol,
         });
-        await new NativeConnection(socket, wire, context, principal).RunAsync();
+        await new NativeConnection(socket, Activity(http), wire, context, principal).RunAsync();
     }
 
     private static async Task AcceptPhoenixAsync(HttpContext http, SyncContext context, TokenValidator tokens)
     {
+        if (await RefusedWhileStoppingAsync(http, context))
+        {
+            return;
+        }
         if (!http.WebSockets.IsWebSocketRequest || http.Request.Query["vsn"] != SyncEndpoints.PhoenixVersion)
         {
             http.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -63,7 +76,8 @@ internal static class SyncRoutes
             var result = await tokens.ValidateAsync(token);
             if (result.Principal is null)
             {
-                await http.Response.WriteUnauthorizedAsync(result.Failure!, http.RequestAborted);
+                context.Refusals.Refused("a Phoenix upgrade", result.Failure!.ReasonName);
+                await http.Response.WriteUnauthorizedAsync(result.Failure, http.RequestAborted);
                 return;
             }
             principal = result.Principal;
@@ -73,6 +87,22 @@ internal static class SyncRoutes
             // phoenix.js offers "phoenix" next to the authToken protocol; a browser fails the upgrade unless one is chosen.
             SubProtocol = http.WebSockets.WebSocketRequestedProtocols.Contains("phoenix") ? "phoenix" : null,
         });
-        await new PhoenixConnection(socket, context, principal).RunAsync();
+        await new PhoenixConnection(socket, Activity(http), context, principal).RunAsync();
+    }
+
+    /// <summary>The record of the client's reads kept by <see cref="ConnectionActivity.TrackAsync"/>.</summary>
+    private static ConnectionActivity Activity(HttpContext http) => http.Features.Get<ConnectionActivity>() ?? new ConnectionActivity();
+
+    /// <summary>While the relay stops, a new upgrade gets 503 with <c>Retry-After</c>: the client reconnects elsewhere.</summary>
+    private static async Task<bool> RefusedWhileStoppingAsync(HttpContext http, SyncContext context)
+    {
+        if (!context.Connections.Stopping)
+        {
+            return false;
+        }
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers.RetryAfter = (Errors.RetryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await http.Response.WriteAsJsonAsync(new { error = "UNAVAILABLE", message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
+        return true;
     }
 }

@@ -1,4 +1,5 @@
 using Relay.Core.Subscriptions;
+using Relay.Core.Tenancy;
 using Relay.Core.Topics;
 
 namespace Relay.Tests.Feeds;
@@ -71,13 +72,14 @@ public sealed class SubscriptionTests
     }
 
     [Test]
-    public async Task Subscription_withFilter_deliversOnlyVisibleEventsButAdvancesThroughAll()
+    public async Task Subscription_ofAnAudience_deliversOnlyItsDocumentsButAdvancesThroughAll()
     {
-        var topic = await TestTopics.CreateAsync();
-        await PublishManyAsync(topic, 300);
+        var topic = await TestTopics.CreateAsync(requireOrg: true);
+        await Sql.ExecuteAsync(
+            "SELECT relay.publish($1, 'd' || i, '{}', CASE WHEN i % 3 = 0 THEN 'org-a' ELSE 'org-b' END) FROM generate_series(1, 300) i", topic);
         await using var relay = await CoreHarness.StartAsync();
 
-        var batches = await relay.CollectAsync(topic, 0, 300, e => e.Watermark % 3 == 0);
+        var batches = await relay.CollectAsync(topic, 0, 300, Audience.Of("org-a"));
 
         Assert.That(Watermarks(batches), Is.EqualTo(Range(1, 300).Where(w => w % 3 == 0)));
         Assert.That(batches[^1].Through, Is.EqualTo(300));

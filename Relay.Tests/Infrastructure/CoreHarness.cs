@@ -4,6 +4,7 @@ using Relay.Core.Diagnostics;
 using Relay.Core.Feeds;
 using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
+using Relay.Core.Tenancy;
 using Relay.Core.Topics;
 
 namespace Relay.Tests;
@@ -45,8 +46,8 @@ public sealed class CoreHarness : IAsyncDisposable
         return harness;
     }
 
-    public Task<Subscription> SubscribeAsync(string topic, long after, Func<JournalEvent, bool>? filter = null) =>
-        Subscription.OpenAsync(Logs, Resolver, Metrics, topic, after, filter);
+    public Task<Subscription> SubscribeAsync(string topic, long after, Audience? audience = null) =>
+        Subscription.OpenAsync(Logs, Resolver, Metrics, topic, after, audience ?? Audience.Everyone);
 
     /// <summary>Waits until the topic's log has reached the head the database has now.</summary>
     public async Task WaitForDatabaseHeadAsync(string topic)
@@ -68,9 +69,9 @@ public sealed class CoreHarness : IAsyncDisposable
     }
 
     /// <summary>Subscribes after <paramref name="after"/> and gathers batches until one reaches <paramref name="through"/>.</summary>
-    public async Task<List<EventBatch>> CollectAsync(string topic, long after, long through, Func<JournalEvent, bool>? filter = null)
+    public async Task<List<EventBatch>> CollectAsync(string topic, long after, long through, Audience? audience = null)
     {
-        var subscription = await SubscribeAsync(topic, after, filter);
+        var subscription = await SubscribeAsync(topic, after, audience);
         return await CollectAsync(subscription, through);
     }
 

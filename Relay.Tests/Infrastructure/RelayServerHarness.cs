@@ -56,6 +56,16 @@ public sealed class RelayServerHarness : IAsyncDisposable
     public static string Token(string org = "org-1", string scopes = "test.*", TimeSpan? lifetime = null, string subject = "tester") =>
         DevTokens.Mint(Key, new DevTokenRequest(subject, org, scopes.Split(' '), lifetime ?? TimeSpan.FromHours(1)));
 
+    /// <summary>A token for this relay's key whose <c>exp</c> is <paramref name="expiresAt"/>, in the past if need be.</summary>
+    public static string TokenExpiringAt(DateTimeOffset expiresAt, string org = "org-1", string scopes = "test.*")
+    {
+        var claims = Auth.TokenForge.Claims();
+        claims["oa_org_id"] = org;
+        claims["oa_sync_scopes"] = new System.Text.Json.Nodes.JsonArray([.. scopes.Split(' ').Select(s => (System.Text.Json.Nodes.JsonNode?)s)]);
+        claims["exp"] = expiresAt.ToUnixTimeSeconds();
+        return Auth.TokenForge.Hs256(Key, claims);
+    }
+
     public HttpClient HttpClient(string? token = null)
     {
         var client = new HttpClient { BaseAddress = Http, Timeout = TimeSpan.FromSeconds(30) };

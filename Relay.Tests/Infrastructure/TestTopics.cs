@@ -31,6 +31,25 @@ public static partial class TestTopics
     }
 
     /// <summary>
+    /// Creates a fresh pointer-mode topic and an application table attached to it with <c>relay.attach</c>
+    /// (columns doc_key, org_id, doc_version, payload).
+    /// </summary>
+    public static async Task<(string Topic, string Table)> AttachNewTableAsync(bool requireOrg = true, [CallerMemberName] string test = "")
+    {
+        var topic = await CreateAsync(payloadMode: "pointer", requireOrg: requireOrg, test: test);
+        // Short: PostgreSQL truncates identifiers at 63 bytes, and test names are long.
+        var table = $"app_{Interlocked.Increment(ref s_counter)}";
+        await using var create = TestDatabase.DataSource.CreateCommand(
+            $"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await create.ExecuteNonQueryAsync();
+        await using var attach = TestDatabase.DataSource.CreateCommand("SELECT relay.attach($1, $2::regclass)");
+        attach.Parameters.AddWithValue(topic);
+        attach.Parameters.AddWithValue(table);
+        await attach.ExecuteNonQueryAsync();
+        return (topic, table);
+    }
+
+    /// <summary>
     /// Prefixes every <c>"doc_key":"…"</c> of a <c>publish_batch</c> array with the topic: doc_keys are unique across
     /// the whole database, and the tests share one.
     /// </summary>

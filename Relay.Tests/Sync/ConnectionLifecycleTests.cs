@@ -105,4 +105,100 @@ public sealed class ConnectionLifecycleTests
 
         Assert.That((error.Code, error.Topic), Is.EqualTo((ErrorCode.ForbiddenTopic, "runtime.notifications")));
     }
+
+    [Test]
+    public async Task ClientSendingOnlyPingFrames_isActive_andNotClosedAtTheIdleTimeout()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        // A raw socket: .NET's client cannot be told to send ping frames on its own schedule.
+        using var socket = await RawWebSocket.ConnectAsync(relay, RelayServerHarness.Token());
+
+        // Ping frames every 200 ms, and nothing else, for three idle timeouts.
+        for (var i = 0; i < 15; i++)
+        {
+            await socket.SendAsync(RawWebSocket.Ping, []);
+            await Task.Delay(200);
+        }
+        await socket.SendAsync(RawWebSocket.Binary, Relay.Protocol.ProtoFraming.Encode(new ClientEnvelope { Ref = "p", Ping = new Ping() }));
+        var answer = await socket.ReceiveEnvelopeAsync(e => e.Ref == "p");
+
+        Assert.That(answer?.MessageCase, Is.EqualTo(ServerEnvelope.MessageOneofCase.Ack), "the relay closed the connection instead");
+    }
+
+    [Test]
+    public async Task RelayStopping_refusesNewUpgradesWith503AndRetryAfter()
+    {
+        var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string> { ["Relay:Sync:ShutdownTimeout"] = "00:00:20" });
+        await using var lingering = await WsClient.ConnectAsync(relay);
+
+        // The lingering client does not answer the close, so shutdown waits for it: meanwhile the relay still listens.
+        var stopping = relay.DisposeAsync().AsTask();
+        var notice = await lingering.ReceiveAsync();
+        using var http = relay.HttpClient();
+        using var upgrade = new HttpRequestMessage(HttpMethod.Get, "/sync/v1/ws");
+        upgrade.Headers.Add("Connection", "Upgrade");
+        upgrade.Headers.Add("Upgrade", "websocket");
+        upgrade.Headers.Add("Sec-WebSocket-Version", "13");
+        upgrade.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        upgrade.Headers.Add("Sec-WebSocket-Protocol", Relay.Protocol.SyncEndpoints.ProtoSubprotocol);
+        upgrade.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RelayServerHarness.Token());
+        using var refused = await http.SendAsync(upgrade);
+        await lingering.DisposeAsync();
+        await stopping;
+
+        Assert.That(notice?.Error?.Code, Is.EqualTo(ErrorCode.Unavailable));
+        Assert.That(refused.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.ServiceUnavailable));
+        Assert.That(refused.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(1)));
+        Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("UNAVAILABLE"));
+    }
+
+    [Test]
+    public async Task Request_withARefOver64Bytes_getsBadRequest_andTheConnectionStays()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        await using var client = await WsClient.ConnectAsync(relay, Relay.Protocol.SyncEndpoints.JsonSubprotocol);
+
+        await client.SendAsync(new ClientEnvelope { Ref = new string('r', 65), Ping = new Ping() });
+        var refused = (await client.ReceiveUntilAsync(e => e.Error is not null))[^1];
+        var fine = await client.SendAsync(new ClientEnvelope { Ref = new string('r', 64), Ping = new Ping() });
+        var answer = (await client.ReceiveUntilAsync(e => e.Ref == fine))[^1];
+
+        Assert.That((refused.Error.Code, refused.Ref), Is.EqualTo((ErrorCode.BadRequest, "")));
+        Assert.That(answer.MessageCase, Is.EqualTo(ServerEnvelope.MessageOneofCase.Ack));
+    }
+
+    [Test]
+    public async Task Watermarks_onOneConnection_neverGoBackwards_acrossBatchesAndHeartbeats()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string> { ["Relay:Sync:HeartbeatInterval"] = "00:00:00.001" });
+        var topics = new[] { await TestTopics.CreateAsync(), await TestTopics.CreateAsync(), await TestTopics.CreateAsync() };
+        await using var client = await WsClient.ConnectAsync(relay);
+        await client.SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { topics } } });
+
+        var writers = topics.Select(topic => Task.Run(async () =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || n, '{}') FROM generate_series(1, 20) n", topic);
+            }
+        })).ToArray();
+        var seen = topics.ToDictionary(t => t, _ => 0L);
+        var backwards = new List<string>();
+        while (seen.Values.Any(w => w < 1000))
+        {
+            var envelope = await client.ReceiveAsync() ?? throw new AssertionException($"closed: {client.CloseStatus}");
+            var watermarks = envelope.UpdateBatch?.Watermarks ?? envelope.Heartbeat?.Watermarks;
+            foreach (var (topic, watermark) in watermarks ?? [])
+            {
+                if (watermark < seen[topic])
+                {
+                    backwards.Add($"{envelope.MessageCase} {topic}: {watermark} after {seen[topic]}");
+                }
+                seen[topic] = Math.Max(seen[topic], watermark);
+            }
+        }
+        await Task.WhenAll(writers);
+
+        Assert.That(backwards, Is.Empty);
+    }
 }

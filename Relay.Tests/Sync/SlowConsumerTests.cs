@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OpenAgents.Sync.V1;
 using Relay.Core.Diagnostics;
 
 namespace Relay.Tests.Sync;
@@ -42,6 +43,35 @@ public sealed class SlowConsumerTests
         await Eventually.ThatAsync(() => queued.Connections == 1, "the slow consumer to be disconnected");
     }
 
+    [Test]
+    public async Task Client_whoseSendBlocksPastTheTimeout_isToldSlowConsumerAndClosedWith1013_ifItReadsAgain()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = QueueBudget.ToString(),
+            ["Relay:Sync:SendTimeout"] = "00:00:01",
+        });
+        var topic = await TestTopics.CreateAsync();
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
+        }
+        using var queued = new QueuedBytesSampler();
+        await using var slow = await WsClient.ConnectAsync(relay);
+
+        // It subscribes to 16 MB and reads nothing: the relay's send blocks, and after the timeout it stops queueing.
+        await slow.SubscribeAsync(topic);
+        await Eventually.ThatAsync(() => queued.Max > QueueBudget / 2, "the client's queue to back up");
+        await Eventually.ThatAsync(() => queued.Total == 0 && queued.Connections == 1, "the relay to give up on the blocked send");
+        var received = await slow.ReceiveUntilAsync(e => e.Error is not null);
+
+        Assert.That(received[^1].Error.Code, Is.EqualTo(ErrorCode.SlowConsumer));
+        Assert.That(await slow.ReceiveAsync(), Is.Null);
+        Assert.That(slow.CloseStatus, Is.EqualTo((System.Net.WebSockets.WebSocketCloseStatus)1013));
+    }
+
     /// <summary>Samples the relay's per-connection queue gauge in the background.</summary>
     private sealed class QueuedBytesSampler : IDisposable
     {
@@ -53,7 +83,8 @@ public sealed class SlowConsumerTests
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == RelayMetrics.MeterName && instrument.Name is "relay.connections.queued_bytes.max" or "relay.connections")
+                if (instrument.Meter.Name == RelayMetrics.MeterName
+                    && instrument.Name is "relay.connections.queued_bytes.max" or "relay.connections.queued_bytes" or "relay.connections")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -63,6 +94,10 @@ public sealed class SlowConsumerTests
                 if (instrument.Name == "relay.connections")
                 {
                     Connections = value;
+                }
+                else if (instrument.Name == "relay.connections.queued_bytes")
+                {
+                    Total = value;
                 }
                 else
                 {
@@ -82,6 +117,8 @@ public sealed class SlowConsumerTests
         }
 
         public long Max { get; private set; }
+
+        public long Total { get; private set; } = -1;
 
         public long Connections { get; private set; } = -1;
 

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Relay.Core.Diagnostics;
+using Relay.Core.Journal;
+using Relay.Core.Subscriptions;
+using Relay.Core.Tenancy;
+using Relay.Core.Topics;
+
+namespace Relay.Tests.Feeds;
+
+/// <summary>Shared reads of pointer documents run under their own lifetime; every waiter learns how they ended.</summary>
+public sealed class PointerResolverTests
+{
+    private static async Task<(CoreHarness Relay, TopicLog Log, List<JournalEvent> Events, BlockedReads Blocker)> BlockedReadOfOneDocumentAsync(string table, string topic)
+    {
+        await Sql.ExecuteAsync($$"""INSERT INTO {{table}} VALUES ('k', 'org-1', 1, '{"v": 1}')""");
+        var relay = await CoreHarness.StartAsync();
+        await relay.WaitForDatabaseHeadAsync(topic);
+        var events = await relay.Journal.ReadAsync(topic, 0, 1, 10, int.MaxValue);
+        return (relay, relay.Logs.Find(topic)!, events, await BlockedReads.LockAsync(table));
+    }
+
+    [Test]
+    public async Task SharedRead_theCallerThatStartedItGivesUp_theOthersStillGetTheDocument()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        var (relay, log, events, blocker) = await BlockedReadOfOneDocumentAsync(table, topic);
+        await using var _ = relay;
+        using var first = new CancellationTokenSource();
+
+        var starter = relay.Resolver.ResolveAsync(log, events, first.Token);
+        var joiner = relay.Resolver.ResolveAsync(log, events);
+        await blocker.WaitForBlockedReadAsync();
+        await first.CancelAsync();
+        Assert.That(async () => await starter, Throws.InstanceOf<OperationCanceledException>());
+        await blocker.DisposeAsync();
+
+        Assert.That(System.Text.Encoding.UTF8.GetString((await joiner).Single().Payload!), Is.EqualTo("""{"v": 1}"""));
+    }
+
+    [Test]
+    public async Task SharedRead_killedMidFlight_everyWaiterGetsDatabaseUnavailable()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        var (relay, log, events, blocker) = await BlockedReadOfOneDocumentAsync(table, topic);
+        await using var _ = relay;
+        await using var __ = blocker;
+
+        var waiters = new[] { relay.Resolver.ResolveAsync(log, events), relay.Resolver.ResolveAsync(log, events) };
+        await blocker.WaitForBlockedReadAsync();
+        await blocker.TerminateBlockedReadsAsync();
+
+        foreach (var waiter in waiters)
+        {
+            Assert.That(async () => await waiter, Throws.InstanceOf<DatabaseUnavailableException>());
+        }
+    }
+
+    [Test]
+    public async Task Subscription_whileThisRelaysLogLagsTheDatabase_isNotCaughtUpBeforeTheHeadItWasToldOf()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 2) i", topic);
+        var journal = new JournalReader(TestDatabase.DataSource);
+        using var metrics = new RelayMetrics();
+        var logs = new TopicLogs(journal, new TopicLogOptions(), metrics, NullLogger<TopicLogs>.Instance);
+        var events = await journal.ReadAsync(topic, 0, 2, 10, int.MaxValue);
+        // The feed has handed over the first event only.
+        await logs.AppendAsync([events[0]]);
+
+        var subscription = await Subscription.OpenAsync(logs, new PointerResolver(TestDatabase.DataSource), metrics, topic, 0, Audience.Everyone);
+        await using var reader = subscription.ReadAsync().GetAsyncEnumerator();
+        Assert.That(await reader.MoveNextAsync(), Is.True);
+        var first = reader.Current;
+        await logs.AppendAsync([events[1]]);
+        Assert.That(await reader.MoveNextAsync(), Is.True);
+        var second = reader.Current;
+
+        Assert.That((subscription.HeadAtOpen, first.Through, first.CaughtUp), Is.EqualTo((2L, 1L, false)), "Subscribed said the head is 2");
+        Assert.That((second.Through, second.CaughtUp, second.Live), Is.EqualTo((2L, true, false)), "the batch that ends the replay says so");
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using OpenAgents.Sync.V1;
+
+namespace Relay.Tests.Sync;
+
+/// <summary>
+/// A connection is served until the deadline of the token in force: its <c>exp</c> plus the clock skew it was accepted
+/// with (CONTRACT §4), followed within a second of a refresh or a Phoenix join.
+/// </summary>
+public sealed class TokenDeadlineTests
+{
+    private static Dictionary<string, string> NoSkew => new() { ["Relay:Auth:ClockSkew"] = "00:00:00" };
+
+    [Test]
+    public async Task RefreshAuth_toATokenExpiringSooner_movesTheDeadlineToIt()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(NoSkew);
+        await using var client = await WsClient.ConnectAsync(relay, token: RelayServerHarness.Token(lifetime: TimeSpan.FromHours(1)));
+
+        var refreshRef = await client.SendAsync(new ClientEnvelope { RefreshAuth = new RefreshAuth { Token = RelayServerHarness.Token(lifetime: TimeSpan.FromSeconds(2)) } });
+        var received = await client.ReceiveUntilAsync(e => e.Error is not null);
+
+        Assert.That(received.Any(e => e.Ref == refreshRef && e.Ack is not null), "the refresh was accepted");
+        Assert.That(received[^1].Error.Code, Is.EqualTo(ErrorCode.Unauthorized), "within the receive timeout, not a minute later");
+        Assert.That(await client.ReceiveAsync(), Is.Null);
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+    }
+
+    [Test]
+    public async Task PhoenixJoin_withATokenExpiringSoonerThanTheSockets_movesTheDeadlineToIt()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(NoSkew);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"{relay.Phoenix}&token={RelayServerHarness.Token(lifetime: TimeSpan.FromHours(1))}"), CancellationToken.None);
+        var join = $$"""["1","1","sync:v1","phx_join",{"token":"{{RelayServerHarness.Token(lifetime: TimeSpan.FromSeconds(2))}}"}]""";
+        await socket.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        var frames = new List<JsonArray>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                break;
+            }
+            frames.Add(JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsArray());
+        }
+
+        Assert.That((string?)frames[0][4]!["status"], Is.EqualTo("ok"), "the join was accepted");
+        Assert.That(frames.Select(f => (string?)f[3]), Does.Contain("error"));
+        Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+    }
+
+    [Test]
+    public async Task Upgrade_withATokenJustPastExpiryButWithinTheClockSkew_isServedNotClosedAtOnce()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        await using var client = await WsClient.ConnectAsync(relay, token: RelayServerHarness.TokenExpiringAt(DateTimeOffset.UtcNow.AddSeconds(-5)));
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var pingRef = await client.SendAsync(new ClientEnvelope { Ping = new Ping() });
+        var answer = (await client.ReceiveUntilAsync(e => e.Ref == pingRef || e.Error is not null))[^1];
+
+        Assert.That(answer.MessageCase, Is.EqualTo(ServerEnvelope.MessageOneofCase.Ack), "the 30 s skew that accepted the token also keeps it");
+    }
+
+    [Test]
+    public async Task Upgrade_withATokenPastTheClockSkew_is401()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(Relay.Protocol.SyncEndpoints.ProtoSubprotocol);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.TokenExpiringAt(DateTimeOffset.UtcNow.AddSeconds(-40))}");
+        socket.Options.CollectHttpResponseDetails = true;
+
+        Assert.That(() => socket.ConnectAsync(relay.WebSocket, CancellationToken.None), Throws.InstanceOf<WebSocketException>());
+        Assert.That(socket.HttpStatusCode, Is.EqualTo(System.Net.HttpStatusCode.Unauthorized));
+    }
+}
