@@ -70,15 +70,8 @@ public sealed class PointerDeliveryTests
         var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
         var key = topic + ":d";
         await PublishVersionsAsync(topic, key, 1, 3);
-        await using var early = await WsClient.ConnectAsync(s_relay);
-        await early.SubscribeAsync(topic);
-        Assert.That((await early.UpdatesThroughAsync(topic, 3)).Select(u => u.DocVersion), Is.EqualTo(new[] { 3L }));
 
-        await PublishVersionsAsync(topic, key, 4, 4);
-        await early.UpdatesThroughAsync(topic, 4);
-        await using var late = await WsClient.ConnectAsync(s_relay);
-        await late.SubscribeAsync(topic);
-        var updates = await late.UpdatesThroughAsync(topic, 4);
+        var updates = await LateReplayAsync(topic, 3, () => PublishVersionsAsync(topic, key, 4, 4), 4);
 
         Assert.That(updates.Select(u => (u.DocVersion, u.Payload.ToStringUtf8())), Is.EqualTo(new[] { (4L, """{"v": 4}""") }),
             "a version read earlier for another subscriber is not current any more");
@@ -90,17 +83,26 @@ public sealed class PointerDeliveryTests
         var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
         var key = topic + ":d";
         await PublishVersionsAsync(topic, key, 1, 2);
-        await using var early = await WsClient.ConnectAsync(s_relay);
-        await early.SubscribeAsync(topic);
-        await early.UpdatesThroughAsync(topic, 2);
 
-        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, key);
-        await early.UpdatesThroughAsync(topic, 3);
-        await using var late = await WsClient.ConnectAsync(s_relay);
-        await late.SubscribeAsync(topic);
-        var updates = await late.UpdatesThroughAsync(topic, 3);
+        var updates = await LateReplayAsync(topic, 2, () => Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, key), 3);
 
         Assert.That(updates.Select(u => (u.Tombstone, u.Payload.IsEmpty)), Has.All.EqualTo((true, true)), "the deleted document's old payload");
+    }
+
+    /// <summary>
+    /// An early subscriber reads the topic through <paramref name="readThrough"/> (so the relay has read its
+    /// documents), <paramref name="change"/> runs and reaches it, then a late subscriber replays from the start: its updates.
+    /// </summary>
+    private static async Task<List<Update>> LateReplayAsync(string topic, long readThrough, Func<Task> change, long changedThrough)
+    {
+        await using var early = await WsClient.ConnectAsync(s_relay);
+        await early.SubscribeAsync(topic);
+        await early.UpdatesThroughAsync(topic, readThrough);
+        await change();
+        await early.UpdatesThroughAsync(topic, changedThrough);
+        await using var late = await WsClient.ConnectAsync(s_relay);
+        await late.SubscribeAsync(topic);
+        return await late.UpdatesThroughAsync(topic, changedThrough);
     }
 
     [Test]
