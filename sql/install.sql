@@ -6,6 +6,7 @@
 \ir migrations/0001_schema.sql
 \ir migrations/0002_v1_topics.sql
 \ir migrations/0003_publication.sql
+\ir migrations/0004_topic_epochs.sql
 \ir functions/canonical_number_exact.sql
 \ir functions/canonical_number.sql
 \ir functions/canonical_sort_key.sql
@@ -16,6 +17,7 @@
 \ir functions/check_document_args.sql
 \ir functions/create_topic.sql
 \ir functions/head.sql
+\ir functions/reset_epoch.sql
 \ir functions/apply_document.sql
 \ir functions/publish.sql
 \ir functions/publish_batch.sql

@@ -18,12 +18,12 @@ public sealed class JournalReader(NpgsqlDataSource dataSource)
     /// <summary>Every topic with its head and retained window, on the given connection (and its snapshot).</summary>
     public static async Task<IReadOnlyList<TopicState>> ReadTopicsAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {
-        await using var command = new NpgsqlCommand("SELECT topic, head_watermark, retained_after FROM relay.topics", connection);
+        await using var command = new NpgsqlCommand("SELECT topic, head_watermark, retained_after, epoch FROM relay.topics", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var topics = new List<TopicState>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            topics.Add(new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+            topics.Add(new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3)));
         }
         return topics;
     }
@@ -35,11 +35,11 @@ public sealed class JournalReader(NpgsqlDataSource dataSource)
         try
         {
             await using var command = dataSource.CreateCommand(
-                "SELECT topic, head_watermark, retained_after FROM relay.topics WHERE topic = $1");
+                "SELECT topic, head_watermark, retained_after, epoch FROM relay.topics WHERE topic = $1");
             command.Parameters.AddWithValue(topic);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken)
-                ? new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))
+                ? new TopicState(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3))
                 : null;
         }
         catch (NpgsqlException e) when (DatabaseUnavailableException.Means(e))

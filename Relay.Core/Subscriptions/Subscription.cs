@@ -23,7 +23,7 @@ public sealed class Subscription
     private long _cursor;
     private bool _live;
 
-    private Subscription(TopicLogs logs, TopicLog log, PointerResolver resolver, RelayMetrics metrics, long after, long headAtOpen, Audience audience)
+    private Subscription(TopicLogs logs, TopicLog log, PointerResolver resolver, RelayMetrics metrics, long after, TopicState state, Audience audience)
     {
         _logs = logs;
         _log = log;
@@ -32,9 +32,10 @@ public sealed class Subscription
         _cursor = after;
         After = after;
         _audience = audience;
-        HeadAtOpen = headAtOpen;
+        HeadAtOpen = state.Head;
+        Epoch = state.Epoch;
         // Opened at the head: everything it will read was committed after it started.
-        _live = after >= Math.Max(headAtOpen, log.Head);
+        _live = after >= Math.Max(state.Head, log.Head);
     }
 
     /// <summary>The topic.</summary>
@@ -48,6 +49,9 @@ public sealed class Subscription
 
     /// <summary>Opened at the head: the subscriber is caught up before reading anything.</summary>
     public bool OpenedCaughtUp => HeadAtOpen <= After;
+
+    /// <summary>The topic's epoch when the subscription opened; the subscription is stale once the topic's changes.</summary>
+    public string Epoch { get; }
 
     /// <summary>The resume point the subscription opened after.</summary>
     public long After { get; }
@@ -63,25 +67,36 @@ public sealed class Subscription
     /// <param name="metrics">Counts fell-behind episodes.</param>
     /// <param name="topic">The topic.</param>
     /// <param name="after">The last watermark the subscriber has; 0 for everything.</param>
+    /// <param name="afterEpoch">The epoch of <paramref name="after"/>, as the subscriber stored it; null or empty when unknown (not checked).</param>
     /// <param name="audience">Who receives the documents (tenancy), decided on each document as delivered.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <exception cref="UnknownTopicException">No such topic.</exception>
-    /// <exception cref="StaleCursorException"><paramref name="after"/> is before the retained window or ahead of the head.</exception>
+    /// <exception cref="StaleCursorException">
+    /// <paramref name="after"/> is before the retained window, ahead of the head, or of another epoch.
+    /// </exception>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public static async Task<Subscription> OpenAsync(
-        TopicLogs logs, PointerResolver resolver, RelayMetrics metrics, string topic, long after,
+        TopicLogs logs, PointerResolver resolver, RelayMetrics metrics, string topic, long after, string? afterEpoch,
         Audience audience, CancellationToken cancellationToken = default)
     {
         var state = await logs.Journal.ReadTopicAsync(topic, cancellationToken) ?? throw new UnknownTopicException(topic);
+        // Taken in first: a changed epoch also ends the other subscribers of the old one.
+        var log = logs.Adopt(state);
+        if (after > 0 && !string.IsNullOrEmpty(afterEpoch) && afterEpoch != state.Epoch)
+        {
+            throw new StaleCursorException(topic, after, afterEpoch, state.Epoch);
+        }
         if (after < state.RetainedAfter || after > state.Head)
         {
             throw new StaleCursorException(topic, after, state.RetainedAfter, state.Head);
         }
-        return new Subscription(logs, logs.GetOrAdd(topic, state.Head), resolver, metrics, after, state.Head, audience);
+        return new Subscription(logs, log, resolver, metrics, after, state, audience);
     }
 
     /// <summary>Batches in watermark order until cancelled. A batch may hold no events and still advance <see cref="EventBatch.Through"/>.</summary>
-    /// <exception cref="StaleCursorException">The events after the cursor were pruned while catching up.</exception>
+    /// <exception cref="StaleCursorException">
+    /// The events after the cursor were pruned while catching up, or the topic's epoch changed (a restored database).
+    /// </exception>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async IAsyncEnumerable<EventBatch> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -95,7 +110,11 @@ public sealed class Subscription
                 // Caught up (unless this relay's log still lags the head the subscriber was told of): whatever comes
                 // next is a live push.
                 _live |= _cursor >= HeadAtOpen;
-                await _log.WaitPastAsync(_cursor, cancellationToken);
+                await _log.WaitPastAsync(_cursor, Epoch, cancellationToken);
+            }
+            if (_log.Epoch is { } epoch && epoch != Epoch)
+            {
+                throw new StaleCursorException(Topic, _cursor, Epoch, epoch);
             }
             events.Clear();
             if (!_log.TryRead(_cursor, options.BatchMaxEvents, options.BatchMaxBytes, events))

@@ -13,12 +13,14 @@ public sealed class TopicLog
     private readonly Lock _gate = new();
     private readonly EventRing _ring;
     private long _head;
+    private string? _epoch;
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal TopicLog(string topic, long head, TopicLogOptions options)
+    internal TopicLog(string topic, long head, string? epoch, TopicLogOptions options)
     {
         Topic = topic;
         _head = head;
+        _epoch = epoch;
         _ring = new EventRing(options.RingCapacity, options.RingMaxBytes);
     }
 
@@ -27,6 +29,12 @@ public sealed class TopicLog
 
     /// <summary>The newest watermark in memory: every event up to it has been appended (or was before this relay started).</summary>
     public long Head => Volatile.Read(ref _head);
+
+    /// <summary>
+    /// The topic's epoch as this log last read it from the database; null until known (a log created by the feed for a
+    /// topic it had not seen). A reader of another epoch is stale: the database was restored or moved.
+    /// </summary>
+    public string? Epoch => Volatile.Read(ref _epoch);
 
     /// <summary>Events and bytes held by the ring.</summary>
     public (int Events, int Bytes) RingSize
@@ -88,6 +96,31 @@ public sealed class TopicLog
         appended.SetResult();
     }
 
+    /// <summary>
+    /// Takes in the topic's row as read from the database: learns the epoch if it did not know it; starts over at the
+    /// database's head, empty, when the epoch changed or the head went back (the database was restored or moved under
+    /// this relay), waking every reader so that those of the old epoch find out. True when it started over.
+    /// </summary>
+    internal bool Adopt(string epoch, long head)
+    {
+        TaskCompletionSource appended;
+        lock (_gate)
+        {
+            if (_epoch is null || (_epoch == epoch && head >= _head))
+            {
+                Volatile.Write(ref _epoch, epoch);
+                return false;
+            }
+            _ring.Clear();
+            Volatile.Write(ref _epoch, epoch);
+            Volatile.Write(ref _head, head);
+            appended = _appended;
+            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        appended.SetResult();
+        return true;
+    }
+
     /// <summary>Copies held events after <paramref name="after"/>; false when they are no longer (or not yet) held.</summary>
     internal bool TryRead(long after, int maxEvents, int maxBytes, List<JournalEvent> into)
     {
@@ -112,15 +145,15 @@ public sealed class TopicLog
         }
     }
 
-    /// <summary>Completes once the head is past <paramref name="cursor"/>.</summary>
-    internal async Task WaitPastAsync(long cursor, CancellationToken cancellationToken)
+    /// <summary>Completes once the head is past <paramref name="cursor"/>, or the epoch is no longer <paramref name="epoch"/>.</summary>
+    internal async Task WaitPastAsync(long cursor, string epoch, CancellationToken cancellationToken)
     {
         while (true)
         {
             Task appended;
             lock (_gate)
             {
-                if (_head > cursor)
+                if (_head > cursor || (_epoch is not null && _epoch != epoch))
                 {
                     return;
                 }

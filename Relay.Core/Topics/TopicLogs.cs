@@ -50,7 +50,23 @@ public sealed partial class TopicLogs
 
     /// <summary>The log of a topic known to exist at <paramref name="head"/>, created there if this relay has none yet.</summary>
     public TopicLog GetOrAdd(string topic, long head) =>
-        _logs.GetOrAdd(topic, static (name, state) => new TopicLog(name, state.head, state.options), (head, options: _options));
+        _logs.GetOrAdd(topic, static (name, state) => new TopicLog(name, state.head, null, state.options), (head, options: _options));
+
+    /// <summary>
+    /// The log of a topic as just read from the database, created at its head if this relay has none yet. A log whose
+    /// epoch changed or whose head went back starts over at the database's head (logged): the database was restored
+    /// or moved, and its readers of the old epoch get <c>STALE_CURSOR</c>.
+    /// </summary>
+    public TopicLog Adopt(TopicState state)
+    {
+        var log = _logs.GetOrAdd(state.Topic, static (name, state) => new TopicLog(name, state.Head, state.Epoch, state.Options), (state.Head, state.Epoch, Options: _options));
+        var (epoch, head) = (log.Epoch, log.Head);
+        if (log.Adopt(state.Epoch, state.Head))
+        {
+            Log.StartedOver(_logger, log.Topic, epoch, head, state.Epoch, state.Head);
+        }
+        return log;
+    }
 
     /// <summary>
     /// Brings logs up to the given heads (read from a snapshot at a feed's (re)connection): creates logs for new
@@ -60,7 +76,7 @@ public sealed partial class TopicLogs
     {
         foreach (var state in topics)
         {
-            var log = GetOrAdd(state.Topic, state.Head);
+            var log = Adopt(state);
             if (state.Head > log.Head)
             {
                 await FillAsync(log, state.Head, cancellationToken);
@@ -143,5 +159,9 @@ public sealed partial class TopicLogs
 
         [LoggerMessage(RelayEventIds.Feed + 21, LogLevel.Warning, "Topic {Topic}: events after {Head} up to {ResumeAt} were pruned before this relay read them")]
         public static partial void Pruned(ILogger logger, string topic, long head, long resumeAt);
+
+        [LoggerMessage(RelayEventIds.Feed + 22, LogLevel.Warning,
+            "Topic {Topic}: the database is at epoch {Epoch}, head {Head}, where this relay had epoch {OldEpoch}, head {OldHead}: restored or moved; its log starts over and its subscribers re-hydrate")]
+        public static partial void StartedOver(ILogger logger, string topic, string? oldEpoch, long oldHead, string epoch, long head);
     }
 }

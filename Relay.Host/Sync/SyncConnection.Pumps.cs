@@ -75,6 +75,7 @@ internal abstract partial class SyncConnection
             foreach (var (topic, pump) in _pumps)
             {
                 heartbeat.Watermarks.Add(topic, pump.Through);
+                heartbeat.Epochs.Add(topic, pump.Subscription.Epoch);
             }
             Push(new ServerEnvelope { Heartbeat = heartbeat });
         }
@@ -122,7 +123,7 @@ internal abstract partial class SyncConnection
                 byte[]? frame = null;
                 if (batch.Events.Count > 0 || UpdateMapper.EndsReplay(batch))
                 {
-                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, pump.Through, batch.Through, batch.Live, UpdateMapper.EndsReplay(batch),
+                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, subscription.Epoch, pump.Through, batch.Through, batch.Live, UpdateMapper.EndsReplay(batch),
                         subscription.Audience.Key, BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
                     frame = Context.Frames.GetOrEncode(key, () => Wire.EncodePush(UpdateMapper.ToEnvelope(batch)));
                 }

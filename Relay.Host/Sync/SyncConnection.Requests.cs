@@ -84,7 +84,8 @@ internal abstract partial class SyncConnection
             try
             {
                 opened.Add(await Subscription.OpenAsync(
-                    Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), identity.Audience, cancellationToken));
+                    Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), request.ResumeEpochs.GetValueOrDefault(topic),
+                    identity.Audience, cancellationToken));
             }
             catch (UnknownTopicException)
             {
@@ -105,6 +106,7 @@ internal abstract partial class SyncConnection
         foreach (var subscription in opened)
         {
             subscribed.CurrentWatermarks.Add(subscription.Topic, subscription.HeadAtOpen);
+            subscribed.Epochs.Add(subscription.Topic, subscription.Epoch);
         }
         return (new ServerEnvelope { Subscribed = subscribed }, new SubscribePlan(topics, opened, stale));
     }
@@ -146,6 +148,10 @@ internal abstract partial class SyncConnection
         if (request.ResumeAfter.Keys.FirstOrDefault(key => !topics.Contains(key)) is { } stray)
         {
             return Errors.Create(ErrorCode.BadRequest, "resume_after names a topic that topics does not list", TopicName().IsMatch(stray) ? stray : null);
+        }
+        if (request.ResumeEpochs.Keys.FirstOrDefault(key => !topics.Contains(key)) is { } strayEpoch)
+        {
+            return Errors.Create(ErrorCode.BadRequest, "resume_epochs names a topic that topics does not list", TopicName().IsMatch(strayEpoch) ? strayEpoch : null);
         }
         if (request.ResumeAfter.Values.Any(watermark => watermark < 0))
         {

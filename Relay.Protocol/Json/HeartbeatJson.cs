@@ -7,11 +7,13 @@ namespace Relay.Protocol.Json;
 internal static class HeartbeatJson
 {
     private static readonly JsonField _watermarks = JsonField.Of(Heartbeat.Descriptor, Heartbeat.WatermarksFieldNumber);
+    private static readonly JsonField _epochs = JsonField.Of(Heartbeat.Descriptor, Heartbeat.EpochsFieldNumber);
 
     public static void Write(Utf8JsonWriter writer, Heartbeat heartbeat)
     {
         writer.WriteStartObject();
         writer.WriteField(_watermarks, heartbeat.Watermarks);
+        writer.WriteField(_epochs, heartbeat.Epochs);
         writer.WriteEndObject();
     }
 
@@ -23,6 +25,10 @@ internal static class HeartbeatJson
             if (json.Is(_watermarks))
             {
                 json.Int64Map(_watermarks, heartbeat.Watermarks);
+            }
+            else if (json.Is(_epochs))
+            {
+                json.StringMap(_epochs, heartbeat.Epochs);
             }
             else
             {

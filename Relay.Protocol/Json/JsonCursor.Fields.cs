@@ -152,6 +152,26 @@ internal ref partial struct JsonCursor
         }
     }
 
+    public void StringMap(JsonField field, MapField<string, string> target)
+    {
+        if (!StartObject(field))
+        {
+            return;
+        }
+
+        while (NextProperty())
+        {
+            var key = _reader.GetString()!;
+            Read();
+            target[key] = _reader.TokenType switch
+            {
+                JsonTokenType.String => _reader.GetString()!,
+                JsonTokenType.Null => "",
+                _ => throw WrongType(field, "a string"),
+            };
+        }
+    }
+
     private readonly long Int64Value(JsonField field)
     {
         switch (_reader.TokenType)

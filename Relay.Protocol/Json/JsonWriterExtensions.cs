@@ -72,6 +72,22 @@ internal static class JsonWriterExtensions
         writer.WriteEndObject();
     }
 
+    public static void WriteField(this Utf8JsonWriter writer, JsonField field, MapField<string, string> values)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartObject(field.Name);
+        foreach (var (key, value) in values)
+        {
+            writer.WriteString(key, value);
+        }
+
+        writer.WriteEndObject();
+    }
+
     public static void WriteBase64Field(this Utf8JsonWriter writer, JsonField field, ByteString value)
     {
         if (!value.IsEmpty)

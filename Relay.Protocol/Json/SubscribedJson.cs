@@ -8,12 +8,14 @@ internal static class SubscribedJson
 {
     private static readonly JsonField _subscriptionId = Field(Subscribed.SubscriptionIdFieldNumber);
     private static readonly JsonField _currentWatermarks = Field(Subscribed.CurrentWatermarksFieldNumber);
+    private static readonly JsonField _epochs = Field(Subscribed.EpochsFieldNumber);
 
     public static void Write(Utf8JsonWriter writer, Subscribed subscribed)
     {
         writer.WriteStartObject();
         writer.WriteField(_subscriptionId, subscribed.SubscriptionId);
         writer.WriteField(_currentWatermarks, subscribed.CurrentWatermarks);
+        writer.WriteField(_epochs, subscribed.Epochs);
         writer.WriteEndObject();
     }
 
@@ -29,6 +31,10 @@ internal static class SubscribedJson
             else if (json.Is(_currentWatermarks))
             {
                 json.Int64Map(_currentWatermarks, subscribed.CurrentWatermarks);
+            }
+            else if (json.Is(_epochs))
+            {
+                json.StringMap(_epochs, subscribed.Epochs);
             }
             else
             {

@@ -67,7 +67,7 @@ public sealed class PointerResolverTests
         // The feed has handed over the first event only.
         await logs.AppendAsync([events[0]]);
 
-        var subscription = await Subscription.OpenAsync(logs, new PointerResolver(TestDatabase.DataSource), metrics, topic, 0, Audience.Everyone);
+        var subscription = await Subscription.OpenAsync(logs, new PointerResolver(TestDatabase.DataSource), metrics, topic, 0, null, Audience.Everyone);
         await using var reader = subscription.ReadAsync().GetAsyncEnumerator();
         Assert.That(await reader.MoveNextAsync(), Is.True);
         var first = reader.Current;

@@ -47,7 +47,7 @@ public sealed class CoreHarness : IAsyncDisposable
     }
 
     public Task<Subscription> SubscribeAsync(string topic, long after, Audience? audience = null) =>
-        Subscription.OpenAsync(Logs, Resolver, Metrics, topic, after, audience ?? Audience.Everyone);
+        Subscription.OpenAsync(Logs, Resolver, Metrics, topic, after, null, audience ?? Audience.Everyone);
 
     /// <summary>Waits until the topic's log has reached the head the database has now.</summary>
     public async Task WaitForDatabaseHeadAsync(string topic)
