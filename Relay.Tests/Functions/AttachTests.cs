@@ -101,4 +101,26 @@ public sealed class AttachTests
 
         await Sql.FailsAsync("RL002", "SELECT relay.create_topic($1, 'inline')", topic);
     }
+
+    [Test]
+    public async Task Attach_truncate_isRefusedWithRL006AndKeepsTheRows()
+    {
+        var (_, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{}}')");
+
+        await Sql.FailsAsync("RL006", $"TRUNCATE {table}");
+
+        Assert.That(await Sql.ScalarAsync<long>($"SELECT count(*) FROM {table}"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Attach_payloadColumnRenamed_nextWriteFailsInsteadOfJournalingNothing()
+    {
+        var (topic, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"ALTER TABLE {table} RENAME COLUMN payload TO body");
+
+        await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{}}')");
+
+        Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1", topic), Is.Zero);
+    }
 }

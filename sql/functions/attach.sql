@@ -1,6 +1,7 @@
 -- Installs the journaling trigger on an application-owned read-model table: its inserts, updates
 -- and deletes are journaled in pointer mode without calling publish. The table feeds one topic;
 -- attaching it again replaces the trigger. Payload column type json or jsonb; versions must grow.
+-- TRUNCATE of the table is refused (relay.refuse_truncate): it would not be journaled.
 CREATE OR REPLACE FUNCTION relay.attach(
     p_topic text, p_table regclass, p_doc_key_column text DEFAULT 'doc_key', p_org_column text DEFAULT 'org_id',
     p_version_column text DEFAULT 'doc_version', p_payload_column text DEFAULT 'payload')
@@ -46,5 +47,9 @@ BEGIN
         'CREATE OR REPLACE TRIGGER relay_journal AFTER INSERT OR UPDATE OR DELETE ON %s '
         'FOR EACH ROW EXECUTE FUNCTION relay.journal_read_model_change(%L, %L, %L, %L, %L)',
         p_table, p_topic, p_doc_key_column, coalesce(p_org_column, ''), p_version_column, p_payload_column);
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER relay_refuse_truncate BEFORE TRUNCATE ON %s '
+        'FOR EACH STATEMENT EXECUTE FUNCTION relay.refuse_truncate(%L)',
+        p_table, p_topic);
 END
 $$;
