@@ -82,6 +82,10 @@ export class TokenKeeper {
     if (this.#stopped) {
       return token;
     }
+    if (expiresAt <= Date.now()) {
+      this.#onError(new TokenError("the token provider returned an expired token; asking again before the next connection"));
+      return token;
+    }
     if (expiresAt <= previous) {
       this.#onError(new TokenError("the token provider returned a token that expires no later than the one in force; not refreshing again"));
       return token;

@@ -33,8 +33,8 @@ export async function mintToken(relay: RelayEndpoint, request: TokenRequest = {}
     .setProtectedHeader({ alg: "HS256", kid: key.kid })
     .setSubject("ts-test")
     .setJti(randomUUID())
-    .setIssuedAt(Math.min(now, now + ttl - 60))
-    .setNotBefore(Math.min(now, now + ttl - 60))
+    .setIssuedAt(ttl > 0 ? now : now + ttl - 60)
+    .setNotBefore(ttl > 0 ? now : now + ttl - 60)
     .setExpirationTime(now + ttl)
     .sign(key.secret);
 }
