@@ -35,21 +35,21 @@ describe("SyncClient against a real relay", () => {
   it("replays, then applies live updates and tombstones by doc_version", async () => {
     const relay = sharedRelay();
     const topic = await createTopic(relay, "live");
-    await publish(relay, topic, "run-1", { status: "queued" });
+    await publish(relay, topic, "live-1", { status: "queued" });
     const { client: sync, errors } = client();
     const runs = sync.subscribe<RunSummary>(topic);
     await sync.start();
     await until(runs, (t) => t.caughtUp && t.documents().length === 1, "replay");
 
-    await publish(relay, topic, "run-2", { status: "running", steps: 2 });
-    await publish(relay, topic, "run-1", { status: "done" });
-    await until(runs, (t) => t.get("run-1")?.payload.status === "done" && t.get("run-2") !== undefined, "live updates");
-    await sql(relay, "SELECT relay.delete($1, 'run-2')", [topic]);
-    await until(runs, (t) => t.get("run-2") === undefined, "the tombstone");
+    await publish(relay, topic, "live-2", { status: "running", steps: 2 });
+    await publish(relay, topic, "live-1", { status: "done" });
+    await until(runs, (t) => t.get("live-1")?.payload.status === "done" && t.get("live-2") !== undefined, "live updates");
+    await sql(relay, "SELECT relay.delete($1, 'live-2')", [topic]);
+    await until(runs, (t) => t.get("live-2") === undefined, "the tombstone");
 
-    expect(runs.documents().map((d) => [d.docKey, d.docVersion, d.payload])).toEqual([["run-1", 2, { status: "done" }]]);
+    expect(runs.documents().map((d) => [d.docKey, d.docVersion, d.payload])).toEqual([["live-1", 2, { status: "done" }]]);
     expect(runs.watermark).toBe(4);
-    expect(runs.versionOf("run-2")).toBe(2);
+    expect(runs.versionOf("live-2")).toBe(2);
     expect(errors).toEqual([]);
   });
 

@@ -17,8 +17,8 @@ describe("stock phoenix.js, no wrapper", () => {
   it("joins sync:v1, subscribes from a watermark and receives replay and live updates", async () => {
     const relay = sharedRelay();
     const topic = await createTopic(relay, "phoenix");
-    await publish(relay, topic, "run-1", { status: "queued" });
-    await publish(relay, topic, "run-2", { status: "queued" });
+    await publish(relay, topic, "phx-1", { status: "queued" });
+    await publish(relay, topic, "phx-2", { status: "queued" });
     const token = await mintToken(relay);
     socket = new Socket(`${relay.url.replace("http", "ws")}/socket`, { transport: WebSocket, params: { token } });
     socket.connect();
@@ -38,17 +38,17 @@ describe("stock phoenix.js, no wrapper", () => {
       channel.push("subscribe", { topics: [topic], resumeAfter: { [topic]: 1 } }).receive("ok", resolve).receive("error", reject));
     await caughtUpOnce;
     const live = new Promise<void>((resolve) => channel.on("update_batch", (batch: { updates?: Update[] }) => {
-      if (batch.updates?.some((u) => u.docKey === "run-3")) {
+      if (batch.updates?.some((u) => u.docKey === "phx-3")) {
         resolve();
       }
     }));
-    await publish(relay, topic, "run-3", { status: "running", cost_micros: 155627012252807600 });
+    await publish(relay, topic, "phx-3", { status: "running", cost_micros: 155627012252807600 });
     await live;
 
     expect(subscribed.currentWatermarks[topic]).toBe(2);
     expect(updates.map((u) => [u.docKey, u.docVersion, u.payload])).toEqual([
-      ["run-2", 1, { status: "queued" }],
-      ["run-3", 1, { status: "running", cost_micros: 155627012252807600 }],
+      ["phx-2", 1, { status: "queued" }],
+      ["phx-3", 1, { status: "running", cost_micros: 155627012252807600 }],
     ]);
   });
 });
