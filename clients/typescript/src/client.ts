@@ -173,6 +173,7 @@ export class SyncClient {
     this.#saved = { ...state?.topics };
     for (const topic of this.#topics.values()) {
       this.#restore(topic);
+      topic.notify();
     }
     await this.#tokens.fresh();
     this.#setState("connecting");
