@@ -8,6 +8,9 @@ export class TokenError extends Error {
   override readonly name = "TokenError";
 }
 
+/** How long the provider may take before the client reports it and tries again later. */
+const providerTimeoutMs = 30_000;
+
 interface Claims {
   readonly exp?: number;
   readonly iat?: number;
@@ -64,7 +67,16 @@ export class TokenKeeper {
   }
 
   async #fetch(): Promise<string> {
-    const token = await this.#provider();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const token = await Promise.race([
+      this.#provider(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TokenError(`the token provider did not answer within ${providerTimeoutMs / 1000} s`)), providerTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (typeof token !== "string") {
+      throw new TokenError(`the token provider returned ${typeof token}, not a JWT string`);
+    }
     let claims: Claims;
     try {
       claims = jwtDecode<Claims>(token);
