@@ -1,15 +1,14 @@
 import { Socket, type Channel } from "phoenix";
-import { base64Decode } from "@bufbuild/protobuf/wire";
 import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js";
-import { IntegrityError, SyncRelayError } from "./errors.js";
-import { hashMatches } from "./hash.js";
-import { Hydrator, type HydratedDocument } from "./http.js";
-import { MemoryStore, type StoredTopic, type SyncState, type SyncStore } from "./store.js";
+import { Delivery } from "./delivery.js";
+import { SyncRelayError } from "./errors.js";
+import { Hydrator } from "./http.js";
+import { MemoryStore, type SyncStore } from "./store.js";
 import { TokenKeeper, type TokenProvider } from "./tokens.js";
 import { Topic, type PayloadParser } from "./topic.js";
 import {
   parseError, parseHeartbeat, parseSubscribed, parseUpdateBatch, refreshAuthPayload, subscribePayload,
-  type RelayError, type WireBatch, type WireWatermarks,
+  type RelayError,
 } from "./wire.js";
 
 /** A WebSocket class: the browser's, or `WebSocket` of the `ws` package in Node 20. */
@@ -60,9 +59,8 @@ export class SyncClient {
   readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
   readonly #options: SyncClientOptions;
   readonly #backoff: BackoffOptions;
-  readonly #store: SyncStore;
   readonly #tokens: TokenKeeper;
-  readonly #hydrator: Hydrator;
+  readonly #delivery: Delivery;
   readonly #socket: Socket;
   readonly #channel: Channel;
   readonly #topics = new Map<string, Topic<unknown>>();
@@ -70,7 +68,6 @@ export class SyncClient {
   readonly #lastStale = new Map<string, number>();
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   readonly #stop = new AbortController();
-  #saved: Record<string, StoredTopic> = {};
   #queue: Promise<void> = Promise.resolve();
   #generation = 0;
   #started: Promise<void> | undefined;
@@ -98,10 +95,11 @@ export class SyncClient {
     }
     this.#options = options;
     this.#backoff = { ...defaultBackoff, ...options.backoff };
-    this.#store = options.store ?? new MemoryStore();
     this.#tokens = new TokenKeeper(options.token, options.tokenRefreshMarginMs ?? 60_000,
       (token) => this.#refreshInBand(token), (error) => this.#report(error));
-    this.#hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
+    const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
+    this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
+      options.verifyHashes !== false, (error) => this.#report(error));
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
     this.#socket = new Socket(`${base}/socket`, {
       transport,
@@ -115,8 +113,8 @@ export class SyncClient {
     this.#socket.onClose((event) => this.#onClose(event.code));
     // A function, so that every rejoin carries the token in force.
     this.#channel = this.#socket.channel("sync:v1", () => ({ token: this.#tokens.current }));
-    this.#channel.on("update_batch", (raw) => this.#enqueue(() => this.#applyBatch(parseUpdateBatch(raw))));
-    this.#channel.on("heartbeat", (raw) => this.#enqueue(() => this.#applyHeartbeat(parseHeartbeat(raw))));
+    this.#channel.on("update_batch", (raw) => this.#enqueue(() => this.#delivery.applyBatch(parseUpdateBatch(raw))));
+    this.#channel.on("heartbeat", (raw) => this.#enqueue(() => this.#delivery.applyWatermarks(parseHeartbeat(raw), true)));
     this.#channel.on("error", (raw) => this.#enqueue(() => this.#onRelayError(parseError(raw), [])));
     this.#channel.onError(() => this.#onLeft());
   }
@@ -150,7 +148,7 @@ export class SyncClient {
       return existing as Topic<T>;
     }
     const handle = new Topic<T>(topic, parse ?? ((payload) => payload as T));
-    this.#restore(handle as Topic<unknown>);
+    this.#delivery.restore(handle as Topic<unknown>);
     this.#topics.set(topic, handle as Topic<unknown>);
     this.#refused.delete(topic);
     const generation = this.#generation;
@@ -169,25 +167,13 @@ export class SyncClient {
   }
 
   async #start(): Promise<void> {
-    const state = await this.#store.load();
-    this.#saved = { ...state?.topics };
-    for (const topic of this.#topics.values()) {
-      this.#restore(topic);
-      topic.notify();
-    }
+    await this.#delivery.load();
     await this.#tokens.fresh();
     this.#setState("connecting");
     this.#channel.join()
       .receive("ok", () => this.#onJoined())
       .receive("error", (raw) => this.#onJoinRefused(parseError(raw)));
     this.#socket.connect();
-  }
-
-  #restore(topic: Topic<unknown>): void {
-    const saved = this.#saved[topic.name];
-    if (saved !== undefined) {
-      topic.restore(saved.entries, saved.watermark, saved.epoch);
-    }
   }
 
   #onJoined(): void {
@@ -228,77 +214,9 @@ export class SyncClient {
     }
     const generation = this.#generation;
     this.#channel.push("subscribe", subscribePayload(wanted, watermarks, epochs))
-      .receive("ok", (raw) => this.#enqueue(() => this.#onSubscribed(parseSubscribed(raw)), generation))
+      .receive("ok", (raw) => this.#enqueue(() => this.#delivery.applyWatermarks(parseSubscribed(raw), false), generation))
       .receive("error", (raw) => this.#enqueue(() => this.#onRelayError(parseError(raw), wanted), generation))
       .receive("timeout", () => this.#restart(new Error(`subscribe ${wanted.join(", ")}: no answer from the relay`)));
-  }
-
-  async #onSubscribed(subscribed: WireWatermarks): Promise<void> {
-    let changed = false;
-    for (const [name, epoch] of Object.entries(subscribed.epochs)) {
-      const topic = this.#topics.get(name);
-      changed = topic !== undefined && topic.setWatermark(topic.watermark, epoch) ? true : changed;
-    }
-    if (changed) {
-      await this.#save();
-    }
-  }
-
-  async #applyBatch(batch: WireBatch): Promise<void> {
-    const changed = new Set<Topic<unknown>>();
-    for (const update of batch.updates) {
-      const topic = this.#topics.get(update.topic);
-      if (topic === undefined || (topic.versionOf(update.docKey) ?? -1) >= update.docVersion) {
-        continue;
-      }
-      if (update.tombstone) {
-        topic.applyTombstone(update.docKey, update.docVersion);
-        changed.add(topic);
-        continue;
-      }
-      const document: HydratedDocument | undefined = update.payloadOmitted
-        ? await this.#hydrator.document(update.topic, update.docKey)
-        : update;
-      // An omitted payload is used only if at least as new; a 404 means it was deleted since (the tombstone follows).
-      if (document !== undefined && document.docVersion >= update.docVersion && await this.#verified(topic.name, document)
-        && topic.applyDocument(document.docKey, document.docVersion, document.payload, document.payloadHash)) {
-        changed.add(topic);
-      }
-    }
-    for (const [name, watermark] of Object.entries(batch.watermarks)) {
-      const topic = this.#topics.get(name);
-      if (topic?.setWatermark(watermark)) {
-        changed.add(topic);
-      }
-    }
-    for (const name of batch.caughtUpTopics) {
-      const topic = this.#topics.get(name);
-      topic?.setCaughtUp(true);
-      if (topic !== undefined) {
-        changed.add(topic);
-      }
-    }
-    await this.#save();
-    changed.forEach((topic) => topic.notify());
-  }
-
-  async #applyHeartbeat(heartbeat: WireWatermarks): Promise<void> {
-    const changed = [...this.#topics.values()].filter((topic) =>
-      heartbeat.watermarks[topic.name] !== undefined
-      && topic.setWatermark(heartbeat.watermarks[topic.name] as number, heartbeat.epochs[topic.name]));
-    if (changed.length > 0) {
-      await this.#save();
-      changed.forEach((topic) => topic.notify());
-    }
-  }
-
-  async #verified(topic: string, document: HydratedDocument): Promise<boolean> {
-    if (this.#options.verifyHashes === false || document.payloadHash === undefined
-      || await hashMatches(document.payload, base64Decode(document.payloadHash))) {
-      return true;
-    }
-    this.#report(new IntegrityError(`${topic} ${document.docKey} v${document.docVersion}: payload_hash does not match the payload; not applied`));
-    return false;
   }
 
   async #onRelayError(error: RelayError, request: readonly string[]): Promise<void> {
@@ -346,18 +264,7 @@ export class SyncClient {
       return;
     }
     this.#lastStale.set(name, Date.now());
-    const { watermark, documents } = await this.#hydrator.list(name);
-    const verified: HydratedDocument[] = [];
-    for (const document of documents) {
-      if (await this.#verified(name, document)) {
-        verified.push(document);
-      }
-    }
-    topic.replace(verified);
-    topic.setWatermark(watermark);
-    topic.setCaughtUp(false);
-    await this.#save();
-    topic.notify();
+    const watermark = await this.#delivery.rehydrate(topic);
     this.#options.onStaleCursor?.(name, watermark);
     this.#sendSubscribe([name]);
   }
@@ -368,15 +275,6 @@ export class SyncClient {
       this.#channel.push("refresh_auth", refreshAuthPayload(token))
         .receive("error", (raw) => this.#report(new SyncRelayError(parseError(raw), "refresh_auth")));
     }
-  }
-
-  async #save(): Promise<void> {
-    const topics: Record<string, StoredTopic> = { ...this.#saved };
-    for (const topic of this.#topics.values()) {
-      topics[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
-    }
-    const state: SyncState = { version: 1, topics };
-    await this.#store.save(state);
   }
 
   /** Runs `work` after everything queued before it, unless the connection it belongs to has ended since. */
