@@ -100,7 +100,7 @@ export class RelayProcess {
   /** Kills the relay process (SIGKILL, as a crash would); its PostgreSQL cluster keeps running. */
   async kill(): Promise<void> {
     const child = this.#process;
-    if (child === undefined || child.exitCode !== null) {
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
       return;
     }
     const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
@@ -111,7 +111,7 @@ export class RelayProcess {
   /** Stops the relay and its cluster and deletes the data directory. */
   async dispose(): Promise<void> {
     const child = this.#process;
-    if (child !== undefined && child.exitCode === null) {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
       child.kill("SIGTERM");
       await exited;
