@@ -147,12 +147,11 @@ export class SyncClient {
     if (existing !== undefined) {
       return existing as Topic<T>;
     }
-    const handle = new Topic<T>(topic, parse ?? ((payload) => payload as T));
+    const handle = new Topic<T>(topic, parse ?? ((payload) => payload as T), (error) => this.#report(error));
     this.#delivery.restore(handle as Topic<unknown>);
     this.#topics.set(topic, handle as Topic<unknown>);
     this.#refused.delete(topic);
-    const generation = this.#generation;
-    this.#enqueue(() => this.#sendSubscribe([topic]), generation);
+    this.#enqueue(() => this.#sendSubscribe([topic]));
     return handle;
   }
 
@@ -179,8 +178,7 @@ export class SyncClient {
   #onJoined(): void {
     this.#joined = true;
     this.#setState("connected");
-    const generation = this.#generation;
-    this.#enqueue(() => this.#sendSubscribe([...this.#topics.keys()]), generation);
+    this.#enqueue(() => this.#sendSubscribe([...this.#topics.keys()]));
   }
 
   #onJoinRefused(error: RelayError): void {

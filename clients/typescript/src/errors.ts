@@ -19,3 +19,8 @@ export class SyncRelayError extends Error {
 export class IntegrityError extends Error {
   override readonly name = "IntegrityError";
 }
+
+/** A payload the topic's parser refused (it threw); the document was not applied. */
+export class PayloadError extends Error {
+  override readonly name = "PayloadError";
+}

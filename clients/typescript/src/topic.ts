@@ -1,4 +1,7 @@
 import { isTombstone, type CacheEntry, type SyncDocument } from "./document.js";
+import { PayloadError } from "./errors.js";
+
+const refusedPayload = Symbol("refused");
 
 /** Turns a payload as received into the topic's document type; throw to refuse it. */
 export type PayloadParser<T> = (payload: unknown) => T;
@@ -12,14 +15,17 @@ export class Topic<T> {
   readonly #entries = new Map<string, CacheEntry>();
   readonly #listeners = new Set<() => void>();
   readonly #parse: PayloadParser<T>;
+  readonly #refused: (error: PayloadError) => void;
   #snapshot: readonly SyncDocument<T>[] | undefined;
   #watermark = 0;
   #epoch: string | undefined;
   #caughtUp = false;
 
-  constructor(name: string, parse: PayloadParser<T>) {
+  /** `refused` hears of every payload the parser threw on; such a document is not held. */
+  constructor(name: string, parse: PayloadParser<T>, refused: (error: PayloadError) => void) {
     this.name = name;
     this.#parse = parse;
+    this.#refused = refused;
   }
 
   /** The watermark this topic was last brought up to (0 before any). */
@@ -67,7 +73,11 @@ export class Topic<T> {
     if ((this.versionOf(docKey) ?? -1) >= docVersion) {
       return false;
     }
-    this.#set({ topic: this.name, docKey, docVersion, payload: this.#parse(payload), payloadHash });
+    const parsed = this.#parsed(docKey, docVersion, payload);
+    if (parsed === refusedPayload) {
+      return false;
+    }
+    this.#set({ topic: this.name, docKey, docVersion, payload: parsed, payloadHash });
     return true;
   }
 
@@ -84,15 +94,25 @@ export class Topic<T> {
   replace(documents: readonly { docKey: string; docVersion: number; payload: unknown; payloadHash: string | undefined }[]): void {
     this.#entries.clear();
     for (const document of documents) {
-      this.#entries.set(document.docKey, { topic: this.name, ...document, payload: this.#parse(document.payload) });
+      const payload = this.#parsed(document.docKey, document.docVersion, document.payload);
+      if (payload !== refusedPayload) {
+        this.#entries.set(document.docKey, { topic: this.name, ...document, payload });
+      }
     }
     this.#snapshot = undefined;
   }
 
-  /** @internal Restores entries saved by {@link entries}. */
+  /** @internal Restores entries saved by {@link entries}; their payloads go through the parser again. */
   restore(entries: readonly CacheEntry[], watermark: number, epoch: string | undefined): void {
     for (const entry of entries) {
-      this.#entries.set(entry.docKey, entry);
+      if (isTombstone(entry)) {
+        this.#entries.set(entry.docKey, entry);
+        continue;
+      }
+      const payload = this.#parsed(entry.docKey, entry.docVersion, entry.payload);
+      if (payload !== refusedPayload) {
+        this.#entries.set(entry.docKey, { ...entry, payload });
+      }
     }
     this.#watermark = watermark;
     this.#epoch = epoch;
@@ -121,6 +141,15 @@ export class Topic<T> {
   notify(): void {
     for (const listener of this.#listeners) {
       listener();
+    }
+  }
+
+  #parsed(docKey: string, docVersion: number, payload: unknown): T | typeof refusedPayload {
+    try {
+      return this.#parse(payload);
+    } catch (cause) {
+      this.#refused(new PayloadError(`${this.name} ${docKey} v${docVersion}: refused by the topic's parser: ${(cause as Error).message}`, { cause }));
+      return refusedPayload;
     }
   }
 

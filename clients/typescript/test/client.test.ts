@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { IntegrityError, SyncRelayError, type SyncClient } from "../src/index.js";
+import { IntegrityError, PayloadError, SyncRelayError, type SyncClient } from "../src/index.js";
 import { FileStore } from "../src/node/index.js";
 import { createTopic, newClient, publish, sharedRelay, sql, until } from "./support/fixture.js";
 
@@ -138,6 +138,28 @@ describe("SyncClient against a real relay", () => {
     expect(runs.documents().map((d) => d.docKey)).toEqual(["integrity-2"]);
     expect(errors.filter((e) => e instanceof IntegrityError).map((e) => e.message)).toEqual([
       `${topic} integrity-1 v1: payload_hash does not match the payload; not applied`,
+    ]);
+  });
+
+  it("types payloads with the topic's parser, which may refuse one", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "parsed");
+    await publish(relay, topic, "parsed-1", { status: 42 });
+    await publish(relay, topic, "parsed-2", { status: "queued" });
+    const { client: sync, errors } = client();
+    const runs = sync.subscribe<RunSummary>(topic, (payload) => {
+      const status = (payload as { status?: unknown }).status;
+      if (typeof status !== "string") {
+        throw new TypeError("status must be a string");
+      }
+      return { status };
+    });
+    await sync.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    expect(runs.documents().map((d) => [d.docKey, d.payload])).toEqual([["parsed-2", { status: "queued" }]]);
+    expect(errors.filter((e) => e instanceof PayloadError).map((e) => e.message)).toEqual([
+      `${topic} parsed-1 v1: refused by the topic's parser: status must be a string`,
     ]);
   });
 
