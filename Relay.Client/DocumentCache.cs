@@ -51,6 +51,18 @@ public sealed class DocumentCache
         }
     }
 
+    /// <summary>The topics that have entries (or were replaced), in no particular order.</summary>
+    public IReadOnlyCollection<string> Topics
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _topics.Keys];
+            }
+        }
+    }
+
     /// <summary>A snapshot of <paramref name="topic"/>'s entries by doc_key, tombstones included (<see cref="CachedDocument.Deleted"/>).</summary>
     public IReadOnlyDictionary<string, CachedDocument> Documents(string topic)
     {

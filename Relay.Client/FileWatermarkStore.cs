@@ -3,9 +3,12 @@ using System.Text.Json;
 namespace Relay.Client;
 
 /// <summary>
-/// Watermarks in a JSON file (<c>{"topic": watermark, …}</c>). Every write replaces the whole file atomically:
-/// it is written and flushed to a temporary file beside it, then moved over the old one, so a crash leaves
-/// either the old or the new content, never half of one.
+/// Watermarks and the documents of a <see cref="DocumentCache"/>, together in one JSON file
+/// (<c>{"watermarks": {topic: watermark}, "documents": {topic: [document, …]}}</c>), so that a restarted client never
+/// resumes past documents it no longer holds. Every write replaces the whole file atomically: it is written and flushed
+/// to a temporary file beside it, then moved over the old one, so a crash leaves either the old or the new content.
+/// Pass the same cache in <see cref="RelayClientOptions.Cache"/>; its documents are restored from the file on the
+/// first read, before the client subscribes.
 /// </summary>
 public sealed class FileWatermarkStore : IWatermarkStore
 {
@@ -13,8 +16,16 @@ public sealed class FileWatermarkStore : IWatermarkStore
     private readonly SemaphoreSlim _lock = new(1, 1);
     private Dictionary<string, long>? _watermarks;
 
-    /// <summary>A store in <paramref name="path"/>; the file is created on the first write.</summary>
-    public FileWatermarkStore(string path) => _path = Path.GetFullPath(path);
+    /// <summary>A store in <paramref name="path"/> for the documents of <paramref name="cache"/>; the file is created on the first write.</summary>
+    public FileWatermarkStore(string path, DocumentCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        _path = Path.GetFullPath(path);
+        Cache = cache;
+    }
+
+    /// <summary>The cache whose documents are saved with the watermarks.</summary>
+    public DocumentCache Cache { get; }
 
     /// <inheritdoc />
     public async ValueTask<long> GetAsync(string topic, CancellationToken cancellationToken = default)
@@ -45,7 +56,10 @@ public sealed class FileWatermarkStore : IWatermarkStore
             var temporary = _path + ".tmp";
             await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                await JsonSerializer.SerializeAsync(file, all, cancellationToken: cancellationToken);
+                await using (var json = new Utf8JsonWriter(file))
+                {
+                    PersistedState.Write(json, all, Cache);
+                }
                 file.Flush(flushToDisk: true);
             }
             File.Move(temporary, _path, overwrite: true);
@@ -63,7 +77,8 @@ public sealed class FileWatermarkStore : IWatermarkStore
             if (File.Exists(_path))
             {
                 await using var file = File.OpenRead(_path);
-                _watermarks = await JsonSerializer.DeserializeAsync<Dictionary<string, long>>(file, cancellationToken: cancellationToken);
+                using var json = await JsonDocument.ParseAsync(file, cancellationToken: cancellationToken);
+                _watermarks = PersistedState.Read(json.RootElement, Cache, _path);
             }
             _watermarks ??= new Dictionary<string, long>(StringComparer.Ordinal);
         }

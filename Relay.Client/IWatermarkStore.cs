@@ -2,7 +2,10 @@ namespace Relay.Client;
 
 /// <summary>
 /// Where a <see cref="RelayClient"/> keeps its resume point per topic: the watermark it has been brought up to.
-/// The client reads it when it subscribes and writes it after every applied batch and heartbeat.
+/// The client reads it when it subscribes and writes it after every applied batch and heartbeat. A store that outlives
+/// the process must save the documents of <see cref="RelayClientOptions.Cache"/> in the same write (as
+/// <see cref="FileWatermarkStore"/> does): a client restarted with a watermark but without the documents before it
+/// would never receive them again.
 /// </summary>
 public interface IWatermarkStore
 {

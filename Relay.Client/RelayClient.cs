@@ -28,6 +28,11 @@ public sealed partial class RelayClient : IAsyncDisposable
     public RelayClient(RelayClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.WatermarkStore is FileWatermarkStore file && !ReferenceEquals(file.Cache, options.Cache))
+        {
+            throw new ArgumentException(
+                "the FileWatermarkStore saves the documents of another DocumentCache than RelayClientOptions.Cache: pass the same cache to both", nameof(options));
+        }
         _options = options;
         _hydration = new HydrationClient(options);
     }

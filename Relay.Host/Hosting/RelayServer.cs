@@ -6,6 +6,7 @@ using Relay.Core.Provisioning;
 using Relay.Core.Schema;
 using Relay.Host.Cli;
 using Relay.Host.Configuration;
+using Relay.Host.Cors;
 using Relay.Host.Hydration;
 using Relay.Host.Sync;
 
@@ -33,6 +34,7 @@ public static partial class RelayServer
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrl);
         var options = builder.Configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
         Validate(options);
+        builder.Services.AddRelayCors(builder.Configuration, forceEmbedded);
 
         using var startupLogging = LoggerFactory.Create(logging => logging
             .AddConfiguration(builder.Configuration.GetSection("Logging"))
@@ -57,6 +59,7 @@ public static partial class RelayServer
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<Readiness>();
         await using var app = builder.Build();
+        app.UseCors();
         MapHealth(app);
         app.MapSync();
         app.MapHydration();

@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Relay.Client;
+
+/// <summary>The JSON form of <see cref="FileWatermarkStore"/>'s file: watermarks and documents per topic.</summary>
+internal static class PersistedState
+{
+    public static void Write(Utf8JsonWriter json, IReadOnlyDictionary<string, long> watermarks, DocumentCache cache)
+    {
+        json.WriteStartObject();
+        json.WriteStartObject("watermarks");
+        foreach (var (topic, watermark) in watermarks)
+        {
+            json.WriteNumber(topic, watermark);
+        }
+        json.WriteEndObject();
+        json.WriteStartObject("documents");
+        foreach (var topic in cache.Topics)
+        {
+            json.WriteStartArray(topic);
+            foreach (var document in cache.Documents(topic).Values)
+            {
+                json.WriteStartObject();
+                json.WriteString("docKey", document.DocKey);
+                json.WriteNumber("docVersion", document.DocVersion);
+                json.WriteBoolean("deleted", document.Deleted);
+                if (!document.Deleted)
+                {
+                    json.WritePropertyName("payload");
+                    json.WriteRawValue(document.Payload.Span, skipInputValidation: true);
+                    json.WriteBase64String("payloadHash", document.PayloadHash.Span);
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Restores the documents into <paramref name="cache"/> and returns the watermarks.</summary>
+    /// <exception cref="InvalidDataException">The file is not in this form (e.g. written by an older client, without documents).</exception>
+    public static Dictionary<string, long> Read(JsonElement root, DocumentCache cache, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object
+            || !root.TryGetProperty("watermarks", out var watermarks) || !root.TryGetProperty("documents", out var documents))
+        {
+            throw new InvalidDataException(
+                $"{path} holds no watermarks and documents (an older client wrote watermarks alone): delete it to sync from scratch");
+        }
+        foreach (var topic in documents.EnumerateObject())
+        {
+            cache.Replace(topic.Name, topic.Value.EnumerateArray().Select(ReadDocument));
+        }
+        return watermarks.EnumerateObject().ToDictionary(topic => topic.Name, topic => topic.Value.GetInt64(), StringComparer.Ordinal);
+    }
+
+    private static CachedDocument ReadDocument(JsonElement document)
+    {
+        var docKey = document.GetProperty("docKey").GetString()!;
+        var docVersion = document.GetProperty("docVersion").GetInt64();
+        return document.GetProperty("deleted").GetBoolean()
+            ? CachedDocument.Tombstone(docKey, docVersion)
+            : new CachedDocument(docKey, docVersion, Encoding.UTF8.GetBytes(document.GetProperty("payload").GetRawText()),
+                document.GetProperty("payloadHash").GetBytesFromBase64(), Deleted: false);
+    }
+}

@@ -1,0 +1,75 @@
+using Relay.Client;
+
+namespace Relay.Tests.Client;
+
+/// <summary>Documents and watermarks persisted together: a restarted client never resumes past documents it no longer holds.</summary>
+public sealed class PersistedStateTests
+{
+    [Test]
+    public async Task Client_restartedOnAFileStore_holdsTheDocumentsBeforeItsWatermark()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        var directory = Directory.CreateTempSubdirectory("relay-state-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "state.json");
+            await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':a', '{\"n\": 1}')", topic);
+            await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':b', '{\"n\": 2}')", topic);
+            var firstCache = new DocumentCache();
+            await using (var first = TestClients.Create(relay, new FileWatermarkStore(path, firstCache), firstCache))
+            {
+                await first.SubscribeAsync([topic]);
+                first.Start();
+                await first.CaughtUpAsync(topic);
+            }
+
+            await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':c', '{\"n\": 3}')", topic);
+            var cache = new DocumentCache();
+            await using var restarted = TestClients.Create(relay, new FileWatermarkStore(path, cache), cache);
+            await restarted.SubscribeAsync([topic]);
+            restarted.Start();
+            await restarted.CaughtUpAsync(topic);
+
+            await restarted.AssertMatchesReadModelAsync(topic);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void Client_fileStoreOfAnotherCache_isRefused()
+    {
+        var store = new FileWatermarkStore(Path.Combine(Path.GetTempPath(), "unused.json"), new DocumentCache());
+
+        var refused = Assert.Throws<ArgumentException>(() => new RelayClient(new RelayClientOptions
+        {
+            Url = new Uri("http://127.0.0.1:1"),
+            TokenProvider = _ => ValueTask.FromResult("token"),
+            WatermarkStore = store,
+        }));
+
+        Assert.That(refused!.Message, Does.StartWith("the FileWatermarkStore saves the documents of another DocumentCache"));
+    }
+
+    [Test]
+    public async Task FileStore_writtenByAnOlderClient_isRefusedWithWhatToDo()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"relay-old-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "{\"test.a\": 42}");
+        try
+        {
+            var store = new FileWatermarkStore(path, new DocumentCache());
+
+            var refused = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.GetAsync("test.a"));
+
+            Assert.That(refused!.Message, Does.EndWith("delete it to sync from scratch"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -1,0 +1,352 @@
+import { Socket, type Channel } from "phoenix";
+import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js";
+import { Delivery } from "./delivery.js";
+import { SyncRelayError } from "./errors.js";
+import { Hydrator } from "./http.js";
+import { MemoryStore, type SyncStore } from "./store.js";
+import { TokenKeeper, type TokenProvider } from "./tokens.js";
+import { Topic, type PayloadParser } from "./topic.js";
+import {
+  parseError, parseHeartbeat, parseSubscribed, parseUpdateBatch, refreshAuthPayload, subscribePayload,
+  type RelayError,
+} from "./wire.js";
+
+/** A WebSocket class: the browser's, or `WebSocket` of the `ws` package in Node 20. */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => object;
+
+export interface SyncClientOptions {
+  /** The relay's HTTP base address, e.g. `http://127.0.0.1:8080`; the WebSocket address is derived from it. */
+  readonly url: string;
+  /** Returns a JWT; called at start, before expiry (sent in band) and before reconnecting after expiry or a 401. */
+  readonly token: TokenProvider;
+  /** Where documents and watermarks are kept, together. Default: {@link MemoryStore}. */
+  readonly store?: SyncStore;
+  /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Node 22+). */
+  readonly transport?: WebSocketClass;
+  /** Check every payload against its `payload_hash` (RFC 8785 + SHA-256) and refuse mismatches. Default true. */
+  readonly verifyHashes?: boolean;
+  /** Called after a topic was re-hydrated over HTTP on `STALE_CURSOR`, with the list's watermark. */
+  readonly onStaleCursor?: (topic: string, watermark: number) => void;
+  /** Called with every failure the client handled by itself: relay errors, refused hashes, HTTP and store failures. */
+  readonly onError?: (error: Error) => void;
+  /** Reconnect delays. Default: full jitter from 1 s doubling to 30 s, reset after 60 s connected. */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** How long before the token's `exp` a fresh one is sent in band (at most half its lifetime). Default 60 s. */
+  readonly tokenRefreshMarginMs?: number;
+  /** The fetch function for hydration. Default: `globalThis.fetch`. */
+  readonly fetch?: typeof fetch;
+}
+
+export type ConnectionState = "idle" | "connecting" | "connected" | "stopped";
+
+/** Counters, for tests and dashboards. */
+export interface SyncClientStats {
+  /** Connection attempts after the first, whatever their cause. */
+  reconnects: number;
+  /** Tokens sent in band with `refresh_auth`. */
+  tokenRefreshes: number;
+}
+
+const topicName = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const staleAgainWithinMs = 10_000;
+
+/**
+ * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
+ * docs/protocol/WS_MAPPING.md). Every join subscribes each topic from its stored watermark; updates are applied by
+ * `(doc_key, doc_version)`; documents and watermarks are saved together after each batch and heartbeat.
+ */
+export class SyncClient {
+  readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
+  readonly #options: SyncClientOptions;
+  readonly #backoff: BackoffOptions;
+  readonly #tokens: TokenKeeper;
+  readonly #delivery: Delivery;
+  readonly #socket: Socket;
+  readonly #channel: Channel;
+  readonly #topics = new Map<string, Topic<unknown>>();
+  readonly #refused = new Set<string>();
+  readonly #lastStale = new Map<string, number>();
+  readonly #stateListeners = new Set<(state: ConnectionState) => void>();
+  readonly #stop = new AbortController();
+  #queue: Promise<void> = Promise.resolve();
+  #generation = 0;
+  #started: Promise<void> | undefined;
+  #state: ConnectionState = "idle";
+  #joined = false;
+  #openedAt: number | undefined;
+  #attempts = 0;
+  #retryAfterMs = 0;
+  #tokenRefused = false;
+  #reconnecting = false;
+
+  constructor(options: SyncClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      throw new TypeError(`url: '${options.url}' is not an absolute http(s) URL such as http://127.0.0.1:8080`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new TypeError(`url: '${options.url}' must start with http:// or https://`);
+    }
+    const transport = options.transport ?? (globalThis.WebSocket as WebSocketClass | undefined);
+    if (transport === undefined) {
+      throw new TypeError("no WebSocket in this runtime: pass transport (in Node 20, WebSocket from the ws package)");
+    }
+    this.#options = options;
+    this.#backoff = { ...defaultBackoff, ...options.backoff };
+    this.#tokens = new TokenKeeper(options.token, options.tokenRefreshMarginMs ?? 60_000,
+      (token) => this.#refreshInBand(token), (error) => this.#report(error));
+    const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
+    this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
+      options.verifyHashes !== false, (error) => this.#report(error));
+    const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
+    this.#socket = new Socket(`${base}/socket`, {
+      transport,
+      params: () => ({ token: this.#tokens.current ?? "" }),
+      reconnectAfterMs: (tries) => jitteredDelay(tries, this.#backoff),
+      rejoinAfterMs: (tries) => jitteredDelay(tries, this.#backoff),
+    });
+    this.#socket.onOpen(() => {
+      this.#openedAt = Date.now();
+    });
+    this.#socket.onClose((event) => this.#onClose(event.code));
+    // A function, so that every rejoin carries the token in force.
+    this.#channel = this.#socket.channel("sync:v1", () => ({ token: this.#tokens.current }));
+    this.#channel.on("update_batch", (raw) => this.#enqueue(() => this.#delivery.applyBatch(parseUpdateBatch(raw))));
+    this.#channel.on("heartbeat", (raw) => this.#enqueue(() => this.#delivery.applyWatermarks(parseHeartbeat(raw), true)));
+    this.#channel.on("error", (raw) => this.#enqueue(() => this.#onRelayError(parseError(raw), [])));
+    this.#channel.onError(() => this.#onLeft());
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Calls `listener` on every change of {@link state}; returns the way to stop. */
+  onStateChange = (listener: (state: ConnectionState) => void): (() => void) => {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  };
+
+  /** Loads the store, gets a first token and connects. Rejects when either fails; calling it again does nothing. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  /**
+   * Follows `topic` from its stored watermark, now if joined or with the next join, and returns its documents.
+   * `parse` turns each payload into `T` (and may throw to refuse one); by default payloads are taken as `T`.
+   */
+  subscribe<T>(topic: string, parse?: PayloadParser<T>): Topic<T> {
+    if (!topicName.test(topic) || topic.length > 128) {
+      throw new TypeError(`'${topic}' is not a topic name (lowercase words joined by dots, e.g. runtime.run_summaries)`);
+    }
+    const existing = this.#topics.get(topic);
+    if (existing !== undefined) {
+      return existing as Topic<T>;
+    }
+    const handle = new Topic<T>(topic, parse ?? ((payload) => payload as T), (error) => this.#report(error));
+    this.#delivery.restore(handle as Topic<unknown>);
+    this.#topics.set(topic, handle as Topic<unknown>);
+    this.#refused.delete(topic);
+    this.#enqueue(() => this.#sendSubscribe([topic]));
+    return handle;
+  }
+
+  /** Leaves the channel, closes the connection and stops reconnecting; waits for the last save. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#tokens.stop();
+    this.#channel.leave();
+    await new Promise<void>((resolve) => this.#socket.disconnect(resolve, 1000));
+    await this.#queue;
+    this.#setState("stopped");
+  }
+
+  async #start(): Promise<void> {
+    await this.#delivery.load();
+    await this.#tokens.fresh();
+    this.#setState("connecting");
+    this.#channel.join()
+      .receive("ok", () => this.#onJoined())
+      .receive("error", (raw) => this.#onJoinRefused(parseError(raw)));
+    this.#socket.connect();
+  }
+
+  #onJoined(): void {
+    this.#joined = true;
+    this.#setState("connected");
+    this.#enqueue(() => this.#sendSubscribe([...this.#topics.keys()]));
+  }
+
+  #onJoinRefused(error: RelayError): void {
+    this.#report(new SyncRelayError(error, "join sync:v1"));
+    if (error.code === "UNAUTHORIZED") {
+      // phoenix rejoins after a jittered delay, with the join params read again: the fresh token.
+      this.#tokens.fresh().catch((cause: Error) => this.#report(cause));
+    }
+  }
+
+  #onLeft(): void {
+    this.#joined = false;
+    for (const topic of this.#topics.values()) {
+      topic.setCaughtUp(false);
+    }
+  }
+
+  #sendSubscribe(topics: readonly string[]): void {
+    const wanted = topics.filter((topic) => this.#topics.has(topic) && !this.#refused.has(topic));
+    if (!this.#joined || wanted.length === 0) {
+      return;
+    }
+    const watermarks: Record<string, number> = {};
+    const epochs: Record<string, string> = {};
+    for (const name of wanted) {
+      const topic = this.#topics.get(name) as Topic<unknown>;
+      watermarks[name] = topic.watermark;
+      if (topic.epoch !== undefined) {
+        epochs[name] = topic.epoch;
+      }
+    }
+    const generation = this.#generation;
+    this.#channel.push("subscribe", subscribePayload(wanted, watermarks, epochs))
+      .receive("ok", (raw) => this.#enqueue(() => this.#delivery.applyWatermarks(parseSubscribed(raw), false), generation))
+      .receive("error", (raw) => this.#enqueue(() => this.#onRelayError(parseError(raw), wanted), generation))
+      .receive("timeout", () => this.#restart(new Error(`subscribe ${wanted.join(", ")}: no answer from the relay`)));
+  }
+
+  async #onRelayError(error: RelayError, request: readonly string[]): Promise<void> {
+    this.#report(new SyncRelayError(error, request.length > 0 ? `subscribe ${request.join(", ")}` : "relay"));
+    this.#retryAfterMs = Math.max(this.#retryAfterMs, error.retryAfterMs);
+    switch (error.code) {
+      case "STALE_CURSOR":
+        if (error.topic !== undefined) {
+          await this.#rehydrate(error.topic);
+        }
+        return;
+      case "FORBIDDEN_TOPIC":
+      case "UNKNOWN_TOPIC":
+        // Not retried until subscribed again; a refused Subscribe is resent without the topic.
+        if (error.topic !== undefined) {
+          this.#refused.add(error.topic);
+        }
+        this.#sendSubscribe(request);
+        return;
+      case "UNAUTHORIZED":
+        // As a push, the token expired and a close follows: reconnect with a fresh one.
+        this.#tokenRefused ||= request.length === 0;
+        return;
+      case "BAD_REQUEST":
+      case "PAYLOAD_TOO_LARGE":
+      case "SLOW_CONSUMER":
+        return;
+      default:
+        if (request.length > 0 || error.topic !== undefined) {
+          this.#restart(new Error(`a subscription failed with ${error.code}; reconnecting`));
+        }
+    }
+  }
+
+  /** STALE_CURSOR: re-read the topic over HTTP, replace its documents and subscribe from the list's watermark (§5.6). */
+  async #rehydrate(name: string): Promise<void> {
+    const topic = this.#topics.get(name);
+    if (topic === undefined) {
+      return;
+    }
+    const last = this.#lastStale.get(name);
+    if (last !== undefined && Date.now() - last < staleAgainWithinMs) {
+      this.#lastStale.delete(name);
+      this.#restart(new Error(`the cursor of ${name} went stale again at once; reconnecting after backoff`));
+      return;
+    }
+    this.#lastStale.set(name, Date.now());
+    const watermark = await this.#delivery.rehydrate(topic);
+    this.#options.onStaleCursor?.(name, watermark);
+    this.#sendSubscribe([name]);
+  }
+
+  #refreshInBand(token: string): void {
+    if (this.#joined) {
+      this.stats.tokenRefreshes++;
+      this.#channel.push("refresh_auth", refreshAuthPayload(token))
+        .receive("error", (raw) => this.#report(new SyncRelayError(parseError(raw), "refresh_auth")));
+    }
+  }
+
+  /** Runs `work` after everything queued before it, unless the connection it belongs to has ended since. */
+  #enqueue(work: () => void | Promise<void>, generation = this.#generation): void {
+    this.#queue = this.#queue
+      .then(() => (generation === this.#generation && !this.#stop.signal.aborted ? work() : undefined))
+      .catch((error: Error) => this.#restart(error));
+  }
+
+  /** Reports `error` and drops the connection, so that the client resumes from its saved state after backoff. */
+  #restart(error: Error): void {
+    this.#report(error);
+    if (!this.#stop.signal.aborted && !this.#reconnecting) {
+      this.#dropConnection(false);
+    }
+  }
+
+  #onClose(code: number): void {
+    if (!this.#stop.signal.aborted && !this.#reconnecting) {
+      // Never opened (an upgrade refused with 401 looks like this in a browser), or closed for an expired token.
+      this.#dropConnection(this.#openedAt === undefined || code === 1008 || this.#tokenRefused);
+    }
+  }
+
+  #dropConnection(needsToken: boolean): void {
+    this.#reconnecting = true;
+    this.#generation++;
+    this.#onLeft();
+    this.#setState("connecting");
+    if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#backoff.resetAfterMs) {
+      this.#attempts = 0;
+    }
+    this.#openedAt = undefined;
+    // Phoenix would reconnect by itself, without a fresh token: take over.
+    this.#socket.disconnect();
+    void this.#reconnect(needsToken || this.#tokens.expiresWithin(5_000));
+  }
+
+  async #reconnect(needsToken: boolean): Promise<void> {
+    this.#attempts++;
+    this.stats.reconnects++;
+    const delay = Math.max(this.#retryAfterMs, jitteredDelay(this.#attempts, this.#backoff));
+    this.#retryAfterMs = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      this.#stop.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    if (this.#stop.signal.aborted) {
+      return;
+    }
+    if (needsToken) {
+      try {
+        await this.#tokens.fresh();
+      } catch (error) {
+        this.#report(error as Error);
+        return this.#reconnect(true);
+      }
+    }
+    this.#tokenRefused = false;
+    this.#reconnecting = false;
+    this.#socket.connect();
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state !== this.#state) {
+      this.#state = state;
+      this.#stateListeners.forEach((listener) => listener(state));
+    }
+  }
+
+  #report(error: Error): void {
+    this.#options.onError?.(error);
+  }
+}

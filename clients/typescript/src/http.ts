@@ -1,0 +1,91 @@
+import type { TokenKeeper } from "./tokens.js";
+
+/** A document as `GET /sync/v1/doc` and `/sync/v1/list` return it. */
+export interface HydratedDocument {
+  readonly docKey: string;
+  readonly docVersion: number;
+  readonly payload: unknown;
+  readonly payloadHash: string | undefined;
+}
+
+/** An HTTP hydration request failed; `status` is the HTTP status (0 when no answer came). */
+export class HydrationError extends Error {
+  override readonly name = "HydrationError";
+  readonly status: number;
+
+  constructor(message: string, status: number, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+interface ListPage {
+  readonly watermark: number;
+  readonly documents: readonly HydratedDocument[];
+  readonly next: string | null;
+}
+
+/** Documents per list page asked for; the relay caps pages at 500. */
+const pageSize = 500;
+
+/**
+ * HTTP hydration (WS_MAPPING §5.4, §5.6) with the client's token in `Authorization`. A 401 gets one retry with a
+ * fresh token; any other failure throws a {@link HydrationError} naming the request and the relay's answer.
+ */
+export class Hydrator {
+  readonly #base: string;
+  readonly #tokens: TokenKeeper;
+  readonly #fetch: typeof fetch;
+
+  constructor(base: string, tokens: TokenKeeper, fetchImpl: typeof fetch) {
+    this.#base = base.replace(/\/+$/, "");
+    this.#tokens = tokens;
+    this.#fetch = fetchImpl;
+  }
+
+  /** The document, or undefined when the relay answers 404 (deleted since, or not visible to this token). */
+  async document(topic: string, docKey: string): Promise<HydratedDocument | undefined> {
+    const path = `/sync/v1/doc/${encodeURIComponent(docKey)}?topic=${encodeURIComponent(topic)}`;
+    return (await this.#get(path, true)) as HydratedDocument | undefined;
+  }
+
+  /**
+   * Every document of `topic`, page by page, and the first page's watermark: subscribing after it replays every
+   * change made while the later pages were read.
+   */
+  async list(topic: string): Promise<{ watermark: number; documents: HydratedDocument[] }> {
+    let watermark: number | undefined;
+    const documents: HydratedDocument[] = [];
+    let after: string | null = "";
+    while (after !== null) {
+      const path = `/sync/v1/list/${encodeURIComponent(topic)}?limit=${pageSize}&after=${encodeURIComponent(after)}`;
+      const page = (await this.#get(path, false)) as ListPage;
+      watermark ??= page.watermark;
+      documents.push(...page.documents);
+      after = page.next;
+    }
+    return { watermark: watermark ?? 0, documents };
+  }
+
+  async #get(path: string, notFoundIsEmpty: boolean): Promise<unknown> {
+    let response = await this.#send(path, await this.#tokens.valid());
+    if (response.status === 401) {
+      response = await this.#send(path, await this.#tokens.fresh());
+    }
+    if (response.status === 404 && notFoundIsEmpty) {
+      return undefined;
+    }
+    if (!response.ok) {
+      throw new HydrationError(`GET ${path}: ${response.status} ${await response.text()}`, response.status);
+    }
+    return response.json();
+  }
+
+  async #send(path: string, token: string): Promise<Response> {
+    try {
+      return await this.#fetch(`${this.#base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    } catch (cause) {
+      throw new HydrationError(`GET ${path}: ${(cause as Error).message}`, 0, { cause });
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export { SyncClient, type SyncClientOptions, type ConnectionState, type SyncClientStats, type WebSocketClass } from "./client.js";
+export { Topic, type PayloadParser } from "./topic.js";
+export type { SyncDocument, Tombstone, CacheEntry } from "./document.js";
+export { MemoryStore, StoredStateError, type SyncStore, type SyncState, type StoredTopic } from "./store.js";
+export { LocalStorageStore, IndexedDbStore } from "./stores/browser.js";
+export { TokenError, type TokenProvider } from "./tokens.js";
+export { HydrationError, type HydratedDocument } from "./http.js";
+export { SyncRelayError, IntegrityError, PayloadError } from "./errors.js";
+export { WireFormatError, type RelayError } from "./wire.js";
+export { canonicalJson, payloadHash } from "./hash.js";
+export { jitteredDelay, defaultBackoff, type BackoffOptions } from "./backoff.js";

@@ -1,0 +1,43 @@
+import { createStore, get, set, type UseStore } from "idb-keyval";
+import { checkState, type SyncState, type SyncStore } from "../store.js";
+
+/** The state as one JSON string under `key` of `localStorage` (or another `Storage`); fine up to a few MiB. */
+export class LocalStorageStore implements SyncStore {
+  readonly #key: string;
+  readonly #storage: Storage;
+
+  constructor(key: string, storage: Storage = globalThis.localStorage) {
+    this.#key = key;
+    this.#storage = storage;
+  }
+
+  load(): Promise<SyncState | undefined> {
+    const text = this.#storage.getItem(this.#key);
+    return Promise.resolve(text === null ? undefined : checkState(JSON.parse(text), `localStorage ${this.#key}`));
+  }
+
+  save(state: SyncState): Promise<void> {
+    this.#storage.setItem(this.#key, JSON.stringify(state));
+    return Promise.resolve();
+  }
+}
+
+/** The state as one record of an IndexedDB object store (through idb-keyval): for caches larger than localStorage allows. */
+export class IndexedDbStore implements SyncStore {
+  readonly #store: UseStore;
+  readonly #name: string;
+
+  constructor(databaseName = "khala-relay", storeName = "sync") {
+    this.#store = createStore(databaseName, storeName);
+    this.#name = `IndexedDB ${databaseName}/${storeName}`;
+  }
+
+  async load(): Promise<SyncState | undefined> {
+    const value: unknown = await get("state", this.#store);
+    return value === undefined ? undefined : checkState(value, this.#name);
+  }
+
+  save(state: SyncState): Promise<void> {
+    return set("state", state, this.#store);
+  }
+}

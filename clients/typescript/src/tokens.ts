@@ -1,0 +1,112 @@
+import { jwtDecode } from "jwt-decode";
+
+/** Returns a bearer token (a JWT); called at start, ahead of expiry, and before reconnecting after expiry or a 401. */
+export type TokenProvider = () => Promise<string>;
+
+/** The token provider returned something the relay cannot take. */
+export class TokenError extends Error {
+  override readonly name = "TokenError";
+}
+
+/** How long the provider may take before the client reports it and tries again later. */
+const providerTimeoutMs = 30_000;
+
+interface Claims {
+  readonly exp?: number;
+  readonly iat?: number;
+}
+
+/**
+ * Holds the current token and asks the provider for a fresh one `marginMs` before it expires (at most half its
+ * lifetime before, so short-lived tokens do not refresh in a loop), handing each refreshed token to `onRefreshed`.
+ */
+export class TokenKeeper {
+  readonly #provider: TokenProvider;
+  readonly #marginMs: number;
+  readonly #onRefreshed: (token: string) => void;
+  readonly #onError: (error: Error) => void;
+  #token: string | undefined;
+  #expiresAt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pending: Promise<string> | undefined;
+  #stopped = false;
+
+  constructor(provider: TokenProvider, marginMs: number, onRefreshed: (token: string) => void, onError: (error: Error) => void) {
+    this.#provider = provider;
+    this.#marginMs = marginMs;
+    this.#onRefreshed = onRefreshed;
+    this.#onError = onError;
+  }
+
+  /** The token in force, or undefined before the first. */
+  get current(): string | undefined {
+    return this.#token;
+  }
+
+  /** Whether the token expires within `ms` (or there is none). */
+  expiresWithin(ms: number): boolean {
+    return this.#token === undefined || this.#expiresAt - Date.now() <= ms;
+  }
+
+  /** Asks the provider for a fresh token (one request at a time) and schedules its refresh. */
+  fresh(): Promise<string> {
+    this.#pending ??= this.#fetch().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  /** The current token, or a fresh one when it expires within `ms`. */
+  async valid(ms = 5_000): Promise<string> {
+    return this.expiresWithin(ms) ? this.fresh() : (this.#token as string);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #fetch(): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const token = await Promise.race([
+      this.#provider(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TokenError(`the token provider did not answer within ${providerTimeoutMs / 1000} s`)), providerTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (typeof token !== "string") {
+      throw new TokenError(`the token provider returned ${typeof token}, not a JWT string`);
+    }
+    let claims: Claims;
+    try {
+      claims = jwtDecode<Claims>(token);
+    } catch (cause) {
+      throw new TokenError(`the token provider returned something that is not a JWT: ${(cause as Error).message}`, { cause });
+    }
+    if (typeof claims.exp !== "number") {
+      throw new TokenError("the token provider returned a JWT without exp; the relay requires one");
+    }
+    const expiresAt = claims.exp * 1000;
+    const previous = this.#expiresAt;
+    this.#token = token;
+    this.#expiresAt = expiresAt;
+    clearTimeout(this.#timer);
+    if (this.#stopped) {
+      return token;
+    }
+    if (expiresAt <= Date.now()) {
+      this.#onError(new TokenError("the token provider returned an expired token; asking again before the next connection"));
+      return token;
+    }
+    if (expiresAt <= previous) {
+      this.#onError(new TokenError("the token provider returned a token that expires no later than the one in force; not refreshing again"));
+      return token;
+    }
+    const lifetime = expiresAt - (typeof claims.iat === "number" ? claims.iat * 1000 : Date.now());
+    const refreshIn = Math.max(0, expiresAt - Math.min(this.#marginMs, lifetime / 2) - Date.now());
+    this.#timer = setTimeout(() => {
+      this.fresh().then(this.#onRefreshed, this.#onError);
+    }, refreshIn);
+    return token;
+  }
+}

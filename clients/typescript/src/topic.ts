@@ -1,0 +1,160 @@
+import { isTombstone, type CacheEntry, type SyncDocument } from "./document.js";
+import { PayloadError } from "./errors.js";
+
+const refusedPayload = Symbol("refused");
+
+/** Turns a payload as received into the topic's document type; throw to refuse it. */
+export type PayloadParser<T> = (payload: unknown) => T;
+
+/**
+ * One topic's documents, applied monotonically by `(doc_key, doc_version)` (WS_MAPPING §5.3), and its resume point.
+ * `documents()` and `get()` return the same objects until something changes, as `useSyncExternalStore` requires.
+ */
+export class Topic<T> {
+  readonly name: string;
+  readonly #entries = new Map<string, CacheEntry>();
+  readonly #listeners = new Set<() => void>();
+  readonly #parse: PayloadParser<T>;
+  readonly #refused: (error: PayloadError) => void;
+  #snapshot: readonly SyncDocument<T>[] | undefined;
+  #watermark = 0;
+  #epoch: string | undefined;
+  #caughtUp = false;
+
+  /** `refused` hears of every payload the parser threw on; such a document is not held. */
+  constructor(name: string, parse: PayloadParser<T>, refused: (error: PayloadError) => void) {
+    this.name = name;
+    this.#parse = parse;
+    this.#refused = refused;
+  }
+
+  /** The watermark this topic was last brought up to (0 before any). */
+  get watermark(): number {
+    return this.#watermark;
+  }
+
+  /** The topic's epoch, when the relay has sent one. */
+  get epoch(): string | undefined {
+    return this.#epoch;
+  }
+
+  /** Whether replay has ended on the current connection: from then on updates are live. */
+  get caughtUp(): boolean {
+    return this.#caughtUp;
+  }
+
+  /** The documents held, ordered by doc_key. */
+  documents = (): readonly SyncDocument<T>[] => {
+    this.#snapshot ??= [...this.#entries.values()]
+      .filter((entry): entry is SyncDocument<unknown> => !isTombstone(entry))
+      .sort((a, b) => (a.docKey < b.docKey ? -1 : a.docKey > b.docKey ? 1 : 0)) as readonly SyncDocument<T>[];
+    return this.#snapshot;
+  };
+
+  /** The document `docKey`, or undefined when it is not held (or deleted). */
+  get = (docKey: string): SyncDocument<T> | undefined => {
+    const entry = this.#entries.get(docKey);
+    return entry === undefined || isTombstone(entry) ? undefined : (entry as SyncDocument<T>);
+  };
+
+  /** The version held for `docKey`, a tombstone's too. */
+  versionOf(docKey: string): number | undefined {
+    return this.#entries.get(docKey)?.docVersion;
+  }
+
+  /** Calls `listener` after every change of documents, watermark or caught-up state; returns the way to stop. */
+  listen = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  /** @internal Applies a document if it is newer than the version held; returns whether it was. */
+  applyDocument(docKey: string, docVersion: number, payload: unknown, payloadHash: string | undefined): boolean {
+    if ((this.versionOf(docKey) ?? -1) >= docVersion) {
+      return false;
+    }
+    const parsed = this.#parsed(docKey, docVersion, payload);
+    if (parsed === refusedPayload) {
+      return false;
+    }
+    this.#set({ topic: this.name, docKey, docVersion, payload: parsed, payloadHash });
+    return true;
+  }
+
+  /** @internal Removes a document, remembering its version; returns whether anything changed. */
+  applyTombstone(docKey: string, docVersion: number): boolean {
+    if ((this.versionOf(docKey) ?? -1) >= docVersion) {
+      return false;
+    }
+    this.#set({ topic: this.name, docKey, docVersion, deleted: true });
+    return true;
+  }
+
+  /** @internal Replaces every entry, as a re-hydration does. */
+  replace(documents: readonly { docKey: string; docVersion: number; payload: unknown; payloadHash: string | undefined }[]): void {
+    this.#entries.clear();
+    for (const document of documents) {
+      const payload = this.#parsed(document.docKey, document.docVersion, document.payload);
+      if (payload !== refusedPayload) {
+        this.#entries.set(document.docKey, { topic: this.name, ...document, payload });
+      }
+    }
+    this.#snapshot = undefined;
+  }
+
+  /** @internal Restores entries saved by {@link entries}; their payloads go through the parser again. */
+  restore(entries: readonly CacheEntry[], watermark: number, epoch: string | undefined): void {
+    for (const entry of entries) {
+      if (isTombstone(entry)) {
+        this.#entries.set(entry.docKey, entry);
+        continue;
+      }
+      const payload = this.#parsed(entry.docKey, entry.docVersion, entry.payload);
+      if (payload !== refusedPayload) {
+        this.#entries.set(entry.docKey, { ...entry, payload });
+      }
+    }
+    this.#watermark = watermark;
+    this.#epoch = epoch;
+    this.#snapshot = undefined;
+  }
+
+  /** @internal Every entry, tombstones included, for saving. */
+  entries(): CacheEntry[] {
+    return [...this.#entries.values()];
+  }
+
+  /** @internal */
+  setWatermark(watermark: number, epoch?: string): boolean {
+    const changed = watermark !== this.#watermark || (epoch !== undefined && epoch !== this.#epoch);
+    this.#watermark = watermark;
+    this.#epoch = epoch ?? this.#epoch;
+    return changed;
+  }
+
+  /** @internal */
+  setCaughtUp(caughtUp: boolean): void {
+    this.#caughtUp = caughtUp;
+  }
+
+  /** @internal Tells listeners that something changed. */
+  notify(): void {
+    for (const listener of this.#listeners) {
+      listener();
+    }
+  }
+
+  #parsed(docKey: string, docVersion: number, payload: unknown): T | typeof refusedPayload {
+    try {
+      return this.#parse(payload);
+    } catch (cause) {
+      this.#refused(new PayloadError(`${this.name} ${docKey} v${docVersion}: refused by the topic's parser: ${(cause as Error).message}`, { cause }));
+      return refusedPayload;
+    }
+  }
+
+  #set(entry: CacheEntry): void {
+    this.#entries.set(entry.docKey, entry);
+    this.#snapshot = undefined;
+  }
+}

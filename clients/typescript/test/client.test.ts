@@ -1,0 +1,191 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { IntegrityError, PayloadError, SyncRelayError, type SyncClient } from "../src/index.js";
+import { FileStore } from "../src/node/index.js";
+import { createTopic, newClient, publish, sharedRelay, sql, until } from "./support/fixture.js";
+
+interface RunSummary {
+  readonly status: string;
+  readonly steps?: number;
+}
+
+describe("SyncClient against a real relay", () => {
+  const clients: SyncClient[] = [];
+  const directories: string[] = [];
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.stop()));
+    directories.splice(0).forEach((directory) => rmSync(directory, { recursive: true, force: true }));
+  });
+
+  function client(options: Parameters<typeof newClient>[1] = {}) {
+    const made = newClient(sharedRelay(), options);
+    clients.push(made.client);
+    return made;
+  }
+
+  function storePath(): string {
+    const directory = mkdtempSync(join(tmpdir(), "khala-store-"));
+    directories.push(directory);
+    return join(directory, "sync.json");
+  }
+
+  it("replays, then applies live updates and tombstones by doc_version", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "live");
+    await publish(relay, topic, "live-1", { status: "queued" });
+    const { client: sync, errors } = client();
+    const runs = sync.subscribe<RunSummary>(topic);
+    await sync.start();
+    await until(runs, (t) => t.caughtUp && t.documents().length === 1, "replay");
+
+    await publish(relay, topic, "live-2", { status: "running", steps: 2 });
+    await publish(relay, topic, "live-1", { status: "done" });
+    await until(runs, (t) => t.get("live-1")?.payload.status === "done" && t.get("live-2") !== undefined, "live updates");
+    await sql(relay, "SELECT relay.delete($1, 'live-2')", [topic]);
+    await until(runs, (t) => t.get("live-2") === undefined, "the tombstone");
+
+    expect(runs.documents().map((d) => [d.docKey, d.docVersion, d.payload])).toEqual([["live-1", 2, { status: "done" }]]);
+    expect(runs.watermark).toBe(4);
+    expect(runs.versionOf("live-2")).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it("fetches a payload over 256 KiB over HTTP and checks its hash", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "omitted");
+    const big = { status: "done", log: "x".repeat(300 * 1024) };
+    const { client: sync, errors } = client();
+    const runs = sync.subscribe<typeof big>(topic);
+    await sync.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    await publish(relay, topic, "run-big", big);
+    await until(runs, (t) => t.get("run-big") !== undefined, "the omitted payload");
+
+    expect(runs.get("run-big")?.payload.log.length).toBe(300 * 1024);
+    expect(runs.get("run-big")?.payloadHash).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(errors).toEqual([]);
+  });
+
+  it("keeps organizations apart: a client never holds another org's documents", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "tenancy");
+    await publish(relay, topic, "org1-doc", { status: "mine" }, "org-1");
+    await publish(relay, topic, "org2-doc", { status: "theirs" }, "org-2");
+    const { client: one } = client({ org: "org-1" });
+    const { client: two } = client({ org: "org-2" });
+    const ones = one.subscribe<RunSummary>(topic);
+    const twos = two.subscribe<RunSummary>(topic);
+    await Promise.all([one.start(), two.start()]);
+    await until(ones, (t) => t.caughtUp, "org-1 caught up");
+    await until(twos, (t) => t.caughtUp, "org-2 caught up");
+
+    await publish(relay, topic, "org2-later", { status: "theirs", log: "y".repeat(300 * 1024) }, "org-2");
+    await publish(relay, topic, "org1-later", { status: "mine" }, "org-1");
+    await until(ones, (t) => t.get("org1-later") !== undefined, "org-1's live update");
+    await until(twos, (t) => t.get("org2-later") !== undefined, "org-2's omitted payload");
+
+    expect(ones.documents().map((d) => d.docKey)).toEqual(["org1-doc", "org1-later"]);
+    expect(twos.documents().map((d) => d.docKey)).toEqual(["org2-doc", "org2-later"]);
+  });
+
+  it("saves documents and watermarks together, so a restarted client resumes with both", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "resume");
+    const path = storePath();
+    await publish(relay, topic, "resume-1", { status: "queued" });
+    const first = client({ store: new FileStore(path) }).client;
+    const before = first.subscribe<RunSummary>(topic);
+    await first.start();
+    await until(before, (t) => t.caughtUp && t.get("resume-1") !== undefined, "the first document");
+    await first.stop();
+
+    await publish(relay, topic, "resume-2", { status: "queued" });
+    const { client: second } = client({ store: new FileStore(path) });
+    const after = second.subscribe<RunSummary>(topic);
+    const restored = after.documents().map((d) => d.docKey);
+    await second.start();
+    const held = after.documents().map((d) => d.docKey);
+    await until(after, (t) => t.get("resume-2") !== undefined, "the document published while stopped");
+
+    expect(restored).toEqual([]);
+    expect(held).toEqual(["resume-1"]);
+    expect(after.watermark).toBe(2);
+  });
+
+  it("refuses a payload whose hash does not match, and says so", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "integrity");
+    // Between the client and the relay, something alters the documents fetched over HTTP.
+    const tampering: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const document = (await response.json()) as { payload: { status: string } };
+      document.payload.status = "tampered";
+      return new Response(JSON.stringify(document), { status: response.status, headers: response.headers });
+    };
+    const { client: sync, errors } = client({ fetch: tampering });
+    const runs = sync.subscribe<RunSummary>(topic);
+    await sync.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    await publish(relay, topic, "integrity-1", { status: "done", log: "z".repeat(300 * 1024) });
+    await publish(relay, topic, "integrity-2", { status: "queued" });
+    await until(runs, (t) => t.get("integrity-2") !== undefined, "the next document");
+
+    expect(runs.documents().map((d) => d.docKey)).toEqual(["integrity-2"]);
+    expect(errors.filter((e) => e instanceof IntegrityError).map((e) => e.message)).toEqual([
+      `${topic} integrity-1 v1: payload_hash does not match the payload; not applied`,
+    ]);
+  });
+
+  it("types payloads with the topic's parser, which may refuse one", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "parsed");
+    await publish(relay, topic, "parsed-1", { status: 42 });
+    await publish(relay, topic, "parsed-2", { status: "queued" });
+    const { client: sync, errors } = client();
+    const runs = sync.subscribe<RunSummary>(topic, (payload) => {
+      const status = (payload as { status?: unknown }).status;
+      if (typeof status !== "string") {
+        throw new TypeError("status must be a string");
+      }
+      return { status };
+    });
+    await sync.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    expect(runs.documents().map((d) => [d.docKey, d.payload])).toEqual([["parsed-2", { status: "queued" }]]);
+    expect(errors.filter((e) => e instanceof PayloadError).map((e) => e.message)).toEqual([
+      `${topic} parsed-1 v1: refused by the topic's parser: status must be a string`,
+    ]);
+  });
+
+  it("reports a topic outside the token's scopes and goes on with the others", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "scoped");
+    await publish(relay, topic, "scoped-1", { status: "queued" });
+    const { client: sync, errors } = client();
+    const runs = sync.subscribe<RunSummary>(topic);
+    sync.subscribe("runtime.notifications");
+    await sync.start();
+    await until(runs, (t) => t.caughtUp && t.documents().length === 1, "the allowed topic");
+
+    expect(errors.filter((e) => e instanceof SyncRelayError).map((e) => (e as SyncRelayError).code)).toContain("FORBIDDEN_TOPIC");
+  });
+
+  it("refuses bad input with a clear error", () => {
+    const relay = sharedRelay();
+    expect(() => newClient(relay, { url: "127.0.0.1:8080" })).toThrow("is not an absolute http(s) URL");
+    expect(() => newClient(relay, { url: "ftp://127.0.0.1" })).toThrow("must start with http:// or https://");
+    expect(() => client().client.subscribe("Runtime Runs")).toThrow("is not a topic name");
+  });
+
+  it("rejects start when the token provider gives something that is not a JWT", async () => {
+    const { client: sync } = client({ token: () => Promise.resolve("not-a-token") });
+
+    await expect(sync.start()).rejects.toThrow("the token provider returned something that is not a JWT");
+  });
+});
