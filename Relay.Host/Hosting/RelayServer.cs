@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Prometheus;
 using Relay.Core.Auth;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
 using Relay.Host.Cli;
 using Relay.Host.Configuration;
+using Relay.Host.Diagnostics;
 using Relay.Host.Hydration;
 using Relay.Host.Sync;
 
@@ -54,9 +54,11 @@ public static partial class RelayServer
 
         builder.Services.AddRelayCore(builder.Configuration, options, dataSource);
         builder.Services.AddRelaySync(builder.Configuration, tokens);
+        builder.Services.AddRelayMetrics(builder.Configuration);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<Readiness>();
         await using var app = builder.Build();
+        app.MapRelayMetrics();
         MapHealth(app);
         app.MapSync();
         app.MapHydration();
@@ -88,6 +90,5 @@ public static partial class RelayServer
             await readiness.CheckAsync(cancellationToken) is { } reason
                 ? Results.Text(reason, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
-        app.MapMetrics("/metrics");
     }
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using OpenAgents.Sync.V1;
+using Relay.Core.Diagnostics;
 using Relay.Core.Subscriptions;
 
 namespace Relay.Host.Sync;
@@ -79,10 +81,12 @@ internal abstract partial class SyncConnection
     {
         var subscription = pump.Subscription;
         var cancellationToken = pump.Stop.Token;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             if (subscription.OpenedCaughtUp)
             {
+                Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 await _queue.WriteAsync(new OutboundFrame(Wire.EncodePush(UpdateMapper.CaughtUp(subscription.Topic, subscription.Cursor)), Wire.MessageType), cancellationToken);
             }
             await foreach (var batch in subscription.ReadAsync(cancellationToken))
@@ -94,6 +98,10 @@ internal abstract partial class SyncConnection
                         BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
                     var frame = Context.Frames.GetOrEncode(key, () => Wire.EncodePush(UpdateMapper.ToEnvelope(batch)));
                     await _queue.WriteAsync(new OutboundFrame(frame, Wire.MessageType), cancellationToken);
+                    if (UpdateMapper.EndsReplay(batch))
+                    {
+                        Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    }
                 }
                 pump.Through = batch.Through;
             }
@@ -104,12 +112,14 @@ internal abstract partial class SyncConnection
         }
         catch (StaleCursorException e)
         {
+            RelayMetrics.Add(Context.Metrics.StaleCursors, subscription.Topic);
             Forget(pump);
             Push(Errors.Create(ErrorCode.StaleCursor, e.Message, e.Topic));
         }
         catch (Exception e)
         {
             Log.PumpFailed(Context.Logger, subscription.Topic, e);
+            RelayMetrics.Add(Context.Metrics.ReplayErrors, subscription.Topic);
             Forget(pump);
             Push(Errors.Create(ErrorCode.Internal, "the subscription failed; subscribe again", subscription.Topic));
         }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Npgsql;
 using OpenAgents.Sync.V1;
+using Relay.Core.Diagnostics;
 using Relay.Core.Subscriptions;
 
 namespace Relay.Host.Sync;
@@ -81,6 +82,10 @@ internal abstract partial class SyncConnection
             {
                 opened.Add(await Subscription.OpenAsync(
                     Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), identity.CanSee, cancellationToken));
+                if (request.ResumeAfter.GetValueOrDefault(topic) > 0)
+                {
+                    RelayMetrics.Add(Context.Metrics.Resumes, topic);
+                }
             }
             catch (UnknownTopicException)
             {
@@ -88,6 +93,7 @@ internal abstract partial class SyncConnection
             }
             catch (StaleCursorException e)
             {
+                RelayMetrics.Add(Context.Metrics.StaleCursors, topic);
                 stale.Add(e);
             }
             catch (NpgsqlException)

@@ -48,6 +48,7 @@ internal abstract partial class SyncConnection
     public async Task RunAsync()
     {
         Context.Connections.Add(this);
+        Context.Metrics.Connects.Add(1);
         var send = SendLoopAsync();
         var heartbeat = HeartbeatLoopAsync(_lifetime.Token);
         var expiry = ExpiryLoopAsync(_lifetime.Token);
@@ -188,6 +189,7 @@ internal abstract partial class SyncConnection
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
                 Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout);
+                Context.Metrics.SlowConsumerDisconnects.Add(1);
                 _socket.Abort();
                 return;
             }
@@ -239,6 +241,10 @@ internal abstract partial class SyncConnection
                 if (_queue.QueuedBytes < Context.Options.OutboundQueueBytes)
                 {
                     Push(Heartbeat());
+                }
+                else
+                {
+                    Context.Metrics.PushesDropped.Add(1);
                 }
             }
         }

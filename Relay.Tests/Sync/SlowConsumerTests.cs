@@ -53,7 +53,7 @@ public sealed class SlowConsumerTests
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == RelayMetrics.MeterName && instrument.Name is "relay.connections.queued_bytes.max" or "relay.connections")
+                if (instrument.Meter.Name == RelayMetrics.MeterName && instrument.Name is "relay.connections.queued.max" or "relay.connections")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
