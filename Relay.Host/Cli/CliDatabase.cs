@@ -38,7 +38,19 @@ internal sealed class CliDatabase : IAsyncDisposable
         var database = await DatabaseProvisioner.ProvisionAsync(
             connectionString ?? options.ConnectionString, RelayServer.EmbeddedClusterOptions(options),
             logging.CreateLogger("Relay.Host"), cancellationToken);
-        return new CliDatabase(database, NpgsqlDataSource.Create(database.ConnectionString), logging);
+        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        try
+        {
+            await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: false, cancellationToken);
+        }
+        catch
+        {
+            await dataSource.DisposeAsync();
+            await database.DisposeAsync();
+            logging.Dispose();
+            throw;
+        }
+        return new CliDatabase(database, dataSource, logging);
     }
 
     public async ValueTask DisposeAsync()

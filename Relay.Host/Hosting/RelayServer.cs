@@ -47,6 +47,7 @@ public static partial class RelayServer
             EmbeddedClusterOptions(options), logger, cancellationToken);
 
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);
         if (options.AutoMigrate)
         {
             await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
@@ -55,9 +56,11 @@ public static partial class RelayServer
         builder.Services.AddRelayCore(builder.Configuration, options, dataSource);
         builder.Services.AddRelaySync(builder.Configuration, tokens);
         builder.Services.AddRelayMetrics(builder.Configuration);
+        builder.Services.AddJsonErrors();
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<Readiness>();
         await using var app = builder.Build();
+        app.UseJsonErrors();
         app.MapRelayMetrics();
         MapHealth(app);
         app.MapSync();
@@ -88,7 +91,7 @@ public static partial class RelayServer
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
             await readiness.CheckAsync(cancellationToken) is { } reason
-                ? Results.Text(reason, statusCode: StatusCodes.Status503ServiceUnavailable)
+                ? Results.Json(new { error = "UNAVAILABLE", message = reason }, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
     }
 }
