@@ -15,6 +15,9 @@ internal static class ExpectedFailure
     /// <summary>The exit code of an expected failure.</summary>
     public const int ExitCode = 1;
 
+    /// <summary>The exit code after Ctrl-C or SIGTERM stopped a verb before it finished: 130, as shells report SIGINT.</summary>
+    public const int InterruptedExitCode = 130;
+
     /// <summary>The one line for <paramref name="exception"/>, or null when it is not an expected failure.</summary>
     public static string? Describe(Exception exception) => exception switch
     {
@@ -35,6 +38,10 @@ internal static class ExpectedFailure
         try
         {
             return await parse.InvokeAsync(configuration);
+        }
+        catch (OperationCanceledException e) when (e.CancellationToken.IsCancellationRequested)
+        {
+            return InterruptedExitCode;
         }
         catch (Exception e) when (Describe(e) is { } line)
         {

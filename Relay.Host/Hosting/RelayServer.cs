@@ -44,7 +44,7 @@ public static partial class RelayServer
         var tokens = new TokenValidator(auth, startupLogging.CreateLogger<TokenValidator>());
         await using var database = await DatabaseProvisioner.ProvisionAsync(
             forceEmbedded ? null : options.ConnectionString,
-            EmbeddedClusterOptions(options), logger, cancellationToken);
+            EmbeddedClusterOptions(options) with { StopIfRunning = forceEmbedded }, logger, cancellationToken);
 
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);

@@ -57,7 +57,7 @@ public sealed class RelayProcess : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = directory ?? Directory.CreateTempSubdirectory("relay-cli-").FullName,
+            WorkingDirectory = directory ?? NewFolder(),
         };
         start.ArgumentList.Add(Path.Combine(TestContext.CurrentContext.TestDirectory, "relay.dll"));
         foreach (var arg in args)
@@ -74,6 +74,10 @@ public sealed class RelayProcess : IAsyncDisposable
         }
         return new RelayProcess(Process.Start(start)!);
     }
+
+    /// <summary>A fresh folder that the <c>postgres</c> user may traverse (unlike <c>CreateTempSubdirectory</c>'s, which only its owner may).</summary>
+    public static string NewFolder() =>
+        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"relay-cli-{Guid.NewGuid():N}")).FullName;
 
     /// <summary>Runs <c>relay</c> to its end (at most two minutes) and returns its exit code and streams.</summary>
     public static async Task<(int Exit, string Output, string Error)> RunAsync(
