@@ -10,7 +10,7 @@ public static class RelayCommandLine
 {
     /// <summary>
     /// Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>down</c>, <c>migrate</c>, <c>token</c>, <c>tail</c>,
-    /// and the operator's <c>publish</c>, <c>prune</c>, <c>status</c> and <c>audit</c>.
+    /// <c>probe</c>, and the operator's <c>publish</c>, <c>prune</c>, <c>status</c> and <c>audit</c>.
     /// </summary>
     public static RootCommand Create()
     {
@@ -34,7 +34,7 @@ public static class RelayCommandLine
         var root = new RootCommand("Khala Relay: PostgreSQL-to-WebSocket sync for read-model documents")
         {
             serve, UpCommand.Create(urls, feed, dataDirectory), UpCommand.CreateDown(dataDirectory), migrate, TokenCommand.Create(),
-            TailCommand.Create(dataDirectory),
+            TailCommand.Create(dataDirectory), ProbeCommand.Create(),
         };
         foreach (var command in OperatorCommands.Create(connectionString, dataDirectory))
         {
