@@ -77,13 +77,21 @@ internal static class OperatorCommands
     private static Command Audit(Option<string?> connectionString, Option<string?> dataDirectory)
     {
         var topic = new Option<string?>("--topic") { Description = "One topic (default: every topic)" };
-        var command = new Command("audit", "Check that the journal is gap-free, hashes match payloads and the read model agrees with the journal") { connectionString, dataDirectory, topic };
+        var compare = new Option<FileInfo?>("--compare")
+        {
+            Description = "Instead, compare the documents with another system's export: JSON lines of {doc_key, doc_version, payload}",
+        };
+        var command = new Command("audit", "Check that the journal is gap-free, hashes match payloads and the read model agrees with the journal") { connectionString, dataDirectory, topic, compare };
         command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
         {
             if (result.GetValue(topic) is { } named && await new JournalReader(database.DataSource).ReadTopicAsync(named, cancellationToken) is null)
             {
                 await result.InvocationConfiguration.Error.WriteLineAsync($"relay: no topic {named}: relay status lists the topics");
                 return 1;
+            }
+            if (result.GetValue(compare) is { } export)
+            {
+                return await CompareAsync(database, export, result.GetValue(topic), result.InvocationConfiguration, cancellationToken);
             }
             var problems = await JournalAudit.RunAsync(database.DataSource, result.GetValue(topic), cancellationToken);
             foreach (var problem in problems)
@@ -94,6 +102,20 @@ internal static class OperatorCommands
             return problems.Count == 0 ? 0 : 1;
         }, cancellationToken));
         return command;
+    }
+
+    private static async Task<int> CompareAsync(
+        CliDatabase database, FileInfo export, string? topic, InvocationConfiguration console, CancellationToken cancellationToken)
+    {
+        if (!export.Exists)
+        {
+            await console.Error.WriteLineAsync($"relay: no file {export.FullName} to compare with");
+            return 1;
+        }
+        using var reader = export.OpenText();
+        var report = await ParityAudit.RunAsync(database.DataSource, reader, topic, console.Output.WriteLineAsync, cancellationToken);
+        await console.Output.WriteLineAsync(report.ToString());
+        return report.Agrees ? 0 : 1;
     }
 
     private static async Task<int> RunAsync(
