@@ -4,6 +4,7 @@ using System.Globalization;
 using Npgsql;
 using Relay.Core.Provisioning;
 using Relay.Host.Configuration;
+using Relay.Host.Diagnostics;
 using Relay.Host.Hosting;
 
 namespace Relay.Host.Cli;
@@ -25,7 +26,8 @@ internal static class UpCommand
             var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), RelayCommandLine.Options());
             using var claim = Claim(directory);
             await RelayServer.RunAsync(
-                [.. RelayCommandLine.ConfigurationArgs(result, null, urls, feed), $"--{RelayOptions.Section}:DataDirectory={directory}"],
+                [.. RelayCommandLine.ConfigurationArgs(result, null, urls, feed), $"--{RelayOptions.Section}:DataDirectory={directory}",
+                    $"--{StatusPageOptions.Section}:Enabled=true"],
                 forceEmbedded: true, PrintWelcome, cancellationToken);
             return 0;
         });
@@ -89,7 +91,7 @@ internal static class UpCommand
         var ws = "ws" + url["http".Length..];
         Console.WriteLine($$$"""
 
-            Khala Relay is up on {{{url}}}
+            Khala Relay is up on {{{url}}} (status page: {{{url}}}/)
               database: {{{database.Description}}}
                         {{{database.ConnectionString}}}
 

@@ -113,7 +113,11 @@ internal sealed partial class DatabaseGauges : BackgroundService
         _insertedBefore = snapshot.JournalInserts;
     }
 
-    private double FeedLagSeconds()
+    /// <summary>The latest read of the database, for the status page.</summary>
+    public DatabaseSnapshot Snapshot => _snapshot;
+
+    /// <summary>Age of the oldest committed event the topic logs lack; 0 when caught up.</summary>
+    public double FeedLagSeconds()
     {
         var now = DateTimeOffset.UtcNow;
         var lag = 0.0;

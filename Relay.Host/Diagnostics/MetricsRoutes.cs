@@ -3,16 +3,18 @@ using Prometheus;
 
 namespace Relay.Host.Diagnostics;
 
-/// <summary>Registers the relay's gauges and exporter, and maps <c>/metrics</c>.</summary>
+/// <summary>Registers the relay's gauges and exporter, and maps <c>/metrics</c> and the status page.</summary>
 internal static class MetricsRoutes
 {
     public static IServiceCollection AddRelayMetrics(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
+        services.AddOptions<StatusPageOptions>().Bind(configuration.GetSection(StatusPageOptions.Section));
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<SyncGauges>();
-        services.AddHostedService<DatabaseGauges>();
+        services.AddSingleton<DatabaseGauges>();
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseGauges>());
         return services;
     }
 
@@ -22,5 +24,6 @@ internal static class MetricsRoutes
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         app.Services.GetRequiredService<SyncGauges>();
         app.MapMetrics("/metrics", exporter.Registry);
+        app.MapStatusPage();
     }
 }

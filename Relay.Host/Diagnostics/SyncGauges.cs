@@ -36,7 +36,8 @@ internal sealed class SyncGauges
     /// <summary>The nearest-rank 95th percentile of sorted values.</summary>
     public static long Percentile95(long[] sorted) => sorted[(int)Math.Ceiling(0.95 * sorted.Length) - 1];
 
-    private IEnumerable<Measurement<long>> Lag(Func<long[], long> summarize)
+    /// <summary>Per topic of this relay: its subscribers' lags, sorted.</summary>
+    public Dictionary<string, long[]> Lags()
     {
         var lags = _logs.All.ToDictionary(log => log.Topic, _ => new List<long>(), StringComparer.Ordinal);
         foreach (var connection in _connections.Open)
@@ -49,10 +50,10 @@ internal sealed class SyncGauges
                 }
             }
         }
-        return lags.Select(pair =>
-        {
-            var sorted = pair.Value.Order().ToArray();
-            return new Measurement<long>(sorted.Length == 0 ? 0 : summarize(sorted), new KeyValuePair<string, object?>(RelayMetrics.TopicTag, pair.Key));
-        });
+        return lags.ToDictionary(pair => pair.Key, pair => pair.Value.Order().ToArray(), StringComparer.Ordinal);
     }
+
+    private IEnumerable<Measurement<long>> Lag(Func<long[], long> summarize) =>
+        Lags().Select(pair => new Measurement<long>(
+            pair.Value.Length == 0 ? 0 : summarize(pair.Value), new KeyValuePair<string, object?>(RelayMetrics.TopicTag, pair.Key)));
 }
