@@ -127,6 +127,33 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public async Task Metrics_clientThatStopsReading_showsLagThenASlowConsumerDisconnect()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = (256 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["Relay:Sync:SendTimeout"] = "00:00:10",
+        });
+        var topic = await TestTopics.CreateAsync();
+        await using var slow = await WsClient.ConnectAsync(relay);
+        await slow.SubscribeAsync(topic);
+        await slow.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+
+        // About 16 MB that the slow client never reads: its queue fills, its pump stops, and its watermark stays behind.
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
+        }
+
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_client_lag_max", topic) > 0, "the slow client's lag");
+        await Eventually.ThatAsync(
+            async () => (await ScrapeAsync(relay)).Value("khala_relay_slow_consumer_disconnects_total") >= 1, "the slow client to be disconnected");
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_client_lag_max", topic) == 0, "no lag once it is gone");
+    }
+
+    [Test]
     public async Task Metrics_idleDatabase_feedLagIsZero()
     {
         var topic = await TestTopics.CreateAsync();
