@@ -8,6 +8,7 @@ public static class Program
 {
     /// <summary>Runs the verb named on the command line (<c>serve</c> when none).</summary>
     public static Task<int> Main(string[] args) =>
-        // The web host handles Ctrl-C and SIGTERM itself and stops the embedded cluster after it.
-        RelayCommandLine.Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        // Ctrl-C or SIGTERM cancels the verb at any moment, also while the embedded cluster starts, and leaves it time
+        // to stop what it started (a web host's connections, then PostgreSQL).
+        ExpectedFailure.InvokeAsync(RelayCommandLine.Create().Parse(args), new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
 }

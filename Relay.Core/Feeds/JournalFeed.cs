@@ -75,7 +75,7 @@ public abstract partial class JournalFeed
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 Status.SetProblem("reconnecting: " + e.Message);
-                Metrics.Reconnects.Add(1, new KeyValuePair<string, object?>("feed", Name));
+                Metrics.Reconnects.Add(1);
                 Log.Lost(Logger, Name, e);
             }
             catch (OperationCanceledException)

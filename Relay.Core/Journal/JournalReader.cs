@@ -1,9 +1,13 @@
+using System.Diagnostics;
 using Npgsql;
+using Relay.Core.Diagnostics;
 
 namespace Relay.Core.Journal;
 
 /// <summary>Reads the journal and topic heads with plain queries: catch-up, gap filling and the notify feed.</summary>
-public sealed class JournalReader(NpgsqlDataSource dataSource)
+/// <param name="dataSource">The database.</param>
+/// <param name="metrics">Times each batch read (<see cref="RelayMetrics.ReplayBatchDuration"/>); none by default.</param>
+public sealed class JournalReader(NpgsqlDataSource dataSource, RelayMetrics? metrics = null)
 {
     private const string EventColumns =
         "topic, watermark, doc_key, doc_version, org_id, convert_to(payload::text, 'UTF8'), payload_hash, tombstone, inserted_at";
@@ -69,6 +73,7 @@ public sealed class JournalReader(NpgsqlDataSource dataSource)
     private async Task<List<JournalEvent>> ReadEventsAsync(
         string topic, long after, long through, int maxEvents, int maxBytes, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         await using var command = dataSource.CreateCommand(
             $"SELECT {EventColumns} FROM relay.stream_events WHERE topic = $1 AND watermark > $2 AND watermark <= $3 ORDER BY watermark LIMIT $4");
         command.Parameters.AddWithValue(topic);
@@ -97,6 +102,7 @@ public sealed class JournalReader(NpgsqlDataSource dataSource)
             }
             events.Add(journalEvent);
         }
+        metrics?.ReplayBatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return events;
     }
 }

@@ -20,7 +20,7 @@ public static partial class DatabaseProvisioner
         ProvisionedDatabase database;
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            database = new ExplicitDatabase(connectionString);
+            database = new ExplicitDatabase(ConnectionStrings.Normalize(connectionString));
         }
         else if (PostgresBinaries.Find() is { } binDirectory)
         {

@@ -5,8 +5,9 @@ namespace Relay.Core.Provisioning;
 
 /// <summary>
 /// A private PostgreSQL cluster started from the local binaries with <c>wal_level=logical</c>, listening on a free
-/// loopback port, owned by the <c>postgres</c> OS user when this process is root. Disposing stops it, and deletes it
-/// unless <see cref="LocalClusterOptions.Persistent"/>.
+/// loopback port (a persistent cluster keeps its port in <c>port</c> beside <c>data/</c>, so that it stays the same from
+/// run to run), owned by the <c>postgres</c> OS user when this process is root. Disposing stops it, and deletes it
+/// unless <see cref="LocalClusterOptions.Persistent"/>. A start that fails or is cancelled stops what it started.
 /// </summary>
 public sealed partial class LocalCluster : ProvisionedDatabase
 {
@@ -45,17 +46,60 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     public static async Task<LocalCluster> StartAsync(
         LocalClusterOptions options, string binDirectory, ILogger logger, CancellationToken cancellationToken = default)
     {
-        var cluster = new LocalCluster(options with { Directory = Path.GetFullPath(options.Directory) }, binDirectory, FreePort.Next(), logger);
+        var directory = Path.GetFullPath(options.Directory);
+        var cluster = new LocalCluster(options with { Directory = directory }, binDirectory, options.Persistent ? StablePort(directory) : FreePort.Next(), logger);
         if (options.Persistent && await cluster.RunningPortAsync(cancellationToken) is { } port)
         {
             cluster._port = port;
-            cluster._borrowed = true;
+            cluster._borrowed = !options.StopIfRunning;
             return cluster;
         }
-        await cluster.InitializeAsync(cancellationToken);
-        await cluster.StartServerAsync(cancellationToken);
-        await cluster.CreateDatabaseAsync(cancellationToken);
+        try
+        {
+            await cluster.InitializeAsync(cancellationToken);
+            await cluster.StartServerAsync(cancellationToken);
+            await cluster.CreateDatabaseAsync(cancellationToken);
+        }
+        catch
+        {
+            // Ctrl-C or a failure part way: leave nothing running.
+            await cluster.PgCtlAsync(["stop", "-D", cluster.DataDirectory, "-m", "fast", "-w", "-t", "60"], ignoreFailure: true, CancellationToken.None);
+            throw;
+        }
         return cluster;
+    }
+
+    /// <summary>Stops the server of a persistent cluster if it runs; false when nothing ran there.</summary>
+    public static async Task<bool> StopAsync(string directory, string binDirectory, CancellationToken cancellationToken = default)
+    {
+        var data = Path.Combine(Path.GetFullPath(directory), "data");
+        if (!File.Exists(Path.Combine(data, "postmaster.pid")))
+        {
+            return false;
+        }
+        try
+        {
+            await ProcessRunner.RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w", "-t", "60"], cancellationToken);
+            return true;
+        }
+        catch (ProvisioningException) when (!File.Exists(Path.Combine(data, "postmaster.pid")))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The port kept in <c>port</c> under the cluster's folder; a free one, kept there, the first time.</summary>
+    private static int StablePort(string directory)
+    {
+        var file = Path.Combine(directory, "port");
+        if (File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var kept))
+        {
+            return kept;
+        }
+        var port = FreePort.Next();
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(file, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return port;
     }
 
     /// <inheritdoc />

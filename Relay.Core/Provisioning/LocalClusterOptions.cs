@@ -12,6 +12,12 @@ public sealed record LocalClusterOptions
     /// <summary>Run with <c>fsync</c> on. Default true; throwaway test clusters turn it off for speed.</summary>
     public bool Durable { get; init; } = true;
 
+    /// <summary>
+    /// Stop the server when disposed even when it was already running at start: <c>relay up</c> takes over a server that a
+    /// killed run left behind. Default false: a running server is used as it is and left running (the operator's verbs).
+    /// </summary>
+    public bool StopIfRunning { get; init; }
+
     /// <summary>The database to create and connect to. Default <c>relay</c>.</summary>
     public string Database { get; init; } = "relay";
 }

@@ -40,7 +40,16 @@ internal static class ProcessRunner
             ?? throw new ProvisioningException($"could not start {fileName}");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // A pg_ctl left running would start a server nobody stops: let it finish, then report the cancellation.
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw;
+        }
         if (process.ExitCode != 0)
         {
             throw new ProvisioningException(

@@ -20,7 +20,6 @@ public sealed partial class TopicLogs
     private readonly TopicLogOptions _options;
     private readonly RelayMetrics _metrics;
     private readonly ILogger<TopicLogs> _logger;
-    private long _newestCommitTicks;
 
     /// <summary>Creates the registry and publishes its gauges.</summary>
     public TopicLogs(JournalReader journal, TopicLogOptions options, RelayMetrics metrics, ILogger<TopicLogs> logger)
@@ -29,11 +28,9 @@ public sealed partial class TopicLogs
         _options = options;
         _metrics = metrics;
         _logger = logger;
-        metrics.Observe(
-            () => _logs.Values.Select(log => new Measurement<long>(log.Head, new KeyValuePair<string, object?>("topic", log.Topic))),
-            () => Interlocked.Read(ref _newestCommitTicks) is var ticks and > 0
-                ? (DateTimeOffset.UtcNow - new DateTimeOffset(ticks, TimeSpan.Zero)).TotalSeconds
-                : 0);
+        metrics.ObserveGauge("relay.topic.head", "{watermark}", "Head watermark of each topic log",
+            () => _logs.Values.Select(log => new Measurement<long>(log.Head, new KeyValuePair<string, object?>(RelayMetrics.TopicTag, log.Topic))),
+            RelayMetrics.TopicTag);
     }
 
     /// <summary>The bounds every log and subscription uses.</summary>
@@ -129,7 +126,6 @@ public sealed partial class TopicLogs
         if (run.Count > 0)
         {
             _metrics.EventsAppended.Add(run.Count, new KeyValuePair<string, object?>("topic", log.Topic));
-            Interlocked.Exchange(ref _newestCommitTicks, run[^1].CommittedAt.UtcTicks);
         }
     }
 

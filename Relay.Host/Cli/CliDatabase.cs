@@ -7,7 +7,8 @@ namespace Relay.Host.Cli;
 
 /// <summary>
 /// The database an operator's verb works on: <c>--connection-string</c>, else <c>Relay:ConnectionString</c>, else the
-/// embedded default (a running <c>relay up</c>'s cluster is used as it is and left running).
+/// embedded database found by <see cref="EmbeddedDirectory"/> (a running <c>relay up</c>'s cluster is used as it is and
+/// left running); none found is an error, never a new empty cluster.
 /// </summary>
 internal sealed class CliDatabase : IAsyncDisposable
 {
@@ -24,21 +25,36 @@ internal sealed class CliDatabase : IAsyncDisposable
 
     public ILoggerFactory Logging { get; }
 
-    public static async Task<CliDatabase> OpenAsync(string? connectionString, CancellationToken cancellationToken)
+    public static async Task<CliDatabase> OpenAsync(string? connectionString, string? dataDirectory, CancellationToken cancellationToken)
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
+        var configuration = RelayCommandLine.Configuration();
         var options = configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+        connectionString ??= options.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            options.DataDirectory = EmbeddedDirectory.Require(dataDirectory, options);
+        }
         var logging = LoggerFactory.Create(builder => builder
             .AddConfiguration(configuration.GetSection("Logging"))
-            .AddSimpleConsole(console => console.SingleLine = true));
+            .AddSimpleConsole(console => console.SingleLine = true)
+            // Standard output carries the verb's answer (JSON lines); what the relay says about itself goes to standard error.
+            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
         var database = await DatabaseProvisioner.ProvisionAsync(
-            connectionString ?? options.ConnectionString, RelayServer.EmbeddedClusterOptions(options),
+            connectionString, RelayServer.EmbeddedClusterOptions(options),
             logging.CreateLogger("Relay.Host"), cancellationToken);
-        return new CliDatabase(database, NpgsqlDataSource.Create(database.ConnectionString), logging);
+        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        try
+        {
+            await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: false, cancellationToken);
+        }
+        catch
+        {
+            await dataSource.DisposeAsync();
+            await database.DisposeAsync();
+            logging.Dispose();
+            throw;
+        }
+        return new CliDatabase(database, dataSource, logging);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Xml;
 using System.Text.Json;
 using Npgsql;
 using Relay.Core.Journal;
@@ -8,28 +10,29 @@ namespace Relay.Host.Cli;
 
 /// <summary>
 /// The operator's verbs on the database (CONTRACT §5): <c>publish</c>, <c>prune</c>, <c>status</c> and <c>audit</c>.
-/// Each takes <c>--connection-string</c> (else the configured one, else the embedded default) and prints JSON lines or
-/// tables to standard output; a refused call prints the SQLSTATE and its message and exits with 1.
+/// Each takes <c>--connection-string</c> (else the configured one, else the embedded database found by
+/// <c>--data-dir</c> or in <c>.relay/</c> here or above) and prints JSON lines to standard output, times in ISO 8601 UTC;
+/// a refused call prints the SQLSTATE and its message and exits with 1.
 /// </summary>
 internal static class OperatorCommands
 {
-    public static IEnumerable<Command> Create(Option<string?> connectionString)
+    public static IEnumerable<Command> Create(Option<string?> connectionString, Option<string?> dataDirectory)
     {
-        yield return Publish(connectionString);
-        yield return Prune(connectionString);
-        yield return Status(connectionString);
-        yield return Audit(connectionString);
+        yield return Publish(connectionString, dataDirectory);
+        yield return Prune(connectionString, dataDirectory);
+        yield return Status(connectionString, dataDirectory);
+        yield return Audit(connectionString, dataDirectory);
     }
 
-    private static Command Publish(Option<string?> connectionString)
+    private static Command Publish(Option<string?> connectionString, Option<string?> dataDirectory)
     {
         var topic = new Option<string>("--topic") { Description = "The topic", Required = true };
         var key = new Option<string>("--key") { Description = "The doc_key", Required = true };
         var payload = new Option<string>("--payload") { Description = "The document, as JSON", Required = true };
         var org = new Option<string?>("--org") { Description = "The owning organisation (oa_org_id)" };
         var version = new Option<long?>("--version") { Description = "The doc_version (default: current + 1)" };
-        var command = new Command("publish", "Publish one document through relay.publish and print its watermark") { connectionString, topic, key, payload, org, version };
-        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        var command = new Command("publish", "Publish one document through relay.publish and print its watermark") { connectionString, dataDirectory, topic, key, payload, org, version };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
         {
             await using var publish = database.DataSource.CreateCommand("SELECT watermark, doc_version FROM relay.publish($1, $2, $3::jsonb, $4, $5)");
             publish.Parameters.AddWithValue(result.GetRequiredValue(topic));
@@ -43,12 +46,12 @@ internal static class OperatorCommands
         return command;
     }
 
-    private static Command Prune(Option<string?> connectionString)
+    private static Command Prune(Option<string?> connectionString, Option<string?> dataDirectory)
     {
         var topic = new Option<string?>("--topic") { Description = "One topic (default: every topic)" };
         var olderThan = new Option<string?>("--older-than") { Description = "A PostgreSQL interval, e.g. '2 days' (default: each topic's retention)" };
-        var command = new Command("prune", "Run retention once through relay.prune and print what it deleted") { connectionString, topic, olderThan };
-        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        var command = new Command("prune", "Run retention once through relay.prune and print what it deleted") { connectionString, dataDirectory, topic, olderThan };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
         {
             await using var prune = database.DataSource.CreateCommand("SELECT topic, deleted, retained_after FROM relay.prune($1, $2::interval)");
             prune.Parameters.AddWithValue((object?)result.GetValue(topic) ?? DBNull.Value);
@@ -59,10 +62,10 @@ internal static class OperatorCommands
         return command;
     }
 
-    private static Command Status(Option<string?> connectionString)
+    private static Command Status(Option<string?> connectionString, Option<string?> dataDirectory)
     {
-        var command = new Command("status", "Print every topic's head, retained window and journal size, and the replication slots (sql/ops/health.sql)") { connectionString };
-        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        var command = new Command("status", "Print every topic's head, retained window and journal size, and the replication slots (sql/ops/health.sql)") { connectionString, dataDirectory };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
         {
             await using var health = database.DataSource.CreateCommand(SqlScripts.Read("ops/health.sql"));
             await PrintRowsAsync(health, output, cancellationToken);
@@ -71,12 +74,25 @@ internal static class OperatorCommands
         return command;
     }
 
-    private static Command Audit(Option<string?> connectionString)
+    private static Command Audit(Option<string?> connectionString, Option<string?> dataDirectory)
     {
         var topic = new Option<string?>("--topic") { Description = "One topic (default: every topic)" };
-        var command = new Command("audit", "Check that the journal is gap-free, hashes match payloads and the read model agrees with the journal") { connectionString, topic };
-        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, async (database, output) =>
+        var compare = new Option<FileInfo?>("--compare")
         {
+            Description = "Instead, compare the documents with another system's export: JSON lines of {doc_key, doc_version, payload}",
+        };
+        var command = new Command("audit", "Check that the journal is gap-free, hashes match payloads and the read model agrees with the journal") { connectionString, dataDirectory, topic, compare };
+        command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
+        {
+            if (result.GetValue(topic) is { } named && await new JournalReader(database.DataSource).ReadTopicAsync(named, cancellationToken) is null)
+            {
+                await result.InvocationConfiguration.Error.WriteLineAsync($"relay: no topic {named}: relay status lists the topics");
+                return 1;
+            }
+            if (result.GetValue(compare) is { } export)
+            {
+                return await CompareAsync(database, export, result.GetValue(topic), result.InvocationConfiguration, cancellationToken);
+            }
             var problems = await JournalAudit.RunAsync(database.DataSource, result.GetValue(topic), cancellationToken);
             foreach (var problem in problems)
             {
@@ -88,13 +104,28 @@ internal static class OperatorCommands
         return command;
     }
 
+    private static async Task<int> CompareAsync(
+        CliDatabase database, FileInfo export, string? topic, InvocationConfiguration console, CancellationToken cancellationToken)
+    {
+        if (!export.Exists)
+        {
+            await console.Error.WriteLineAsync($"relay: no file {export.FullName} to compare with");
+            return 1;
+        }
+        using var reader = export.OpenText();
+        var report = await ParityAudit.RunAsync(database.DataSource, reader, topic, console.Output.WriteLineAsync, cancellationToken);
+        await console.Output.WriteLineAsync(report.ToString());
+        return report.Agrees ? 0 : 1;
+    }
+
     private static async Task<int> RunAsync(
-        ParseResult result, Option<string?> connectionString, Func<CliDatabase, TextWriter, Task<int>> action, CancellationToken cancellationToken)
+        ParseResult result, Option<string?> connectionString, Option<string?> dataDirectory, Func<CliDatabase, TextWriter, Task<int>> action,
+        CancellationToken cancellationToken)
     {
         var output = result.InvocationConfiguration.Output;
         try
         {
-            await using var database = await CliDatabase.OpenAsync(result.GetValue(connectionString), cancellationToken);
+            await using var database = await CliDatabase.OpenAsync(result.GetValue(connectionString), result.GetValue(dataDirectory), cancellationToken);
             return await action(database, output);
         }
         catch (PostgresException e)
@@ -118,7 +149,11 @@ internal static class OperatorCommands
                     row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i) switch
                     {
                         byte[] bytes => Convert.ToHexStringLower(bytes),
-                        var value and (TimeSpan or DateTime or NpgsqlTypes.NpgsqlLogSequenceNumber) => value.ToString(),
+                        // ISO 8601: instants in UTC, intervals as durations.
+                        DateTime instant => instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
+                        DateTimeOffset instant => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
+                        TimeSpan interval => XmlConvert.ToString(interval),
+                        NpgsqlTypes.NpgsqlLogSequenceNumber lsn => lsn.ToString(),
                         var value => value,
                     };
                 }

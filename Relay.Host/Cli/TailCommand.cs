@@ -1,14 +1,18 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using OpenAgents.Sync.V1;
 using Relay.Client;
+using Relay.Core.Auth;
 
 namespace Relay.Host.Cli;
 
 /// <summary>
 /// <c>relay tail --topic T [--from W] [--url URL] [--token TOKEN]</c>: follows topics with <see cref="RelayClient"/>
 /// and prints every change as one JSON line, <c>{"topic","docKey","docVersion","watermark","tombstone","payload"}</c>,
-/// until Ctrl-C. A stale cursor re-hydrates the topic: its documents are printed with the list's watermark.
+/// until Ctrl-C. A stale cursor re-hydrates the topic: its documents are printed with the list's watermark. Without a
+/// token, the development key of the embedded database (<c>relay up</c>'s) signs one. A refusal no retry can mend (an
+/// unknown or forbidden topic, a refused token) ends it with exit code 1.
 /// </summary>
 public static class TailCommand
 {
@@ -19,22 +23,23 @@ public static class TailCommand
     public const string TokenVariable = "RELAY_TOKEN";
 
     /// <summary>The <c>tail</c> verb.</summary>
-    public static Command Create()
+    /// <param name="dataDirectory">The <c>--data-dir</c> option, where the development key is looked for.</param>
+    public static Command Create(Option<string?> dataDirectory)
     {
         var topics = new Option<string[]>("--topic") { Description = "A topic to follow; repeat for several", Required = true };
         var from = new Option<long>("--from") { Description = "Print changes after this watermark (default 0: all retained)" };
         var url = new Option<string>("--url") { Description = $"The relay's HTTP address (default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
         var token = new Option<string?>("--token") { Description = $"The bearer token (default: ${TokenVariable})" };
 
-        var command = new Command("tail", "Follow topics from a watermark and print each change as a JSON line") { topics, from, url, token };
+        var command = new Command("tail", "Follow topics from a watermark and print each change as a JSON line") { topics, from, url, token, dataDirectory };
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            var bearer = result.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable);
+            var bearer = result.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable) ?? DevToken(result.GetValue(dataDirectory));
             if (string.IsNullOrEmpty(bearer))
             {
-                await error.WriteLineAsync($"relay tail: no token: pass --token or set {TokenVariable}");
+                await error.WriteLineAsync($"relay tail: no token: pass --token or set {TokenVariable} (under relay up, its development key signs one)");
                 return 1;
             }
             var followed = result.GetRequiredValue(topics);
@@ -47,20 +52,41 @@ public static class TailCommand
             });
             client.DocumentChanged += change => output.WriteLine(Line(change));
             client.ConnectionFailed += e => error.WriteLine($"relay tail: {e.Message}; reconnecting");
-            client.ErrorReceived += e => error.WriteLine($"relay tail: {e.Code}: {e.Message}");
+            var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            client.ErrorReceived += e =>
+            {
+                error.WriteLine($"relay tail: {e.Code}: {e.Message}");
+                if (e.Code is ErrorCode.UnknownTopic or ErrorCode.ForbiddenTopic or ErrorCode.Unauthorized)
+                {
+                    refused.TrySetResult();
+                }
+            };
             await client.SubscribeAsync(followed, cancellationToken);
             client.Start();
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await refused.Task.WaitAsync(cancellationToken);
+                return 1;
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Ctrl-C: the normal way out.
+                return 0;
             }
-            return 0;
         });
         return command;
+    }
+
+    /// <summary>A development token signed with the embedded database's key, if <c>relay up</c> made one.</summary>
+    private static string? DevToken(string? dataDirectory)
+    {
+        var configuration = RelayCommandLine.Configuration();
+        if (EmbeddedDirectory.Find(dataDirectory, RelayCommandLine.Options()) is not { } directory || !File.Exists(DevTokens.DevKeyPath(directory)))
+        {
+            return null;
+        }
+        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        return TokenCommand.PrepareDevToken(auth, directory);
     }
 
     /// <summary>One output line for <paramref name="change"/>; the payload is the document's JSON as the relay sent it.</summary>

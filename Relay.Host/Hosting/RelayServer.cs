@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Prometheus;
 using Relay.Core.Auth;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
 using Relay.Host.Cli;
 using Relay.Host.Configuration;
 using Relay.Host.Cors;
+using Relay.Host.Diagnostics;
 using Relay.Host.Hydration;
 using Relay.Host.Sync;
 
@@ -46,9 +46,10 @@ public static partial class RelayServer
         var tokens = new TokenValidator(auth, startupLogging.CreateLogger<TokenValidator>());
         await using var database = await DatabaseProvisioner.ProvisionAsync(
             forceEmbedded ? null : options.ConnectionString,
-            EmbeddedClusterOptions(options), logger, cancellationToken);
+            EmbeddedClusterOptions(options) with { StopIfRunning = forceEmbedded }, logger, cancellationToken);
 
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);
         if (options.AutoMigrate)
         {
             await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
@@ -56,10 +57,14 @@ public static partial class RelayServer
 
         builder.Services.AddRelayCore(builder.Configuration, options, dataSource);
         builder.Services.AddRelaySync(builder.Configuration, tokens);
+        builder.Services.AddRelayMetrics(builder.Configuration);
+        builder.Services.AddJsonErrors();
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<Readiness>();
         await using var app = builder.Build();
         app.UseCors();
+        app.UseJsonErrors();
+        app.MapRelayMetrics();
         MapHealth(app);
         app.MapSync();
         app.MapHydration();
@@ -89,8 +94,7 @@ public static partial class RelayServer
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
             await readiness.CheckAsync(cancellationToken) is { } reason
-                ? Results.Text(reason, statusCode: StatusCodes.Status503ServiceUnavailable)
+                ? Results.Json(new { error = "UNAVAILABLE", message = reason }, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
-        app.MapMetrics("/metrics");
     }
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using OpenAgents.Sync.V1;
+using Relay.Core.Diagnostics;
 using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
 
@@ -111,12 +113,16 @@ internal abstract partial class SyncConnection
     {
         var subscription = pump.Subscription;
         var cancellationToken = pump.Stop.Token;
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            if (subscription.OpenedCaughtUp
-                && !await QueueAsync(pump, Wire.EncodePush(UpdateMapper.CaughtUp(subscription.Topic, subscription.After)), subscription.After, cancellationToken))
+            if (subscription.OpenedCaughtUp)
             {
-                return;
+                Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (!await QueueAsync(pump, Wire.EncodePush(UpdateMapper.CaughtUp(subscription.Topic, subscription.After)), subscription.After, cancellationToken))
+                {
+                    return;
+                }
             }
             await foreach (var batch in subscription.ReadAsync(cancellationToken))
             {
@@ -131,6 +137,10 @@ internal abstract partial class SyncConnection
                 {
                     return;
                 }
+                if (UpdateMapper.EndsReplay(batch))
+                {
+                    Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -139,16 +149,19 @@ internal abstract partial class SyncConnection
         }
         catch (StaleCursorException e)
         {
+            RelayMetrics.Add(Context.Metrics.StaleCursors, subscription.Topic);
             End(pump, Errors.Create(ErrorCode.StaleCursor, e.Message, e.Topic));
         }
         catch (DatabaseUnavailableException e)
         {
             Log.PumpUnavailable(Context.Logger, subscription.Topic, e.Message);
+            RelayMetrics.Add(Context.Metrics.ReplayErrors, subscription.Topic);
             End(pump, Errors.Unavailable($"the journal of {subscription.Topic} cannot be read right now; subscribe again", topic: subscription.Topic));
         }
         catch (Exception e)
         {
             Log.PumpFailed(Context.Logger, subscription.Topic, e);
+            RelayMetrics.Add(Context.Metrics.ReplayErrors, subscription.Topic);
             End(pump, Errors.Create(ErrorCode.Internal, "the subscription failed; subscribe again", subscription.Topic));
         }
     }

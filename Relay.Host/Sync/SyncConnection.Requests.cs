@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using OpenAgents.Sync.V1;
+using Relay.Core.Diagnostics;
 using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
 
@@ -86,6 +87,10 @@ internal abstract partial class SyncConnection
                 opened.Add(await Subscription.OpenAsync(
                     Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), request.ResumeEpochs.GetValueOrDefault(topic),
                     identity.Audience, cancellationToken));
+                if (request.ResumeAfter.GetValueOrDefault(topic) > 0)
+                {
+                    RelayMetrics.Add(Context.Metrics.Resumes, topic);
+                }
             }
             catch (UnknownTopicException)
             {
@@ -93,6 +98,7 @@ internal abstract partial class SyncConnection
             }
             catch (StaleCursorException e)
             {
+                RelayMetrics.Add(Context.Metrics.StaleCursors, topic);
                 stale.Add(e);
             }
             catch (DatabaseUnavailableException e)

@@ -70,6 +70,7 @@ internal abstract partial class SyncConnection
     public async Task RunAsync()
     {
         Context.Connections.Add(this);
+        Context.Metrics.Connects.Add(1);
         var send = SendLoopAsync();
         var heartbeat = HeartbeatLoopAsync(_lifetime.Token);
         try
@@ -231,6 +232,7 @@ internal abstract partial class SyncConnection
     private async Task DisconnectSlowConsumerAsync(Task stuck, OutboundFrame stuckFrame)
     {
         Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout);
+        Context.Metrics.SlowConsumerDisconnects.Add(1);
         _queue.Complete();
         _queue.Sent(stuckFrame);
         _queue.Discard();
@@ -309,6 +311,10 @@ internal abstract partial class SyncConnection
                 if (_queue.QueuedBytes < Context.Options.OutboundQueueBytes)
                 {
                     QueueHeartbeat();
+                }
+                else
+                {
+                    Context.Metrics.PushesDropped.Add(1);
                 }
             }
         }

@@ -1,29 +1,19 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using Relay.Core.Diagnostics;
 
 namespace Relay.Host.Sync;
 
 /// <summary>
-/// The open connections, so that shutdown can tell each to reconnect elsewhere (close 1012) within a bounded time; also
-/// publishes their count and the bytes queued for them on the relay's meter.
+/// The open connections, so that shutdown can tell each to reconnect elsewhere (close 1012) within a bounded time, and
+/// so that the metrics can read their queues and positions.
 /// </summary>
-internal sealed class SyncConnections : IDisposable
+internal sealed class SyncConnections
 {
     private readonly ConcurrentDictionary<SyncConnection, byte> _open = new();
-    private readonly Meter _meter = new(RelayMetrics.MeterName);
     private bool _stopping;
 
-    public SyncConnections()
-    {
-        _meter.CreateObservableGauge("relay.connections", () => _open.Count, "{connection}", "Open WebSocket connections");
-        _meter.CreateObservableGauge("relay.connections.queued_bytes.max", () => _open.Keys.Select(c => c.QueuedBytes).DefaultIfEmpty().Max(),
-            "By", "Encoded bytes waiting for the most backed-up connection");
-        _meter.CreateObservableGauge("relay.connections.queued_bytes", () => _open.Keys.Sum(c => c.QueuedBytes),
-            "By", "Encoded bytes waiting for all connections");
-    }
-
     public int Count => _open.Count;
+
+    public ICollection<SyncConnection> Open => _open.Keys;
 
     /// <summary>Shutdown has begun: new upgrades are refused with 503 until the relay exits.</summary>
     public bool Stopping => Volatile.Read(ref _stopping);
@@ -47,6 +37,4 @@ internal sealed class SyncConnections : IDisposable
             connection.Abort();
         }
     }
-
-    public void Dispose() => _meter.Dispose();
 }

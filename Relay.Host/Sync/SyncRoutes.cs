@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Relay.Core.Auth;
 using Relay.Host.Auth;
+using Relay.Host.Hosting;
 using Relay.Protocol;
 
 namespace Relay.Host.Sync;
@@ -30,7 +31,7 @@ internal static class SyncRoutes
         }
         if (!http.WebSockets.IsWebSocketRequest)
         {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await JsonErrors.WriteAsync(http, StatusCodes.Status400BadRequest, $"{SyncEndpoints.WebSocketPath} takes a WebSocket upgrade");
             return;
         }
         var offered = http.WebSockets.WebSocketRequestedProtocols;
@@ -39,8 +40,7 @@ internal static class SyncRoutes
             : null;
         if (wire is null)
         {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.Response.WriteAsync($"offer the subprotocol {SyncEndpoints.ProtoSubprotocol} or {SyncEndpoints.JsonSubprotocol}");
+            await JsonErrors.WriteAsync(http, StatusCodes.Status400BadRequest, $"offer the subprotocol {SyncEndpoints.ProtoSubprotocol} or {SyncEndpoints.JsonSubprotocol}");
             return;
         }
         var result = await tokens.ValidateAsync(TokenExtractor.FromSyncRequest(http.Request).Token);
@@ -65,8 +65,7 @@ internal static class SyncRoutes
         }
         if (!http.WebSockets.IsWebSocketRequest || http.Request.Query["vsn"] != SyncEndpoints.PhoenixVersion)
         {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.Response.WriteAsync($"the Phoenix endpoint speaks vsn={SyncEndpoints.PhoenixVersion} over WebSocket");
+            await JsonErrors.WriteAsync(http, StatusCodes.Status400BadRequest, $"the Phoenix endpoint speaks vsn={SyncEndpoints.PhoenixVersion} over WebSocket");
             return;
         }
         RelayPrincipal? principal = null;

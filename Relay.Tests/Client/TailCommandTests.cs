@@ -17,7 +17,7 @@ public class TailCommandTests
         var errorText = new StringWriter();
         var errors = TextWriter.Synchronized(errorText);
         using var stop = new CancellationTokenSource();
-        var tail = TailCommand.Create()
+        var tail = TailCommand.Create(new Option<string?>("--data-dir"))
             .Parse(["--topic", topic, "--url", relay.Http.ToString(), "--token", RelayServerHarness.Token(), "--from", "1"])
             .InvokeAsync(new InvocationConfiguration { Output = synchronized, Error = errors }, stop.Token);
 
@@ -47,7 +47,9 @@ public class TailCommandTests
         Environment.SetEnvironmentVariable(TailCommand.TokenVariable, null);
         try
         {
-            var exit = await TailCommand.Create().Parse(["--topic", "test.x"]).InvokeAsync(new InvocationConfiguration { Output = TextWriter.Null, Error = error });
+            var exit = await TailCommand.Create(new Option<string?>("--data-dir"))
+                .Parse(["--topic", "test.x", "--data-dir", Directory.CreateTempSubdirectory("relay-no-key-").FullName])
+                .InvokeAsync(new InvocationConfiguration { Output = TextWriter.Null, Error = error });
             Assert.That(exit, Is.EqualTo(1));
             Assert.That(error.ToString(), Does.Contain(TailCommand.TokenVariable));
         }

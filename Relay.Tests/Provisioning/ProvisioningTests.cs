@@ -49,6 +49,8 @@ public sealed class ProvisioningTests
                 await new NpgsqlCommand("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)", connection).ExecuteNonQueryAsync();
             }
 
+            // The cluster keeps its port, so the pool would hand back a connection to the stopped server.
+            NpgsqlConnection.ClearAllPools();
             await using var second = await DatabaseProvisioner.ProvisionAsync(null, options, NullLogger.Instance);
             await using var again = new NpgsqlConnection(second.ConnectionString);
             await again.OpenAsync();

@@ -84,7 +84,7 @@ public sealed class SlowConsumerTests
             _listener.InstrumentPublished = (instrument, listener) =>
             {
                 if (instrument.Meter.Name == RelayMetrics.MeterName
-                    && instrument.Name is "relay.connections.queued_bytes.max" or "relay.connections.queued_bytes" or "relay.connections")
+                    && instrument.Name is "relay.connections.queued.max" or "relay.connections.queued" or "relay.connections")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -95,7 +95,7 @@ public sealed class SlowConsumerTests
                 {
                     Connections = value;
                 }
-                else if (instrument.Name == "relay.connections.queued_bytes")
+                else if (instrument.Name == "relay.connections.queued")
                 {
                     Total = value;
                 }

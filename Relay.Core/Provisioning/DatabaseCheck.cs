@@ -1,0 +1,49 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Relay.Core.Provisioning;
+
+/// <summary>
+/// Connects once before anything else does, so that the expected failures (server down, unknown database or role,
+/// <c>wal_level</c> not <c>logical</c>) end the start with one line that says what to do.
+/// </summary>
+public static class DatabaseCheck
+{
+    /// <summary>Opens a connection and, for the replication feed, reads <c>wal_level</c>.</summary>
+    /// <param name="dataSource">The database.</param>
+    /// <param name="needsLogicalReplication">The replication feed will run: <c>wal_level</c> must be <c>logical</c>.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="ProvisioningException">The database cannot serve the relay; the message says why and what to do.</exception>
+    public static async Task CheckAsync(NpgsqlDataSource dataSource, bool needsLogicalReplication, CancellationToken cancellationToken = default)
+    {
+        var target = ConnectionStrings.Describe(dataSource.ConnectionString);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            if (!needsLogicalReplication)
+            {
+                return;
+            }
+            await using var command = new NpgsqlCommand("SHOW wal_level", connection);
+            if (await command.ExecuteScalarAsync(cancellationToken) is string level and not "logical")
+            {
+                throw new ProvisioningException(
+                    $"PostgreSQL runs with wal_level={level} but the replication feed needs logical: set wal_level = logical " +
+                    "(ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL, or run the relay with --feed notify");
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new ProvisioningException($"{target}: {e.MessageText}: create it (createdb) or name another database in the connection string", e);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidAuthorizationSpecification or PostgresErrorCodes.InvalidPassword)
+        {
+            throw new ProvisioningException($"{target}: {e.MessageText}: create the role or fix Username/Password in the connection string", e);
+        }
+        catch (NpgsqlException e) when (e.InnerException is SocketException or TimeoutException || e is NpgsqlException { IsTransient: true })
+        {
+            throw new ProvisioningException(
+                $"cannot reach PostgreSQL for {target} ({e.InnerException?.Message ?? e.Message}): is it running? Check --connection-string or Relay:ConnectionString", e);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Relay.Core.Auth;
+using Relay.Core.Provisioning;
+
+namespace Relay.Host.Cli;
+
+/// <summary>
+/// The failures an operator is expected to meet (a port in use, a bad setting, a database that is down), each told as
+/// one line that says what to do, instead of an unhandled exception's stack trace.
+/// </summary>
+internal static class ExpectedFailure
+{
+    /// <summary>The exit code of an expected failure.</summary>
+    public const int ExitCode = 1;
+
+    /// <summary>The exit code after Ctrl-C or SIGTERM stopped a verb before it finished: 130, as shells report SIGINT.</summary>
+    public const int InterruptedExitCode = 130;
+
+    /// <summary>The one line for <paramref name="exception"/>, or null when it is not an expected failure.</summary>
+    public static string? Describe(Exception exception) => exception switch
+    {
+        IOException { InnerException: AddressInUseException } e =>
+            $"{e.Message.TrimEnd('.')}: another process listens there; choose another address with --urls http://127.0.0.1:<port>",
+        AddressInUseException e => $"{e.Message.TrimEnd('.')}: choose another address with --urls http://127.0.0.1:<port>",
+        ProvisioningException or AuthConfigurationException => exception.Message,
+        OptionsValidationException e => $"invalid configuration: {string.Join("; ", e.Failures)}",
+        PostgresException e => $"{e.SqlState}: {e.MessageText}",
+        NpgsqlException e => $"database error: {e.Message}",
+        _ => null,
+    };
+
+    /// <summary>Runs the command line; an expected failure is printed to standard error as <c>relay: …</c> and exits with 1.</summary>
+    public static async Task<int> InvokeAsync(System.CommandLine.ParseResult parse, System.CommandLine.InvocationConfiguration configuration)
+    {
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            return await parse.InvokeAsync(configuration);
+        }
+        catch (OperationCanceledException e) when (e.CancellationToken.IsCancellationRequested)
+        {
+            return InterruptedExitCode;
+        }
+        catch (Exception e) when (Describe(e) is { } line)
+        {
+            await configuration.Error.WriteLineAsync("relay: " + line.ReplaceLineEndings("; "));
+            return ExitCode;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Relay.Core.Diagnostics;
+using Relay.Core.Feeds;
+using Relay.Core.Topics;
+
+namespace Relay.Host.Diagnostics;
+
+/// <summary>
+/// Reads what only the database knows, every <see cref="MetricsOptions.PollInterval"/>: each topic's journal (rows,
+/// bytes, oldest retained watermark and its age, retention), replication slots' retained WAL, the statistics behind
+/// <see cref="RelayMetrics.AllocationFailures"/>, and which events the topic logs still miss, for the feed lag. The first
+/// read happens before the host starts, so every series is there at the first scrape.
+/// </summary>
+internal sealed partial class DatabaseGauges : BackgroundService
+{
+    private static readonly KeyValuePair<string, object?>[] s_none = [];
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TopicLogs _logs;
+    private readonly JournalFeed _feed;
+    private readonly RelayMetrics _metrics;
+    private readonly MetricsOptions _options;
+    private readonly ILogger<DatabaseGauges> _logger;
+    private readonly HashSet<string> _seeded = new(StringComparer.Ordinal);
+    private volatile DatabaseSnapshot _snapshot = DatabaseSnapshot.Empty;
+    private long? _insertedBefore;
+    private long _failuresHighWater;
+
+    public DatabaseGauges(
+        NpgsqlDataSource dataSource, TopicLogs logs, JournalFeed feed, RelayMetrics metrics, IOptions<MetricsOptions> options, ILogger<DatabaseGauges> logger)
+    {
+        _dataSource = dataSource;
+        _logs = logs;
+        _feed = feed;
+        _metrics = metrics;
+        _options = options.Value;
+        _logger = logger;
+        PerTopic("relay.journal.head", "{watermark}", "Head watermark of each topic in the database", t => t.Head);
+        PerTopic("relay.journal.rows", "{row}", "Journal rows retained per topic (head minus retained_after)", t => t.Head - t.RetainedAfter);
+        PerTopic("relay.journal.size", "By", "Each topic's share of relay.stream_events' table and index size, by rows", t => t.Bytes);
+        PerTopic("relay.journal.oldest_watermark", "{watermark}", "Oldest watermark a client can resume from (retained_after + 1)", t => t.RetainedAfter + 1);
+        PerTopic("relay.journal.oldest_event.age", "s", "Age of the oldest retained journal event (0 when none)",
+            t => t.OldestInsertedAt is { } at ? Math.Max(0, (DateTimeOffset.UtcNow - at).TotalSeconds) : 0);
+        PerTopic("relay.journal.retention", "s", "The topic's retention setting", t => t.RetentionSeconds);
+        metrics.ObserveGauge<double>("relay.slot.retained_wal", "By", "WAL PostgreSQL keeps for each replication slot (current LSN minus restart_lsn)",
+            () => _snapshot.Slots.Select(s => new Measurement<double>(s.RetainedBytes, new KeyValuePair<string, object?>("slot", s.Name))), "slot");
+        metrics.ObserveGauge<double>("relay.feed.lag", "s",
+            "Age of the oldest committed event the topic logs do not have yet; 0 when caught up",
+            () => [new Measurement<double>(FeedLagSeconds(), s_none)]);
+        metrics.ObserveGauge<int>("relay.feed.streaming", "{feed}", "1 while the journal feed is connected and following, else 0",
+            () => [new Measurement<int>(_feed.Status.Streaming ? 1 : 0, s_none)]);
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await PollOnceAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.PollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await PollOnceAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+    }
+
+    private async Task PollOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshot = await DatabaseSnapshot.ReadAsync(_dataSource, _logs, cancellationToken);
+            foreach (var topic in snapshot.Topics.Where(t => _seeded.Add(t.Topic)))
+            {
+                _metrics.SeedTopic(topic.Topic);
+            }
+            CountAllocationFailures(snapshot);
+            _snapshot = snapshot;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            Log.PollFailed(_logger, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Rows inserted into the journal (PostgreSQL counts those of rolled-back transactions too) minus the topics' heads
+    /// (committed allocations) is the number of allocations lost to rollback. The statistics are flushed late and reset on
+    /// a crash, so the counter follows the difference's high-water mark and starts afresh when the statistics go back.
+    /// </summary>
+    private void CountAllocationFailures(DatabaseSnapshot snapshot)
+    {
+        var lost = snapshot.JournalInserts - snapshot.Topics.Sum(t => t.Head);
+        if (_insertedBefore is not { } before || snapshot.JournalInserts < before)
+        {
+            _failuresHighWater = lost;
+        }
+        else if (lost > _failuresHighWater)
+        {
+            _metrics.AllocationFailures.Add(lost - _failuresHighWater);
+            _failuresHighWater = lost;
+        }
+        _insertedBefore = snapshot.JournalInserts;
+    }
+
+    /// <summary>The latest read of the database, for the status page.</summary>
+    public DatabaseSnapshot Snapshot => _snapshot;
+
+    /// <summary>Age of the oldest committed event the topic logs lack; 0 when caught up.</summary>
+    public double FeedLagSeconds()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var lag = 0.0;
+        foreach (var pending in _snapshot.Pending)
+        {
+            if ((_logs.Find(pending.Topic)?.Head ?? 0) < pending.Watermark)
+            {
+                lag = Math.Max(lag, (now - pending.InsertedAt).TotalSeconds);
+            }
+        }
+        return lag;
+    }
+
+    private void PerTopic(string name, string unit, string description, Func<DatabaseSnapshot.TopicRow, double> value) =>
+        _metrics.ObserveGauge<double>(name, unit, description,
+            () => _snapshot.Topics.Select(t => new Measurement<double>(value(t), new KeyValuePair<string, object?>(RelayMetrics.TopicTag, t.Topic))),
+            RelayMetrics.TopicTag);
+
+    private static partial class Log
+    {
+        [LoggerMessage(RelayEventIds.Host + 40, LogLevel.Warning, "Could not read the journal's metrics from the database: {Reason}")]
+        public static partial void PollFailed(ILogger logger, string reason);
+    }
+}

@@ -1,0 +1,46 @@
+namespace Relay.Host.Hosting;
+
+/// <summary>
+/// Every HTTP error carries a JSON body, <c>{"error":"CODE","message":"…"}</c>, as the hydration endpoints' do: a
+/// parameter that does not bind (<c>limit=abc</c>) says which, and a status set without a body gets one.
+/// </summary>
+internal static class JsonErrors
+{
+    public static IServiceCollection AddJsonErrors(this IServiceCollection services) =>
+        // Binding failures throw instead of answering an empty 400, so that the message can say what did not bind.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
+    public static void UseJsonErrors(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+            {
+                http.Response.Clear();
+                await WriteAsync(http, e.StatusCode, e.Message);
+            }
+        });
+        app.UseStatusCodePages(context => WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode, null));
+    }
+
+    /// <summary>Writes the error body with <paramref name="status"/>; the code is the protocol's name for it where there is one.</summary>
+    public static Task WriteAsync(HttpContext http, int status, string? message)
+    {
+        var code = status switch
+        {
+            StatusCodes.Status400BadRequest => "BAD_REQUEST",
+            StatusCodes.Status401Unauthorized => "UNAUTHORIZED",
+            StatusCodes.Status404NotFound => "NOT_FOUND",
+            StatusCodes.Status405MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            StatusCodes.Status503ServiceUnavailable => "UNAVAILABLE",
+            >= 500 => "INTERNAL",
+            _ => $"HTTP_{status}",
+        };
+        http.Response.StatusCode = status;
+        return http.Response.WriteAsJsonAsync(new { error = code, message = message ?? $"HTTP {status} for {http.Request.Method} {http.Request.Path}" }, http.RequestAborted);
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Relay.Core.Provisioning;
+
+namespace Relay.Tests.Cli;
+
+/// <summary><c>relay up</c>, <c>down</c> and the verbs beside it, as real processes in a project folder of their own.</summary>
+public sealed class EmbeddedCliTests
+{
+    [Test]
+    public async Task Status_noEmbeddedDatabaseHereOrAbove_isAnErrorNotANewCluster()
+    {
+        var folder = RelayProcess.NewFolder();
+
+        var run = await RelayProcess.RunAsync(["status"], directory: folder);
+
+        StartupErrorTests.AssertOneLine(run, "no embedded database", "relay up");
+        Assert.That(Directory.Exists(Path.Combine(folder, ".relay")), Is.False);
+    }
+
+    [Test]
+    public async Task Down_noEmbeddedDatabase_isAnError()
+    {
+        var run = await RelayProcess.RunAsync(["down"], directory: RelayProcess.NewFolder());
+
+        StartupErrorTests.AssertOneLine(run, "no embedded database", "--data-dir");
+    }
+
+    [Test]
+    public async Task Up_thenVerbsFromASubfolder_findTheSameDatabase_andCtrlCStopsIt()
+    {
+        var project = RelayProcess.NewFolder();
+        var subfolder = Directory.CreateDirectory(Path.Combine(project, "src", "app")).FullName;
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var port = await UpAsync(project, url, async () =>
+        {
+            var publish = await RelayProcess.RunAsync(
+                ["publish", "--topic", "runtime.run_summaries", "--key", "run-1", "--payload", """{"status":"running"}""", "--org", "org-1"], directory: subfolder);
+            Assert.That((publish.Exit, publish.Output.Trim()), Is.EqualTo((0, """{"watermark":1,"doc_version":1}""")), publish.Error);
+
+            var status = await RelayProcess.RunAsync(["status"], directory: subfolder);
+            var row = status.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonDocument.Parse(line).RootElement)
+                .Single(r => r.TryGetProperty("topic", out var topic) && topic.GetString() == "runtime.run_summaries");
+            Assert.That(row.GetProperty("head_watermark").GetInt64(), Is.EqualTo(1));
+            Assert.That(row.GetProperty("oldest_event_at").GetString(), Does.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"));
+            Assert.That(row.GetProperty("retention").GetString(), Is.EqualTo("P7D"));
+
+            var audit = await RelayProcess.RunAsync(["audit", "--topic", "runtime.no_such_topic"], directory: subfolder);
+            StartupErrorTests.AssertOneLine(audit, "no topic runtime.no_such_topic", "relay status");
+
+            // No --token: relay up's development key signs one.
+            var tail = await RelayProcess.RunAsync(["tail", "--topic", "runtime.no_such_topic", "--url", url], directory: subfolder);
+            Assert.That(tail.Exit, Is.EqualTo(1), tail.Error);
+            Assert.That(tail.Error, Does.Contain("no topic runtime.no_such_topic"));
+
+            var second = await RelayProcess.RunAsync(["up", "--urls", $"http://127.0.0.1:{FreePort.Next()}"], directory: subfolder);
+            StartupErrorTests.AssertOneLine(second, "already serves", "Ctrl-C");
+        });
+
+        var down = await RelayProcess.RunAsync(["down"], directory: subfolder);
+        Assert.That((down.Exit, down.Output), Is.EqualTo((0, $"the embedded PostgreSQL in {Path.Combine(project, ".relay")} was not running\n")), down.Error);
+        var again = await UpAsync(project, url, () => Task.CompletedTask);
+        Assert.That(again, Is.EqualTo(port), "the embedded database keeps its port");
+    }
+
+    [Test]
+    public async Task Up_ctrlCWhileTheDatabaseStarts_leavesNothingRunning()
+    {
+        var project = RelayProcess.NewFolder();
+        var pidFile = Path.Combine(project, ".relay", "postgres", "data", "postmaster.pid");
+        await using var up = RelayProcess.Start(["up", "--urls", $"http://127.0.0.1:{FreePort.Next()}"], directory: project);
+
+        await Eventually.ThatAsync(() => up.HasExited || File.Exists(pidFile), "PostgreSQL to start", TimeSpan.FromMinutes(2));
+        up.Interrupt();
+        var exit = await up.WaitForExitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.That(exit, Is.EqualTo(0).Or.EqualTo(130), up.Error);
+        Assert.That(File.Exists(pidFile), Is.False, "PostgreSQL was stopped");
+        Assert.That(up.Output + up.Error, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task Down_afterAKilledUp_stopsTheDatabaseItLeft()
+    {
+        var project = RelayProcess.NewFolder();
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using (var up = RelayProcess.Start(["up", "--urls", url], directory: project))
+        {
+            await WaitReadyAsync(up, url);
+        }
+        var pidFile = Path.Combine(project, ".relay", "postgres", "data", "postmaster.pid");
+        Assert.That(File.Exists(pidFile), Is.True, "a killed relay up leaves PostgreSQL running");
+
+        var down = await RelayProcess.RunAsync(["down", "--data-dir", Path.Combine(project, ".relay")], directory: RelayProcess.NewFolder());
+
+        Assert.That(down.Exit, Is.Zero, down.Error);
+        Assert.That(down.Output, Does.StartWith("stopped the embedded PostgreSQL"));
+        Assert.That(File.Exists(pidFile), Is.False);
+    }
+
+    /// <summary>Runs <c>relay up</c> in <paramref name="project"/>, does <paramref name="whileUp"/>, stops it with Ctrl-C; returns the database's port.</summary>
+    private static async Task<int> UpAsync(string project, string url, Func<Task> whileUp)
+    {
+        await using var up = RelayProcess.Start(["up", "--urls", url], directory: project);
+        await WaitReadyAsync(up, url);
+        var port = int.Parse(await File.ReadAllTextAsync(Path.Combine(project, ".relay", "postgres", "port")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(up.Output, Does.Contain($"(port {port})"));
+        await whileUp();
+        up.Interrupt();
+        Assert.That(await up.WaitForExitAsync(TimeSpan.FromMinutes(2)), Is.Zero, up.Error);
+        Assert.That(File.Exists(Path.Combine(project, ".relay", "postgres", "data", "postmaster.pid")), Is.False, "Ctrl-C stopped PostgreSQL");
+        return port;
+    }
+
+    private static async Task WaitReadyAsync(RelayProcess up, string url)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        await Eventually.ThatAsync(async () =>
+        {
+            try
+            {
+                return up.HasExited || (await http.GetAsync("/readyz")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "relay up to be ready", TimeSpan.FromMinutes(2));
+        Assert.That(up.HasExited, Is.False, up.Error);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Relay.Core.Provisioning;
+
+namespace Relay.Tests.Cli;
+
+/// <summary>Each expected start-up failure ends <c>relay serve</c> with exit code 1 and one line saying what to do.</summary>
+public sealed class StartupErrorTests
+{
+    private static Dictionary<string, string> WithKey => new() { ["Relay__Auth__Keys__k1"] = RelayProcess.Key };
+
+    [Test]
+    public async Task Serve_noKey_saysHowToConfigureOne()
+    {
+        var run = await ServeAsync([], environment: []);
+
+        AssertOneLine(run, "Relay:Auth configures no key", "Relay:Auth:Keys:<kid>");
+    }
+
+    [Test]
+    public async Task Serve_shortKey_saysHowToMakeALongerOne()
+    {
+        var run = await ServeAsync([], environment: new() { ["Relay__Auth__Keys__k1"] = "c2hvcnQ=" });
+
+        AssertOneLine(run, "HS256 needs at least 256", "openssl rand -base64 32");
+    }
+
+    [Test]
+    public async Task Serve_databaseDown_saysItCannotReachIt()
+    {
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres"]);
+
+        AssertOneLine(run, "cannot reach PostgreSQL", "is it running?");
+    }
+
+    [Test]
+    public async Task Serve_unknownDatabase_saysToCreateIt()
+    {
+        var run = await ServeAsync(["--connection-string", With(database: "no_such_database")]);
+
+        AssertOneLine(run, "database \"no_such_database\" does not exist", "createdb");
+    }
+
+    [Test]
+    public async Task Serve_unknownRole_saysToCreateIt()
+    {
+        var run = await ServeAsync(["--connection-string", With(user: "no_such_role")]);
+
+        AssertOneLine(run, "role \"no_such_role\" does not exist", "create the role");
+    }
+
+    [Test]
+    public async Task Serve_malformedConnectionString_saysWhichFormsWork()
+    {
+        var run = await ServeAsync(["--connection-string", "Host=;;=x"]);
+
+        AssertOneLine(run, "the connection string is not valid", "postgres:// URL");
+    }
+
+    [Test]
+    public async Task Serve_unknownFeed_listsTheInvalidSetting()
+    {
+        var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString, "--feed", "carrier-pigeon"]);
+
+        AssertOneLine(run, "invalid configuration", "Relay:Feed must be 'replication' or 'notify'");
+    }
+
+    [Test]
+    public async Task Serve_portInUse_saysToChooseAnotherWithUrls()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
+
+        var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString, "--feed", "notify", "--urls", $"http://127.0.0.1:{port}"]);
+
+        AssertOneLine(run, "address already in use", "--urls");
+    }
+
+    [Test]
+    public async Task Serve_walLevelReplica_saysToSetLogicalOrUseNotify()
+    {
+        await using var cluster = await DatabaseProvisioner.ProvisionAsync(
+            null, new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-wal-{Guid.NewGuid():N}"), Durable = false },
+            NullLogger.Instance);
+        await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var alter = new NpgsqlCommand("ALTER SYSTEM SET wal_level = 'replica'", connection);
+            await alter.ExecuteNonQueryAsync();
+        }
+        await cluster.RestartAsync();
+
+        var run = await ServeAsync(["--connection-string", cluster.ConnectionString]);
+
+        AssertOneLine(run, "wal_level=replica", "--feed notify");
+    }
+
+    [Test]
+    public async Task Serve_postgresUrl_isAcceptedAsAConnectionString()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        var port = FreePort.Next();
+        await using var relay = RelayProcess.Start(
+            ["serve", "--connection-string", $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}?application_name=relay-url-test",
+                "--feed", "notify", "--urls", $"http://127.0.0.1:{port}"],
+            WithKey);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        await Eventually.ThatAsync(async () => relay.HasExited || await ReadyAsync(http), "the relay to be ready");
+        Assert.That(relay.HasExited, Is.False, relay.Error);
+        relay.Interrupt();
+
+        Assert.That(await relay.WaitForExitAsync(TimeSpan.FromMinutes(1)), Is.Zero, relay.Error);
+    }
+
+    private static async Task<bool> ReadyAsync(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync("/readyz")).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static string With(string? database = null, string? user = null) =>
+        new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString)
+        {
+            Database = database ?? new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString).Database,
+            Username = user ?? new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString).Username,
+        }.ConnectionString;
+
+    private static Task<(int Exit, string Output, string Error)> ServeAsync(string[] args, Dictionary<string, string>? environment = null) =>
+        RelayProcess.RunAsync(
+            ["serve", .. args.Contains("--urls") ? [] : new[] { "--urls", $"http://127.0.0.1:{FreePort.Next()}" }, .. args], environment ?? WithKey);
+
+    /// <summary>Exit 1; the last line of standard error is <c>relay: …</c> holding both parts; no stack trace anywhere.</summary>
+    internal static void AssertOneLine((int Exit, string Output, string Error) run, string what, string hint)
+    {
+        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Exit, Is.EqualTo(1), run.Error);
+            Assert.That(lines, Is.Not.Empty);
+            Assert.That(lines.LastOrDefault(), Does.StartWith("relay: ").And.Contain(what).And.Contain(hint));
+            Assert.That(run.Output + run.Error, Does.Not.Contain("   at ").And.Not.Contain("Unhandled exception"));
+        });
+    }
+}

@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Npgsql;
+using OpenAgents.Sync.V1;
+
+namespace Relay.Tests.Operations;
+
+/// <summary>Scrapes <c>/metrics</c> of a relay on a real Kestrel port, as Prometheus would.</summary>
+public sealed class MetricsTests
+{
+    /// <summary>Every series the design asks for, with its Prometheus type (docs/architecture.md §7).</summary>
+    private static readonly (string Name, string Type)[] s_families =
+    [
+        ("khala_relay_topic_head", "gauge"),
+        ("khala_relay_feed_events_total", "counter"),
+        ("khala_relay_feed_gap_fills_total", "counter"),
+        ("khala_relay_feed_reconnects_total", "counter"),
+        ("khala_relay_feed_lag_seconds", "gauge"),
+        ("khala_relay_feed_streaming", "gauge"),
+        ("khala_relay_subscriptions_fell_behind_total", "counter"),
+        ("khala_relay_connects_total", "counter"),
+        ("khala_relay_resumes_total", "counter"),
+        ("khala_relay_stale_cursors_total", "counter"),
+        ("khala_relay_pushes_dropped_total", "counter"),
+        ("khala_relay_slow_consumer_disconnects_total", "counter"),
+        ("khala_relay_replay_errors_total", "counter"),
+        ("khala_relay_watermark_allocation_failures_total", "counter"),
+        ("khala_relay_replay_batch_duration_seconds", "histogram"),
+        ("khala_relay_catchup_duration_seconds", "histogram"),
+        ("khala_relay_connections", "gauge"),
+        ("khala_relay_connections_queued_bytes", "gauge"),
+        ("khala_relay_connections_queued_max_bytes", "gauge"),
+        ("khala_relay_client_lag_max", "gauge"),
+        ("khala_relay_client_lag_p95", "gauge"),
+        ("khala_relay_journal_head", "gauge"),
+        ("khala_relay_journal_rows", "gauge"),
+        ("khala_relay_journal_size_bytes", "gauge"),
+        ("khala_relay_journal_oldest_watermark", "gauge"),
+        ("khala_relay_journal_oldest_event_age_seconds", "gauge"),
+        ("khala_relay_journal_retention_seconds", "gauge"),
+        ("khala_relay_slot_retained_wal_bytes", "gauge"),
+    ];
+
+    private static readonly string[] s_perTopic =
+    [
+        "khala_relay_topic_head", "khala_relay_feed_events_total", "khala_relay_feed_gap_fills_total", "khala_relay_subscriptions_fell_behind_total",
+        "khala_relay_resumes_total", "khala_relay_stale_cursors_total", "khala_relay_replay_errors_total", "khala_relay_client_lag_max",
+        "khala_relay_client_lag_p95", "khala_relay_journal_head", "khala_relay_journal_rows", "khala_relay_journal_size_bytes",
+        "khala_relay_journal_oldest_watermark", "khala_relay_journal_oldest_event_age_seconds", "khala_relay_journal_retention_seconds",
+    ];
+
+    [Test]
+    public async Task Metrics_firstScrape_hasEverySeriesWithItsTypeAndNoDoubledPrefix()
+    {
+        var topic = await TestTopics.CreateAsync(retention: "1 day");
+        await PublishAsync(topic, 3);
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+
+        var scrape = await ScrapeAsync(relay);
+
+        Assert.Multiple(() =>
+        {
+            foreach (var (name, type) in s_families)
+            {
+                Assert.That(scrape.Types.GetValueOrDefault(name), Is.EqualTo(type), name);
+            }
+            foreach (var name in s_perTopic)
+            {
+                Assert.That(scrape.Value(name, topic), Is.Not.Null, $"{name} for {topic}");
+            }
+            Assert.That(scrape.Types.Keys.Where(n => n.Contains("relay_relay", StringComparison.Ordinal)), Is.Empty);
+            Assert.That(scrape.Types.Where(t => t.Value == "counter").Select(t => t.Key), Has.All.EndsWith("_total"));
+            Assert.That(scrape.Value("khala_relay_journal_rows", topic), Is.EqualTo(3));
+            Assert.That(scrape.Value("khala_relay_journal_head", topic), Is.EqualTo(3));
+            Assert.That(scrape.Value("khala_relay_journal_oldest_watermark", topic), Is.EqualTo(1));
+            Assert.That(scrape.Value("khala_relay_journal_retention_seconds", topic), Is.EqualTo(86400));
+            Assert.That(scrape.Value("khala_relay_feed_streaming"), Is.EqualTo(1));
+        });
+        // The feed creates its temporary slot in the background; a later poll reports it.
+        await Eventually.ThatAsync(
+            async () => (await ScrapeAsync(relay)).Samples.Keys.Any(k => k.StartsWith("khala_relay_slot_retained_wal_bytes{slot=\"relay_", StringComparison.Ordinal)),
+            "the replication feed's temporary slot");
+    }
+
+    [Test]
+    public async Task Metrics_clientResumesAndCatchesUp_countsResumeStaleCursorCatchUpAndLag()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, 5);
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        var before = await ScrapeAsync(relay);
+        await using var client = await WsClient.ConnectAsync(relay);
+
+        await client.SubscribeAsync(topic, after: 2);
+        await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+        await client.SendAsync(new ClientEnvelope { Subscribe = new Subscribe { Topics = { topic }, ResumeAfter = { [topic] = 99 } } });
+        await client.ReceiveUntilAsync(e => e.Error?.Code == ErrorCode.StaleCursor);
+        var after = await ScrapeAsync(relay);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Value("khala_relay_connects_total") - before.Value("khala_relay_connects_total"), Is.EqualTo(1));
+            Assert.That(after.Value("khala_relay_resumes_total", topic), Is.EqualTo(1));
+            Assert.That(after.Value("khala_relay_stale_cursors_total", topic), Is.EqualTo(1));
+            Assert.That(after.Value("khala_relay_catchup_duration_seconds_count") - before.Value("khala_relay_catchup_duration_seconds_count"),
+                Is.GreaterThanOrEqualTo(1));
+            Assert.That(after.Value("khala_relay_replay_batch_duration_seconds_count"), Is.GreaterThan(before.Value("khala_relay_replay_batch_duration_seconds_count") ?? 0),
+                "the replay read the journal (the log started empty at the head)");
+            Assert.That(after.Value("khala_relay_connections"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Metrics_subscriberBehindTheHead_reportsClientLag()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, 4);
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        await using var client = await WsClient.ConnectAsync(relay);
+        await client.SubscribeAsync(topic, after: 4);
+        await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+
+        var caughtUp = await ScrapeAsync(relay);
+
+        Assert.That(caughtUp.Value("khala_relay_client_lag_max", topic), Is.EqualTo(0));
+        Assert.That(caughtUp.Value("khala_relay_client_lag_p95", topic), Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task Metrics_clientThatStopsReading_showsLagThenASlowConsumerDisconnect()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = (256 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["Relay:Sync:SendTimeout"] = "00:00:10",
+        });
+        var topic = await TestTopics.CreateAsync();
+        await using var slow = await WsClient.ConnectAsync(relay);
+        await slow.SubscribeAsync(topic);
+        await slow.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+
+        // About 16 MB that the slow client never reads: its queue fills, its pump stops, and its watermark stays behind.
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
+        }
+
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_client_lag_max", topic) > 0, "the slow client's lag");
+        await Eventually.ThatAsync(
+            async () => (await ScrapeAsync(relay)).Value("khala_relay_slow_consumer_disconnects_total") >= 1, "the slow client to be disconnected");
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_client_lag_max", topic) == 0, "no lag once it is gone");
+    }
+
+    [Test]
+    public async Task Metrics_idleDatabase_feedLagIsZero()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        await PublishAsync(topic, 2);
+
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_topic_head", topic) == 2, "the feed to deliver");
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_journal_head", topic) == 2, "a poll after the publish");
+
+        Assert.That((await ScrapeAsync(relay)).Value("khala_relay_feed_lag_seconds"), Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task Metrics_writerRollsBackAPublish_countsAnAllocationFailure()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        var before = (await ScrapeAsync(relay)).Value("khala_relay_watermark_allocation_failures_total");
+
+        // A connection of its own that ends at once, so that PostgreSQL flushes its statistics.
+        var unpooled = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Pooling = false }.ConnectionString;
+        await using (var connection = new NpgsqlConnection(unpooled))
+        {
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using var publish = new NpgsqlCommand("SELECT relay.publish($1, 'k1', '{\"a\":1}')", connection, transaction);
+            publish.Parameters.AddWithValue(topic);
+            await publish.ExecuteNonQueryAsync();
+            await transaction.RollbackAsync();
+        }
+
+        await Eventually.ThatAsync(
+            async () => (await ScrapeAsync(relay)).Value("khala_relay_watermark_allocation_failures_total") > before,
+            "the rolled-back allocation to be counted");
+    }
+
+    [TestCase("deploy/grafana/khala-relay.json")]
+    [TestCase("deploy/prometheus/khala-relay.rules.yml")]
+    [TestCase("docs/architecture.md")]
+    public void Series_namedInDashboardAlertsAndDocs_areTheOnesTheRelayExports(string file)
+    {
+        var named = Regex.Matches(File.ReadAllText(Path.Combine(RepositoryRoot(), file)), @"khala_relay_[a-z0-9_]+")
+            .Select(m => Regex.Replace(m.Value, "_(bucket|count|sum)$", ""))
+            .Where(name => !name.EndsWith('_'))
+            .ToHashSet();
+
+        Assert.That(named, Is.Not.Empty);
+        Assert.That(named, Is.SubsetOf(s_families.Select(f => f.Name)));
+    }
+
+    [Test]
+    public async Task Metrics_badPollInterval_refusedAtStart()
+    {
+        var failure = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            RelayServerHarness.StartAsync(new Dictionary<string, string> { ["Relay:Metrics:PollInterval"] = "00:00:00" }));
+
+        Assert.That(failure!.Message, Does.Contain("PollInterval"));
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
+        {
+            directory = directory.Parent;
+        }
+        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory");
+    }
+
+    private static Dictionary<string, string> Fast => new() { ["Relay:Metrics:PollInterval"] = "00:00:00.200" };
+
+    private static Task PublishAsync(string topic, int count) =>
+        Sql.ExecuteAsync(
+            "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || i, 'payload', jsonb_build_object('i', i))) " +
+            "FROM generate_series(1, $2) i))", topic, count);
+
+    private static async Task<Scrape> ScrapeAsync(RelayServerHarness relay)
+    {
+        using var http = relay.HttpClient();
+        return Scrape.Parse(await http.GetStringAsync("/metrics"));
+    }
+
+    /// <summary>The Prometheus text format: <c># TYPE name type</c> lines and <c>name{labels} value</c> samples.</summary>
+    private sealed record Scrape(Dictionary<string, string> Types, Dictionary<string, double> Samples)
+    {
+        public static Scrape Parse(string text)
+        {
+            var types = new Dictionary<string, string>();
+            var samples = new Dictionary<string, double>();
+            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
+                {
+                    var parts = line.Split(' ');
+                    types[parts[2]] = parts[3];
+                }
+                else if (!line.StartsWith('#'))
+                {
+                    var space = line.LastIndexOf(' ');
+                    samples[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+                }
+            }
+            return new Scrape(types, samples);
+        }
+
+        public double? Value(string name, string? topic = null) =>
+            Samples.TryGetValue(topic is null ? name : $"{name}{{topic=\"{topic}\"}}", out var value) ? value : null;
+    }
+}
