@@ -2,6 +2,7 @@ import { Socket, type Channel } from "phoenix";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createTopic, mintToken, publish, sharedRelay } from "./support/fixture.js";
+import { RelayProcess } from "./support/relay.js";
 
 interface Update {
   readonly docKey: string;
@@ -51,4 +52,56 @@ describe("stock phoenix.js, no wrapper", () => {
       ["phx-3", 1, { status: "running", cost_micros: 155627012252807600 }],
     ]);
   });
+
+  // A token is served until its deadline, then the connection is closed (UNAUTHORIZED, 1008) and every upgrade with
+  // it is refused (401), which stock phoenix.js paces with its reconnect schedule. A token accepted and then closed at
+  // once (the old skew mismatch) made it reconnect about 50 times a second, forever.
+  it("with a token that expires makes a handful of attempts in 30 s, not hundreds", async () => {
+    const relay = sharedRelay();
+    const token = await mintToken(relay, { ttl: 3 });
+    let attempts = 0;
+    let opened = 0;
+    socket = new Socket(`${relay.url.replace("http", "ws")}/socket`, { transport: WebSocket, params: { token } });
+    socket.onError(() => {
+      attempts++;
+    });
+    socket.onOpen(() => {
+      opened++;
+    });
+    socket.connect();
+
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    socket.disconnect();
+
+    expect(opened).toBe(1);
+    expect(attempts).toBeGreaterThan(0);
+    expect(attempts).toBeLessThan(25);
+  }, 60_000);
+
+  // The other half of the same rule: a token the upgrade accepts within the relay's clock skew is served until exp plus
+  // that skew, not closed at once (which made stock phoenix.js reconnect in a tight loop).
+  it("with a token just past exp but within the relay's clock skew connects once and stays", async () => {
+    const skewed = new RelayProcess(undefined, "00:00:30");
+    try {
+      const relay = await skewed.start();
+      const token = await mintToken(relay, { ttl: -5 });
+      let opened = 0;
+      let closed = 0;
+      socket = new Socket(`${relay.url.replace("http", "ws")}/socket`, { transport: WebSocket, params: { token } });
+      socket.onOpen(() => {
+        opened++;
+      });
+      socket.onClose(() => {
+        closed++;
+      });
+      socket.connect();
+
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      socket.disconnect();
+
+      expect([opened, closed]).toEqual([1, 0]);
+    } finally {
+      await skewed.dispose();
+    }
+  }, 180_000);
 });

@@ -44,8 +44,12 @@ export class RelayProcess {
   #process: ChildProcess | undefined;
   #endpoint: RelayEndpoint | undefined;
 
-  constructor(dataDirectory = mkdtempSync(join(tmpdir(), "khala-ts-"))) {
+  readonly #clockSkew: string;
+
+  /** @param clockSkew the relay's `Relay:Auth:ClockSkew`; 0 by default, so that a token's exp is its deadline. */
+  constructor(dataDirectory = mkdtempSync(join(tmpdir(), "khala-ts-")), clockSkew = "00:00:00") {
     this.dataDirectory = dataDirectory;
+    this.#clockSkew = clockSkew;
     // The cluster runs as the postgres user when we are root: it must be able to reach the directory.
     chmodSync(dataDirectory, 0o755);
   }
@@ -67,7 +71,7 @@ export class RelayProcess {
         ...process.env,
         Relay__DataDirectory: this.dataDirectory,
         // Expiry tests need the token's exp to be the deadline, not exp + 30 s.
-        Relay__Auth__ClockSkew: "00:00:00",
+        Relay__Auth__ClockSkew: this.#clockSkew,
         // Quiet topics move the client's cursor with heartbeats: keep them frequent.
         Relay__Sync__HeartbeatInterval: "00:00:02",
       },
