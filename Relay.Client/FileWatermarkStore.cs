@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Relay.Client;
 
 /// <summary>
-/// Watermarks and the documents of a <see cref="DocumentCache"/>, together in one JSON file
-/// (<c>{"watermarks": {topic: watermark}, "documents": {topic: [document, …]}}</c>), so that a restarted client never
+/// Resume points and the documents of a <see cref="DocumentCache"/>, together in one JSON file
+/// (<c>{"watermarks": {topic: watermark}, "epochs": {topic: epoch}, "documents": {topic: [document, …]}}</c>), so that a restarted client never
 /// resumes past documents it no longer holds. Every write replaces the whole file atomically: it is written and flushed
 /// to a temporary file beside it, then moved over the old one, so a crash leaves either the old or the new content.
 /// Pass the same cache in <see cref="RelayClientOptions.Cache"/>; its documents are restored from the file on the
@@ -14,7 +14,7 @@ public sealed class FileWatermarkStore : IWatermarkStore
 {
     private readonly string _path;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private Dictionary<string, long>? _watermarks;
+    private Dictionary<string, ResumePoint>? _points;
 
     /// <summary>A store in <paramref name="path"/> for the documents of <paramref name="cache"/>; the file is created on the first write.</summary>
     public FileWatermarkStore(string path, DocumentCache cache)
@@ -28,12 +28,12 @@ public sealed class FileWatermarkStore : IWatermarkStore
     public DocumentCache Cache { get; }
 
     /// <inheritdoc />
-    public async ValueTask<long> GetAsync(string topic, CancellationToken cancellationToken = default)
+    public async ValueTask<ResumePoint> GetAsync(string topic, CancellationToken cancellationToken = default)
     {
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            return (await LoadAsync(cancellationToken)).GetValueOrDefault(topic);
+            return (await LoadAsync(cancellationToken)).GetValueOrDefault(topic, ResumePoint.Start);
         }
         finally
         {
@@ -42,16 +42,16 @@ public sealed class FileWatermarkStore : IWatermarkStore
     }
 
     /// <inheritdoc />
-    public async ValueTask SetAsync(IReadOnlyDictionary<string, long> watermarks, CancellationToken cancellationToken = default)
+    public async ValueTask SetAsync(IReadOnlyDictionary<string, ResumePoint> points, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(watermarks);
+        ArgumentNullException.ThrowIfNull(points);
         await _lock.WaitAsync(cancellationToken);
         try
         {
             var all = await LoadAsync(cancellationToken);
-            foreach (var (topic, watermark) in watermarks)
+            foreach (var (topic, point) in points)
             {
-                all[topic] = watermark;
+                all[topic] = point;
             }
             var temporary = _path + ".tmp";
             await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -70,18 +70,18 @@ public sealed class FileWatermarkStore : IWatermarkStore
         }
     }
 
-    private async ValueTask<Dictionary<string, long>> LoadAsync(CancellationToken cancellationToken)
+    private async ValueTask<Dictionary<string, ResumePoint>> LoadAsync(CancellationToken cancellationToken)
     {
-        if (_watermarks is null)
+        if (_points is null)
         {
             if (File.Exists(_path))
             {
                 await using var file = File.OpenRead(_path);
                 using var json = await JsonDocument.ParseAsync(file, cancellationToken: cancellationToken);
-                _watermarks = PersistedState.Read(json.RootElement, Cache, _path);
+                _points = PersistedState.Read(json.RootElement, Cache, _path);
             }
-            _watermarks ??= new Dictionary<string, long>(StringComparer.Ordinal);
+            _points ??= new Dictionary<string, ResumePoint>(StringComparer.Ordinal);
         }
-        return _watermarks;
+        return _points;
     }
 }

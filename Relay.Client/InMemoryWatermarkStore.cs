@@ -2,31 +2,31 @@ using System.Collections.Concurrent;
 
 namespace Relay.Client;
 
-/// <summary>Watermarks kept in memory only: a new process starts again from its initial watermarks.</summary>
+/// <summary>Resume points kept in memory only: a new process starts again from its initial watermarks.</summary>
 public sealed class InMemoryWatermarkStore : IWatermarkStore
 {
-    private readonly ConcurrentDictionary<string, long> _watermarks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ResumePoint> _points = new(StringComparer.Ordinal);
 
-    /// <summary>An empty store, or one holding <paramref name="initial"/>.</summary>
+    /// <summary>An empty store, or one holding <paramref name="initial"/> watermarks (of no particular epoch).</summary>
     public InMemoryWatermarkStore(IReadOnlyDictionary<string, long>? initial = null)
     {
         foreach (var (topic, watermark) in initial ?? new Dictionary<string, long>())
         {
-            _watermarks[topic] = watermark;
+            _points[topic] = new ResumePoint(watermark);
         }
     }
 
     /// <inheritdoc />
-    public ValueTask<long> GetAsync(string topic, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_watermarks.GetValueOrDefault(topic));
+    public ValueTask<ResumePoint> GetAsync(string topic, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_points.GetValueOrDefault(topic, ResumePoint.Start));
 
     /// <inheritdoc />
-    public ValueTask SetAsync(IReadOnlyDictionary<string, long> watermarks, CancellationToken cancellationToken = default)
+    public ValueTask SetAsync(IReadOnlyDictionary<string, ResumePoint> points, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(watermarks);
-        foreach (var (topic, watermark) in watermarks)
+        ArgumentNullException.ThrowIfNull(points);
+        foreach (var (topic, point) in points)
         {
-            _watermarks[topic] = watermark;
+            _points[topic] = point;
         }
         return ValueTask.CompletedTask;
     }

@@ -6,13 +6,19 @@ namespace Relay.Client;
 /// <summary>The JSON form of <see cref="FileWatermarkStore"/>'s file: watermarks and documents per topic.</summary>
 internal static class PersistedState
 {
-    public static void Write(Utf8JsonWriter json, IReadOnlyDictionary<string, long> watermarks, DocumentCache cache)
+    public static void Write(Utf8JsonWriter json, IReadOnlyDictionary<string, ResumePoint> points, DocumentCache cache)
     {
         json.WriteStartObject();
         json.WriteStartObject("watermarks");
-        foreach (var (topic, watermark) in watermarks)
+        foreach (var (topic, point) in points)
         {
-            json.WriteNumber(topic, watermark);
+            json.WriteNumber(topic, point.Watermark);
+        }
+        json.WriteEndObject();
+        json.WriteStartObject("epochs");
+        foreach (var (topic, point) in points.Where(p => p.Value.Epoch.Length > 0))
+        {
+            json.WriteString(topic, point.Epoch);
         }
         json.WriteEndObject();
         json.WriteStartObject("documents");
@@ -39,9 +45,9 @@ internal static class PersistedState
         json.WriteEndObject();
     }
 
-    /// <summary>Restores the documents into <paramref name="cache"/> and returns the watermarks.</summary>
+    /// <summary>Restores the documents into <paramref name="cache"/> and returns the resume points.</summary>
     /// <exception cref="InvalidDataException">The file is not in this form (e.g. written by an older client, without documents).</exception>
-    public static Dictionary<string, long> Read(JsonElement root, DocumentCache cache, string path)
+    public static Dictionary<string, ResumePoint> Read(JsonElement root, DocumentCache cache, string path)
     {
         if (root.ValueKind != JsonValueKind.Object
             || !root.TryGetProperty("watermarks", out var watermarks) || !root.TryGetProperty("documents", out var documents))
@@ -53,7 +59,12 @@ internal static class PersistedState
         {
             cache.Replace(topic.Name, topic.Value.EnumerateArray().Select(ReadDocument));
         }
-        return watermarks.EnumerateObject().ToDictionary(topic => topic.Name, topic => topic.Value.GetInt64(), StringComparer.Ordinal);
+        var epochs = root.TryGetProperty("epochs", out var stored) ? stored : default;
+        return watermarks.EnumerateObject().ToDictionary(
+            topic => topic.Name,
+            topic => new ResumePoint(topic.Value.GetInt64(),
+                epochs.ValueKind == JsonValueKind.Object && epochs.TryGetProperty(topic.Name, out var epoch) ? epoch.GetString() ?? "" : ""),
+            StringComparer.Ordinal);
     }
 
     private static CachedDocument ReadDocument(JsonElement document)

@@ -12,15 +12,21 @@ public sealed partial class RelayClient
 
     private readonly ConcurrentDictionary<string, List<string>> _pendingSubscribes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastStale = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _epochs = new(StringComparer.Ordinal);
 
     private async Task SubscribeOnAsync(ClientWebSocket socket, List<string> topics, CancellationToken cancellationToken)
     {
         var subscribe = new Subscribe { Topics = { topics } };
         foreach (var topic in topics)
         {
-            var watermark = await _options.WatermarkStore.GetAsync(topic, cancellationToken);
-            _watermarks[topic] = watermark;
-            subscribe.ResumeAfter[topic] = watermark;
+            var point = await _options.WatermarkStore.GetAsync(topic, cancellationToken);
+            _watermarks[topic] = point.Watermark;
+            subscribe.ResumeAfter[topic] = point.Watermark;
+            if (point.Epoch.Length > 0)
+            {
+                // A restored database has another epoch: the relay answers STALE_CURSOR and the client re-hydrates.
+                subscribe.ResumeEpochs[topic] = point.Epoch;
+            }
         }
         var envelope = new ClientEnvelope { Ref = Interlocked.Increment(ref _ref).ToString(System.Globalization.CultureInfo.InvariantCulture), Subscribe = subscribe };
         _pendingSubscribes[envelope.Ref] = topics;
@@ -35,10 +41,12 @@ public sealed partial class RelayClient
                 await ApplyAsync(envelope.UpdateBatch, cancellationToken);
                 break;
             case ServerEnvelope.MessageOneofCase.Heartbeat:
+                LearnEpochs(envelope.Heartbeat.Epochs);
                 await StoreAsync(envelope.Heartbeat.Watermarks, _ => false, cancellationToken);
                 break;
             case ServerEnvelope.MessageOneofCase.Subscribed:
                 _pendingSubscribes.TryRemove(envelope.Ref, out _);
+                LearnEpochs(envelope.Subscribed.Epochs);
                 break;
             case ServerEnvelope.MessageOneofCase.Error:
                 await OnErrorAsync(socket, envelope.Ref, envelope.Error, cancellationToken);
@@ -93,7 +101,9 @@ public sealed partial class RelayClient
             return;
         }
         var stored = new Dictionary<string, long>(watermarks, StringComparer.Ordinal);
-        await _options.WatermarkStore.SetAsync(stored, cancellationToken);
+        await _options.WatermarkStore.SetAsync(
+            stored.ToDictionary(pair => pair.Key, pair => new ResumePoint(pair.Value, _epochs.GetValueOrDefault(pair.Key, "")), StringComparer.Ordinal),
+            cancellationToken);
         foreach (var (topic, watermark) in stored)
         {
             _watermarks[topic] = watermark;
@@ -149,8 +159,19 @@ public sealed partial class RelayClient
         _lastStale[topic] = now;
         var handler = _options.OnStaleCursor ?? ((client, stale, cancel) => client.HydrateAsync(stale, cancel));
         var watermark = await handler(this, topic, cancellationToken);
-        await _options.WatermarkStore.SetAsync(new Dictionary<string, long> { [topic] = watermark }, cancellationToken);
+        // The list's snapshot is of the topic's current epoch, which Subscribed tells: resume without one.
+        _epochs.TryRemove(topic, out _);
+        await _options.WatermarkStore.SetAsync(new Dictionary<string, ResumePoint> { [topic] = new(watermark) }, cancellationToken);
         _watermarks[topic] = watermark;
         await SubscribeOnAsync(socket, [topic], cancellationToken);
+    }
+
+    /// <summary>The epochs a Subscribed or a heartbeat names, stored with the watermarks from then on.</summary>
+    private void LearnEpochs(IDictionary<string, string> epochs)
+    {
+        foreach (var (topic, epoch) in epochs)
+        {
+            _epochs[topic] = epoch;
+        }
     }
 }

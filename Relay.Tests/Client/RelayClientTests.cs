@@ -42,6 +42,47 @@ public class RelayClientTests
     }
 
     [Test]
+    public async Task Client_afterARestoreAndTheDbaStep_resumesFromItsStoredEpoch_getsStaleCursor_andEndsEqualToTheReadModel()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, "kept", 1, 2);
+        var store = new InMemoryWatermarkStore();
+        var cache = new DocumentCache();
+        await using (var before = TestClients.Create(relay, store, cache))
+        {
+            await before.SubscribeAsync([topic]);
+            before.Start();
+            await PublishAsync(topic, "lost", 1, 2);
+            await before.CaughtUpAsync(topic);
+        }
+        var stored = await store.GetAsync(topic);
+        var epochBefore = await Sql.ScalarAsync<string>("SELECT epoch FROM relay.topics WHERE topic = $1", topic);
+
+        // What restoring a backup taken at watermark 2 does to the topic, then the DBA step, then writers go on past
+        // the client's cursor with watermarks it has already seen.
+        await Sql.ExecuteAsync("DELETE FROM relay.stream_events WHERE topic = $1 AND watermark > 2", topic);
+        await Sql.ExecuteAsync("DELETE FROM relay.documents WHERE topic = $1 AND doc_key LIKE '%:lost%'", topic);
+        await Sql.ExecuteAsync("UPDATE relay.topics SET head_watermark = 2 WHERE topic = $1", topic);
+        await Sql.ExecuteAsync("SELECT relay.reset_epoch($1)", topic);
+        await PublishAsync(topic, "after", 1, 3);
+        var errors = new List<ErrorCode>();
+        await using var after = TestClients.Create(relay, store, cache);
+        after.ErrorReceived += error => { lock (errors) { errors.Add(error.Code); } };
+        await after.SubscribeAsync([topic]);
+        after.Start();
+        await after.CaughtUpAsync(topic);
+
+        Assert.That(stored, Is.EqualTo(new ResumePoint(4, epochBefore!)), "the epoch is stored beside the watermark");
+        lock (errors)
+        {
+            Assert.That(errors, Is.EqualTo(new[] { ErrorCode.StaleCursor }));
+        }
+        await after.AssertMatchesReadModelAsync(topic);
+        Assert.That(after.Documents(topic).Keys, Has.None.Contains(":lost"), "what the restore undid is gone from the client too");
+    }
+
+    [Test]
     public async Task Client_stale_cursor_rehydrates_topic_over_http()
     {
         await using var relay = await RelayServerHarness.StartAsync();
@@ -61,7 +102,7 @@ public class RelayClientTests
         await PublishAsync(topic, "e", 1, 3);
         await client.CaughtUpAsync(topic);
         await client.AssertMatchesReadModelAsync(topic);
-        Assert.That(await store.GetAsync(topic), Is.EqualTo(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic)));
+        Assert.That((await store.GetAsync(topic)).Watermark, Is.EqualTo(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic)));
         lock (errors)
         {
             Assert.That(errors, Is.EqualTo(new[] { ErrorCode.StaleCursor }));
