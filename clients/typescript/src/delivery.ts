@@ -101,6 +101,8 @@ export class Delivery {
       }
     }
     topic.replace(verified);
+    // The list's snapshot is of the topic's current epoch, which the next Subscribed names: resume without one.
+    topic.forgetEpoch();
     topic.setWatermark(watermark);
     topic.setCaughtUp(false);
     await this.#commit(new Set([topic]));

@@ -124,6 +124,11 @@ export class Topic<T> {
     return [...this.#entries.values()];
   }
 
+  /** @internal After a re-hydration: the watermark to come is of the current epoch, whatever it is. */
+  forgetEpoch(): void {
+    this.#epoch = undefined;
+  }
+
   /** @internal */
   setWatermark(watermark: number, epoch?: string): boolean {
     const changed = watermark !== this.#watermark || (epoch !== undefined && epoch !== this.#epoch);

@@ -51,3 +51,43 @@ it("re-hydrates a topic whose cursor was pruned away and goes on live from the l
   expect(after.watermark).toBe(6);
   expect(errors.map((e) => (e instanceof SyncRelayError ? e.code : e.message))).toEqual(["STALE_CURSOR"]);
 });
+
+it("after a restore and the DBA's relay.reset_epoch, resumes from its stored epoch, re-hydrates once and goes on live", async () => {
+  const relay = sharedRelay();
+  const topic = await createTopic(relay, "epoch");
+  directory = mkdtempSync(join(tmpdir(), "khala-epoch-"));
+  const path = join(directory, "sync.json");
+  await publish(relay, topic, "epoch-1", { n: 1 });
+  await publish(relay, topic, "epoch-2", { n: 2 });
+  const first = newClient(relay, { store: new FileStore(path) }).client;
+  clients.push(first);
+  const before = first.subscribe(topic);
+  await first.start();
+  await publish(relay, topic, "epoch-lost", { n: 3 });
+  await until(before, (t) => t.caughtUp && t.watermark === 3 && t.epoch !== undefined, "three documents and the topic's epoch");
+  await first.stop();
+
+  // What restoring a backup taken at watermark 2 does to the topic; then the DBA step; then writers go on past the
+  // client's cursor, reusing a watermark it has seen.
+  await sql(relay, "DELETE FROM relay.stream_events WHERE topic = $1 AND watermark > 2", [topic]);
+  await sql(relay, "DELETE FROM relay.documents WHERE topic = $1 AND doc_key = 'epoch-lost'", [topic]);
+  await sql(relay, "UPDATE relay.topics SET head_watermark = 2 WHERE topic = $1", [topic]);
+  await sql(relay, "SELECT relay.reset_epoch($1)", [topic]);
+  await publish(relay, topic, "epoch-3", { n: 3 });
+  await publish(relay, topic, "epoch-4", { n: 4 });
+  const staleCursors: [string, number][] = [];
+  const { client: second, errors } = newClient(relay, {
+    store: new FileStore(path),
+    onStaleCursor: (stale, watermark) => staleCursors.push([stale, watermark]),
+  });
+  clients.push(second);
+  const after = second.subscribe<{ n: number }>(topic);
+  await second.start();
+  await until(after, () => staleCursors.length === 1, "the stale cursor's re-hydration");
+  await publish(relay, topic, "epoch-5", { n: 5 });
+  await until(after, (t) => t.get("epoch-5") !== undefined, "the live update after re-hydration");
+
+  expect(staleCursors).toEqual([[topic, 4]]);
+  expect(after.documents().map((d) => [d.docKey, d.payload.n])).toEqual([["epoch-1", 1], ["epoch-2", 2], ["epoch-3", 3], ["epoch-4", 4], ["epoch-5", 5]]);
+  expect(errors.map((e) => (e instanceof SyncRelayError ? e.code : e.message))).toEqual(["STALE_CURSOR"]);
+});
