@@ -46,4 +46,28 @@ public static class DatabaseCheck
                 $"cannot reach PostgreSQL for {target} ({e.InnerException?.Message ?? e.Message}): is it running? Check --connection-string or Relay:ConnectionString", e);
         }
     }
+
+    /// <summary>
+    /// Checks that <paramref name="connections"/> fit the server's <c>max_connections</c> less the connections reserved
+    /// for superusers (<see href="https://www.postgresql.org/docs/current/runtime-config-connection.html"/>).
+    /// </summary>
+    /// <param name="dataSource">The database.</param>
+    /// <param name="connections">The most connections the relay will hold at once.</param>
+    /// <param name="setting">The setting that decides <paramref name="connections"/>, named in the message.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="ProvisioningException">They do not fit; the message says what to change.</exception>
+    public static async Task CheckBudgetAsync(NpgsqlDataSource dataSource, int connections, string setting, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var (maximum, reserved) = (reader.GetInt32(0), reader.GetInt32(1));
+        if (connections > maximum - reserved)
+        {
+            throw new ProvisioningException(
+                $"the relay may hold {connections} PostgreSQL connections ({setting} plus two for the feed), but the server allows " +
+                $"{maximum - reserved} (max_connections={maximum}, {reserved} reserved): lower {setting} or raise max_connections");
+        }
+    }
 }

@@ -22,6 +22,17 @@ public sealed class RelayOptions
     [Required]
     public string DataDirectory { get; set; } = ".relay";
 
+    /// <summary>
+    /// The most PostgreSQL connections the relay opens for its reads (subscriptions, catch-up, pointer documents,
+    /// hydration), whatever the number of clients: they wait for one instead of opening more, so a storm of clients is
+    /// absorbed by the relay, never passed on to PostgreSQL. The feed takes at most two more of its own (the replication
+    /// stream and the read of the heads when it connects; or the notify listener and its reader). Checked against the
+    /// server's <c>max_connections</c> at start; it replaces any <c>Maximum Pool Size</c> of the connection string.
+    /// Default 16.
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "Relay:DatabaseConnections must be between 1 and 1000")]
+    public int DatabaseConnections { get; set; } = 16;
+
     /// <summary>Apply <c>sql/</c> migrations at start (under an advisory lock, so several relays may start at once). Default true.</summary>
     public bool AutoMigrate { get; set; } = true;
 }

@@ -48,8 +48,11 @@ public static partial class RelayServer
             forceEmbedded ? null : options.ConnectionString,
             EmbeddedClusterOptions(options) with { StopIfRunning = forceEmbedded }, logger, cancellationToken);
 
-        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var dataSource = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = options.DatabaseConnections }.ConnectionString);
         await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);
+        // The pool's connections and the feed's two must fit what PostgreSQL allows.
+        await DatabaseCheck.CheckBudgetAsync(dataSource, options.DatabaseConnections + 2, "Relay:DatabaseConnections", cancellationToken);
         if (options.AutoMigrate)
         {
             await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
