@@ -98,12 +98,14 @@ export class TokenKeeper {
       this.#onError(new TokenError("the token provider returned an expired token; asking again before the next connection"));
       return token;
     }
-    if (expiresAt <= previous) {
+    const lifetime = expiresAt - (typeof claims.iat === "number" ? claims.iat * 1000 : Date.now());
+    const refreshIn = Math.max(0, expiresAt - Math.min(this.#marginMs, lifetime / 2) - Date.now());
+    // A provider that caches its token returns the same one when asked before a reconnect: fine. Only when the refresh
+    // is due already would the same expiry ask again at once, in a loop.
+    if (expiresAt <= previous && refreshIn === 0) {
       this.#onError(new TokenError("the token provider returned a token that expires no later than the one in force; not refreshing again"));
       return token;
     }
-    const lifetime = expiresAt - (typeof claims.iat === "number" ? claims.iat * 1000 : Date.now());
-    const refreshIn = Math.max(0, expiresAt - Math.min(this.#marginMs, lifetime / 2) - Date.now());
     this.#timer = setTimeout(() => {
       this.fresh().then(this.#onRefreshed, this.#onError);
     }, refreshIn);

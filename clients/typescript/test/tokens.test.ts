@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SyncRelayError, TokenError, type SyncClient } from "../src/index.js";
+import { TokenKeeper } from "../src/tokens.js";
 import { createTopic, mintToken, newClient, publish, sharedRelay, until } from "./support/fixture.js";
 import { waitFor } from "./support/relay.js";
 
@@ -75,5 +76,19 @@ describe("tokens", () => {
     expect(attemptsIn30s).toBeLessThanOrEqual(15);
     expect(calls).toBeLessThanOrEqual(attemptsIn30s + 3);
     expect(errors.every((e) => e instanceof TokenError)).toBe(true);
+  });
+
+  it("takes the same cached token again before a reconnect without reporting an error", async () => {
+    const relay = sharedRelay();
+    const cached = await mintToken(relay, { ttl: 3600 });
+    const errors: Error[] = [];
+    const keeper = new TokenKeeper(() => Promise.resolve(cached), 60_000, () => undefined, (error) => errors.push(error));
+
+    const first = await keeper.fresh();
+    const again = await keeper.fresh();
+    keeper.stop();
+
+    expect([first, again]).toEqual([cached, cached]);
+    expect(errors).toEqual([]);
   });
 });
