@@ -51,7 +51,9 @@ public sealed class RelayProcess : IAsyncDisposable
     /// <summary>Starts <c>relay</c> with <paramref name="args"/>, in <paramref name="directory"/> (a fresh temporary folder by default).</summary>
     public static RelayProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, string? directory = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env --default-signal=INT: a runner started in the background (CI, nohup) may hand its children SIGINT
+        // ignored, and then the Ctrl-C these tests send would never arrive; a terminal's Ctrl-C always does.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -59,6 +61,8 @@ public sealed class RelayProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = directory ?? NewFolder(),
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Path.Combine(TestContext.CurrentContext.TestDirectory, "relay.dll"));
         foreach (var arg in args)
         {
