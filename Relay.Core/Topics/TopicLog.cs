@@ -97,16 +97,17 @@ public sealed class TopicLog
     }
 
     /// <summary>
-    /// Takes in the topic's row as read from the database: learns the epoch if it did not know it; starts over at the
-    /// database's head, empty, when the epoch changed or the head went back (the database was restored or moved under
-    /// this relay), waking every reader so that those of the old epoch find out. True when it started over.
+    /// Takes in the topic's epoch as read from the database: learns it if it did not know it; starts over at the
+    /// database's head, empty, when it changed (the database was restored or moved under this relay, and a DBA ran
+    /// <c>relay.reset_epoch</c>), waking every reader so that those of the old epoch find out. True when it started over.
+    /// A head lower than this log's is not a reason: a snapshot may not see yet a commit the feed already handed over.
     /// </summary>
     internal bool Adopt(string epoch, long head)
     {
         TaskCompletionSource appended;
         lock (_gate)
         {
-            if (_epoch is null || (_epoch == epoch && head >= _head))
+            if (_epoch is null || _epoch == epoch)
             {
                 Volatile.Write(ref _epoch, epoch);
                 return false;

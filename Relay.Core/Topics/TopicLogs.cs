@@ -51,8 +51,8 @@ public sealed partial class TopicLogs
 
     /// <summary>
     /// The log of a topic as just read from the database, created at its head if this relay has none yet. A log whose
-    /// epoch changed or whose head went back starts over at the database's head (logged): the database was restored
-    /// or moved, and its readers of the old epoch get <c>STALE_CURSOR</c>.
+    /// epoch changed starts over at the database's head (logged): the database was restored or moved, and its readers
+    /// of the old epoch get <c>STALE_CURSOR</c>.
     /// </summary>
     public TopicLog Adopt(TopicState state)
     {
