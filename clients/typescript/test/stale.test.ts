@@ -34,17 +34,7 @@ it("re-hydrates a topic whose cursor was pruned away and goes on live from the l
   await sql(relay, "SELECT relay.delete($1, 'stale-1')", [topic]);
   await publish(relay, topic, "stale-4", { n: 4 });
   await sql(relay, "SELECT * FROM relay.prune($1, interval '0 seconds')", [topic]);
-  const staleCursors: [string, number][] = [];
-  const { client: second, errors } = newClient(relay, {
-    store: new FileStore(path),
-    onStaleCursor: (stale, watermark) => staleCursors.push([stale, watermark]),
-  });
-  clients.push(second);
-  const after = second.subscribe<{ n: number }>(topic);
-  await second.start();
-  await until(after, () => staleCursors.length === 1, "the stale cursor's re-hydration");
-  await publish(relay, topic, "stale-5", { n: 5 });
-  await until(after, (t) => t.get("stale-5") !== undefined, "the live update after re-hydration");
+  const { after, staleCursors, errors } = await restartAndGoLive(path, topic, "stale-5");
 
   expect(staleCursors).toEqual([[topic, 5]]);
   expect(after.documents().map((d) => [d.docKey, d.payload.n])).toEqual([["stale-2", 2], ["stale-3", 3], ["stale-4", 4], ["stale-5", 5]]);
@@ -75,6 +65,16 @@ it("after a restore and the DBA's relay.reset_epoch, resumes from its stored epo
   await sql(relay, "SELECT relay.reset_epoch($1)", [topic]);
   await publish(relay, topic, "epoch-3", { n: 3 });
   await publish(relay, topic, "epoch-4", { n: 4 });
+  const { after, staleCursors, errors } = await restartAndGoLive(path, topic, "epoch-5");
+
+  expect(staleCursors).toEqual([[topic, 4]]);
+  expect(after.documents().map((d) => [d.docKey, d.payload.n])).toEqual([["epoch-1", 1], ["epoch-2", 2], ["epoch-3", 3], ["epoch-4", 4], ["epoch-5", 5]]);
+  expect(errors.map((e) => (e instanceof SyncRelayError ? e.code : e.message))).toEqual(["STALE_CURSOR"]);
+});
+
+/** A new client on the saved state: it gets STALE_CURSOR, re-hydrates, and receives `live` published afterwards. */
+async function restartAndGoLive(path: string, topic: string, live: string) {
+  const relay = sharedRelay();
   const staleCursors: [string, number][] = [];
   const { client: second, errors } = newClient(relay, {
     store: new FileStore(path),
@@ -84,10 +84,7 @@ it("after a restore and the DBA's relay.reset_epoch, resumes from its stored epo
   const after = second.subscribe<{ n: number }>(topic);
   await second.start();
   await until(after, () => staleCursors.length === 1, "the stale cursor's re-hydration");
-  await publish(relay, topic, "epoch-5", { n: 5 });
-  await until(after, (t) => t.get("epoch-5") !== undefined, "the live update after re-hydration");
-
-  expect(staleCursors).toEqual([[topic, 4]]);
-  expect(after.documents().map((d) => [d.docKey, d.payload.n])).toEqual([["epoch-1", 1], ["epoch-2", 2], ["epoch-3", 3], ["epoch-4", 4], ["epoch-5", 5]]);
-  expect(errors.map((e) => (e instanceof SyncRelayError ? e.code : e.message))).toEqual(["STALE_CURSOR"]);
-});
+  await publish(relay, topic, live, { n: 5 });
+  await until(after, (t) => t.get(live) !== undefined, "the live update after re-hydration");
+  return { after, staleCursors, errors };
+}
