@@ -11,7 +11,7 @@ namespace Relay.Bench;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] s_scenarios = ["publish", "latency", "fanout", "catchup", "idle", "slow"];
+    private static readonly string[] s_scenarios = ["publish", "paced", "latency", "fanout", "catchup", "idle", "slow"];
 
     /// <summary>Runs the scenario or micro benchmarks named on the command line.</summary>
     public static async Task<int> Main(string[] args)
@@ -57,6 +57,7 @@ public static class Program
         return scenario switch
         {
             "publish" => await PublishScenario.RunAsync(duration),
+            "paced" => await PacedScenario.RunAsync(duration, quick),
             "latency" => await LatencyScenario.RunAsync(duration, quick),
             "fanout" => await FanoutScenario.RunAsync(quick),
             "catchup" => await CatchupScenario.RunAsync(quick),

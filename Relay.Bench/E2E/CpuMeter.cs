@@ -32,11 +32,16 @@ internal sealed class CpuMeter
         return File.Exists(pidFile) ? int.Parse(File.ReadLines(pidFile).First()) : null;
     }
 
+    /// <summary>CPU time the server process used between <see cref="Start"/> and <see cref="Stop"/>.</summary>
+    public TimeSpan ServerTime { get; private set; }
+
     /// <summary>The shares since <see cref="Start"/>, as "server 40% · PostgreSQL 30% · load 20% · idle 10%".</summary>
     public string Stop(string serverName = "relay")
     {
         var end = Sample();
         var total = end[0] - _start[0];
+        // /proc counts in clock ticks of 1/100 s (USER_HZ) on every Linux this runs on.
+        ServerTime = TimeSpan.FromSeconds((end[1] - _start[1]) / 100.0);
         string Share(int index) => $"{100.0 * (end[index] - _start[index]) / total:F0}%";
         var parts = new List<string>();
         if (_server is not null)

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Relay.Bench.E2E;
+
+/// <summary>
+/// <c>e2e paced</c>: what one event costs the relay. A paced writer commits single-row <c>relay.publish</c>
+/// transactions to one topic at a fixed rate while 1, 100 or 1,000 binary-protocol clients are subscribed to it; rows
+/// for an inline topic and a pointer topic (every delivery needs the document read back). Reports the rate the writer
+/// reached, commit→client latency, and the relay's CPU per published event and per delivered update. The baseline, in
+/// the same run and under the same load, is a bare pgoutput consumer (<see cref="PostgresBaseline"/>).
+/// </summary>
+internal static class PacedScenario
+{
+    private static readonly (int Clients, int Rate)[] s_loads = [(1, 1000), (100, 1000), (100, 2000), (1000, 500)];
+
+    public static async Task<IReadOnlyList<ScenarioRow>> RunAsync(TimeSpan duration, bool quick, CancellationToken cancellationToken = default)
+    {
+        var (database, dataSource) = await BenchDatabase.StartAsync(cancellationToken);
+        await using var _ = database;
+        await using var __ = dataSource;
+        var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
+        var rows = new List<ScenarioRow>();
+        foreach (var mode in new[] { "inline", "pointer" })
+        {
+            var log = new CommitLog($"bench.paced_{mode}");
+            await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{log.Topics[0]}', '{mode}', '7 days', false)"))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using var relay = await ServerProcess.StartRelayAsync(dataSource.ConnectionString);
+            await using var baseline = await PostgresBaseline.StartAsync("replication", dataSource.ConnectionString, log);
+            var published = 0L;
+            foreach (var (clientCount, rate) in quick ? [(1, 200), (10, 200)] : s_loads)
+            {
+                var clients = await ClientFleet.ConnectAsync(relay, log, clientCount, recorded: Math.Min(clientCount, 100));
+                var before = clients.Sum(c => Interlocked.Read(ref c.Updates));
+                baseline.TakeLatencies();
+                log.Latencies(clients);
+                var cpu = CpuMeter.Start(relay, postmaster);
+                var clock = Stopwatch.StartNew();
+                var events = await PublishAtAsync(dataSource, log, rate, duration, published, cancellationToken);
+                var seconds = clock.Elapsed.TotalSeconds;
+                published += events;
+                var complete = await ClientFleet.WaitReceivedAsync(clients, published, TimeSpan.FromSeconds(60));
+                var shares = cpu.Stop();
+                var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
+                var (floor, _) = baseline.TakeLatencies();
+                var latencies = log.Latencies(clients);
+                rows.Add(new($"{mode}: {clientCount:N0} client{(clientCount == 1 ? "" : "s")} @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
+                [
+                    ("writer reached (/s)", $"{events / seconds:F0}"),
+                    ("p50 (ms)", $"{latencies.At(50):F2}"),
+                    ("p99 (ms)", $"{latencies.At(99):F2}"),
+                    ("baseline p99 (ms)", $"{floor.At(99):F2}"),
+                    ("relay CPU per event (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, events):F0}"),
+                    ("relay CPU per delivery (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, delivered):F1}"),
+                    ("relay peak RSS (MiB)", $"{relay.PeakResidentBytes() / (1024 * 1024)}"),
+                    ("CPU of the machine", shares),
+                ]));
+                await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// One writer on one connection commits single-row publishes, each its own transaction, on a schedule of
+    /// <paramref name="rate"/> a second for <paramref name="duration"/>; when a commit is late it goes straight on to the
+    /// next (the writer falls behind rather than bursting). Returns how many it committed.
+    /// </summary>
+    private static async Task<long> PublishAtAsync(NpgsqlDataSource dataSource, CommitLog log, int rate, TimeSpan duration, long offset, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT watermark FROM relay.publish($1, $2, $3::jsonb)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string>());
+        command.Parameters.Add(new NpgsqlParameter<string>());
+        command.Parameters.Add(new NpgsqlParameter<string>());
+        await command.PrepareAsync(cancellationToken);
+        var clock = Stopwatch.StartNew();
+        var committed = 0L;
+        while (clock.Elapsed < duration)
+        {
+            var due = TimeSpan.FromSeconds((double)committed / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+            var number = offset + committed;
+            ((NpgsqlParameter<string>)command.Parameters[0]).TypedValue = log.Topics[0];
+            ((NpgsqlParameter<string>)command.Parameters[1]).TypedValue = $"{log.Topics[0]}:{number % 1000}";
+            ((NpgsqlParameter<string>)command.Parameters[2]).TypedValue = Documents.RunSummary((int)(number % 1000), (int)(number / 1000));
+            var watermark = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            log.Add(0, [watermark], Stopwatch.GetTimestamp());
+            committed++;
+        }
+        return committed;
+    }
+}
