@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
@@ -70,7 +71,9 @@ public sealed class WsClient : IAsyncDisposable
     public async Task<List<ServerEnvelope>> ReceiveUntilAsync(Func<ServerEnvelope, bool> done)
     {
         var received = new List<ServerEnvelope>();
-        while (await ReceiveAsync() is { } envelope)
+        // Heartbeats keep a connection busy forever: the wait as a whole has a deadline.
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60) && await ReceiveAsync() is { } envelope)
         {
             received.Add(envelope);
             if (done(envelope))
@@ -80,7 +83,7 @@ public sealed class WsClient : IAsyncDisposable
         }
         // Name what arrived (and any error in full), so that a failure says what the relay sent instead.
         var got = string.Join(", ", received.Select(e => e.Error is { } error ? $"Error({error.Code}: {error.Message})" : $"{e.MessageCase}"));
-        Assert.Fail($"the connection closed ({CloseStatus}) before the awaited envelope; got {received.Count}: {got}");
+        Assert.Fail($"no awaited envelope within 60 s or before the connection closed ({CloseStatus}); got {received.Count}: {got}");
         return received;
     }
 
