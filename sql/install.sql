@@ -12,12 +12,13 @@
 \ir functions/canonical_sort_key.sql
 \ir functions/canonical_json.sql
 \ir functions/payload_hash.sql
-\ir functions/canonical_payload.sql
+\ir functions/check_payload.sql
 \ir functions/check_topic_name.sql
 \ir functions/check_document_args.sql
 \ir functions/create_topic.sql
 \ir functions/head.sql
 \ir functions/reset_epoch.sql
+\ir functions/allocate_watermarks.sql
 \ir functions/apply_document.sql
 \ir functions/publish.sql
 \ir functions/publish_batch.sql

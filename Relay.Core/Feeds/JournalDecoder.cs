@@ -1,5 +1,6 @@
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
+using Relay.Core.Hashing;
 using Relay.Core.Journal;
 
 namespace Relay.Core.Feeds;
@@ -69,7 +70,7 @@ internal sealed class JournalDecoder
                 case Field.Tombstone: tombstone = await value.Get<bool>(cancellationToken); break;
             }
         }
-        return new JournalEvent(topic, watermark, docKey, docVersion, orgId, payload, payloadHash, tombstone, committedAt);
+        return new JournalEvent(topic, watermark, docKey, docVersion, orgId, payload, PayloadHash.OfStored(payloadHash, payload), tombstone, committedAt);
     }
 
     /// <summary>jsonb's binary format is a version byte (1) followed by the JSON text in UTF-8.</summary>

@@ -12,6 +12,15 @@ public static class PayloadHash
     /// <summary>The size of a payload hash: 32 bytes.</summary>
     public const int Length = SHA256.HashSizeInBytes;
 
+    /// <summary>
+    /// The hash of a document read from the database: the stored one where the row has it (written before the hash left
+    /// PostgreSQL's write path), computed from <paramref name="utf8Json"/> where it does not; null without a payload.
+    /// </summary>
+    /// <param name="stored">The row's <c>payload_hash</c>, or null.</param>
+    /// <param name="utf8Json">The row's payload as UTF-8 JSON, or null (a tombstone, or a pointer-mode journal row).</param>
+    /// <exception cref="CanonicalJsonException">The payload cannot be canonicalized.</exception>
+    public static byte[]? OfStored(byte[]? stored, byte[]? utf8Json) => stored ?? (utf8Json is null ? null : Compute(utf8Json));
+
     /// <summary>Computes the payload hash of a JSON text.</summary>
     /// <param name="utf8Json">One JSON value, UTF-8 encoded, without a byte order mark.</param>
     /// <returns>The 32-byte hash.</returns>

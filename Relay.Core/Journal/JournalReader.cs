@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Relay.Core.Diagnostics;
+using Relay.Core.Hashing;
 
 namespace Relay.Core.Journal;
 
@@ -85,14 +86,15 @@ public sealed class JournalReader(NpgsqlDataSource dataSource, RelayMetrics? met
         var bytes = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
+            var payload = reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5);
             var journalEvent = new JournalEvent(
                 reader.GetString(0),
                 reader.GetInt64(1),
                 reader.GetString(2),
                 reader.GetInt64(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5),
-                reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6),
+                payload,
+                PayloadHash.OfStored(reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6), payload),
                 reader.GetBoolean(7),
                 reader.GetFieldValue<DateTimeOffset>(8));
             bytes += journalEvent.Size;

@@ -77,15 +77,16 @@ public static class ParityAudit
         NpgsqlDataSource dataSource, string? topic, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT doc_key, doc_version, payload_hash FROM relay.documents
-             WHERE NOT deleted AND payload_hash IS NOT NULL AND ($1::text IS NULL OR topic = $1)
+            SELECT doc_key, doc_version, payload_hash, payload::text FROM relay.documents
+             WHERE NOT deleted AND payload IS NOT NULL AND ($1::text IS NULL OR topic = $1)
             """);
         command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var documents = new Dictionary<string, (long, byte[])>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            documents[reader.GetString(0)] = (reader.GetInt64(1), reader.GetFieldValue<byte[]>(2));
+            var stored = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
+            documents[reader.GetString(0)] = (reader.GetInt64(1), stored ?? PayloadHash.Compute(Encoding.UTF8.GetBytes(reader.GetString(3))));
         }
         return documents;
     }

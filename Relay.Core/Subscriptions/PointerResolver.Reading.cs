@@ -1,4 +1,5 @@
 using Npgsql;
+using Relay.Core.Hashing;
 using Relay.Core.Journal;
 
 namespace Relay.Core.Subscriptions;
@@ -42,11 +43,12 @@ public sealed partial class PointerResolver
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
+                var payload = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
                 into[reader.GetString(0)] = new Document(
                     reader.GetInt64(1),
                     reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
-                    reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4),
+                    payload,
+                    PayloadHash.OfStored(reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4), payload),
                     reader.GetBoolean(5));
             }
         }

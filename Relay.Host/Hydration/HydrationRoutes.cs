@@ -1,6 +1,8 @@
+using System.Text;
 using System.Text.Json;
 using Npgsql;
 using Relay.Core.Auth;
+using Relay.Core.Hashing;
 using Relay.Host.Auth;
 
 namespace Relay.Host.Hydration;
@@ -123,12 +125,11 @@ internal static class HydrationRoutes
     {
         json.WriteString("docKey", reader.GetString(first));
         json.WriteNumber("docVersion", reader.GetInt64(first + 1));
+        var payload = reader.GetString(first + 3);
         json.WritePropertyName("payload");
-        json.WriteRawValue(reader.GetString(first + 3), skipInputValidation: true);
-        if (!reader.IsDBNull(first + 4))
-        {
-            json.WriteBase64String("payloadHash", reader.GetFieldValue<byte[]>(first + 4));
-        }
+        json.WriteRawValue(payload, skipInputValidation: true);
+        var stored = reader.IsDBNull(first + 4) ? null : reader.GetFieldValue<byte[]>(first + 4);
+        json.WriteBase64String("payloadHash", stored ?? PayloadHash.Compute(Encoding.UTF8.GetBytes(payload)));
     }
 
     private static async Task<RelayPrincipal?> AuthenticateAsync(HttpContext http, TokenValidator tokens)

@@ -83,7 +83,7 @@ public class DeliveryCheckerTests
             watermarks[topic] = watermark;
             var rows = await Sql.RowsAsync(
                 """
-                SELECT DISTINCT ON (doc_key) doc_key, doc_version, tombstone, payload_hash, payload::text FROM relay.stream_events
+                SELECT DISTINCT ON (doc_key) doc_key, doc_version, tombstone, relay.payload_hash(payload), payload::text FROM relay.stream_events
                 WHERE topic = $1 AND watermark <= $2 ORDER BY doc_key, watermark DESC
                 """, topic, watermark);
             foreach (var row in rows)

@@ -11,7 +11,7 @@ public static class ReadModel
     /// </summary>
     public static async Task<List<string>> DifferencesAsync(IReadOnlyDictionary<string, CachedDocument> cache, string topic)
     {
-        var rows = await Sql.RowsAsync("SELECT doc_key, doc_version, deleted, payload_hash FROM relay.documents WHERE topic = $1", topic);
+        var rows = await Sql.RowsAsync("SELECT doc_key, doc_version, deleted, relay.payload_hash(payload) FROM relay.documents WHERE topic = $1", topic);
         var differences = new List<string>();
         var database = rows.ToDictionary(row => (string)row[0]!);
         foreach (var row in rows)

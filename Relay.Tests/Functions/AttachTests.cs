@@ -21,13 +21,13 @@ public sealed class AttachTests
         await Sql.ExecuteAsync($"DELETE FROM {table}");
 
         var journal = await Sql.RowsAsync(
-            "SELECT watermark, doc_key, doc_version, org_id, payload, payload_hash IS NOT NULL, tombstone FROM relay.stream_events WHERE topic = $1 ORDER BY watermark",
+            "SELECT watermark, doc_key, doc_version, org_id, payload, payload_hash, tombstone FROM relay.stream_events WHERE topic = $1 ORDER BY watermark",
             topic);
         Assert.That(journal, Is.EqualTo(new[]
         {
-            new object?[] { 1L, "k", 1L, "org-1", null, true, false },
-            new object?[] { 2L, "k", 2L, "org-1", null, true, false },
-            new object?[] { 3L, "k", 3L, "org-1", null, false, true },
+            new object?[] { 1L, "k", 1L, "org-1", null, null, false },
+            new object?[] { 2L, "k", 2L, "org-1", null, null, false },
+            new object?[] { 3L, "k", 3L, "org-1", null, null, true },
         }));
         var topicRow = await Sql.RowsAsync("SELECT payload_mode, read_model::text FROM relay.topics WHERE topic = $1", topic);
         Assert.That(topicRow.Single(), Is.EqualTo(new object?[] { "pointer", table }));

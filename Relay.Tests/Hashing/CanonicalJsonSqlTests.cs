@@ -38,14 +38,17 @@ public sealed class CanonicalJsonSqlTests
     }
 
     [Test]
-    public async Task Publish_storesTheHashTheCSharpImplementationComputes()
+    public async Task Publish_theHashTheRelayReadsBack_isTheCSharpHashOfWhatWasPublished_andWhatDbasCompute()
     {
         var topic = await TestTopics.CreateAsync();
         const string Payload = """{"b":[1.5,-0,1e21,155627012252807600],"a":"é\n","€":{}}""";
 
         await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':d', $2::jsonb)", topic, Payload);
 
-        var stored = await Sql.ScalarAsync<byte[]>("SELECT payload_hash FROM relay.stream_events WHERE topic = $1", topic);
-        Assert.That(stored, Is.EqualTo(Relay.Core.Hashing.PayloadHash.Compute(System.Text.Encoding.UTF8.GetBytes(Payload))));
+        var read = (await new Relay.Core.Journal.JournalReader(TestDatabase.DataSource).ReadAsync(topic, 0, 1, 1, int.MaxValue)).Single();
+        var expected = Relay.Core.Hashing.PayloadHash.Compute(System.Text.Encoding.UTF8.GetBytes(Payload));
+        Assert.That(read.PayloadHash, Is.EqualTo(expected), "computed by the relay as it reads the journal");
+        Assert.That(await Sql.ScalarAsync<byte[]>("SELECT relay.payload_hash(payload) FROM relay.stream_events WHERE topic = $1", topic),
+            Is.EqualTo(expected), "the DBA's on-demand function");
     }
 }

@@ -7,8 +7,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_existing relay.documents%ROWTYPE;
-    v_watermark bigint;
-    v_notify boolean;
+    v_topic record;
     v_version bigint;
     v_org text;
 BEGIN
@@ -30,18 +29,16 @@ BEGIN
         RETURN;
     END IF;
 
-    UPDATE relay.topics t SET head_watermark = t.head_watermark + 1
-     WHERE t.topic = p_topic
-    RETURNING t.head_watermark, t.notify INTO v_watermark, v_notify;
+    SELECT * INTO v_topic FROM relay.allocate_watermarks(p_topic, 1);
 
     UPDATE relay.documents d
        SET deleted = true, doc_version = d.doc_version + 1, payload = NULL, payload_hash = NULL,
-           updated_at = now(), watermark = v_watermark
+           updated_at = now(), watermark = v_topic.first_watermark
      WHERE d.doc_key = p_doc_key AND NOT d.deleted
     RETURNING d.doc_version, d.org_id INTO v_version, v_org;
     IF NOT FOUND THEN
         -- A concurrent delete won: give the allocation back.
-        UPDATE relay.topics t SET head_watermark = t.head_watermark - 1 WHERE t.topic = p_topic;
+        PERFORM relay.release_watermarks(p_topic, 1);
         watermark := NULL;
         doc_version := (SELECT d.doc_version FROM relay.documents d WHERE d.doc_key = p_doc_key);
         RETURN NEXT;
@@ -49,11 +46,11 @@ BEGIN
     END IF;
 
     INSERT INTO relay.stream_events (topic, watermark, doc_key, doc_version, org_id, tombstone)
-    VALUES (p_topic, v_watermark, p_doc_key, v_version, v_org, true);
-    IF v_notify THEN
+    VALUES (p_topic, v_topic.first_watermark, p_doc_key, v_version, v_org, true);
+    IF v_topic.notify THEN
         PERFORM pg_notify('relay_journal', p_topic);
     END IF;
-    watermark := v_watermark;
+    watermark := v_topic.first_watermark;
     doc_version := v_version;
     RETURN NEXT;
 END

@@ -14,7 +14,6 @@ DECLARE
     v_version bigint;
     v_old_version bigint;
     v_payload jsonb;
-    v_hash bytea;
     v_size integer;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
@@ -32,7 +31,7 @@ BEGIN
         IF v_version IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('%s.%s must not be null', TG_TABLE_NAME, TG_ARGV[3]);
         END IF;
-        SELECT c.payload_hash, octet_length(c.canonical) INTO v_hash, v_size FROM relay.canonical_payload(v_payload) c;
+        v_size := relay.check_payload(v_payload);
     END IF;
 
     IF TG_OP = 'UPDATE' AND v_key = v_old_key THEN
@@ -45,7 +44,7 @@ BEGIN
                 MESSAGE = format('doc_version regression for %L: %s is older than the current %s', v_key, v_version, v_old_version);
         END IF;
         IF v_version = v_old_version THEN
-            IF v_hash IS DISTINCT FROM (SELECT c.payload_hash FROM relay.canonical_payload(v_old -> TG_ARGV[4]) c) THEN
+            IF v_payload IS DISTINCT FROM v_old -> TG_ARGV[4] THEN
                 RAISE EXCEPTION USING ERRCODE = 'RL004',
                     MESSAGE = format('doc_version conflict for %L: version %s was changed without a new version', v_key, v_version);
             END IF;
@@ -55,10 +54,10 @@ BEGIN
 
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND v_key <> v_old_key) THEN
         PERFORM relay.journal_pointer_event(v_topic, v_old_key,
-            v_old_version + 1, CASE WHEN TG_ARGV[2] <> '' THEN v_old ->> TG_ARGV[2] END, NULL, 0);
+            v_old_version + 1, CASE WHEN TG_ARGV[2] <> '' THEN v_old ->> TG_ARGV[2] END, true, 0);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        PERFORM relay.journal_pointer_event(v_topic, v_key, v_version, v_org, v_hash, v_size);
+        PERFORM relay.journal_pointer_event(v_topic, v_key, v_version, v_org, false, v_size);
     END IF;
     RETURN NULL;
 END

@@ -23,7 +23,7 @@ BEGIN
     END IF;
     RETURN QUERY EXECUTE format(
         'SELECT m.%2$I::text, m.%3$I::bigint, %4$s, m.%5$I::jsonb,
-                CASE WHEN m.%5$I IS NOT NULL THEN (relay.canonical_payload(m.%5$I::jsonb)).payload_hash END
+                NULL::bytea
            FROM %1$s m
           WHERE m.%2$I > coalesce($2, '''') %6$s
           ORDER BY m.%2$I

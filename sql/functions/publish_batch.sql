@@ -11,16 +11,9 @@ DECLARE
     v_payloads jsonb[];
     v_orgs text[];
     v_versions bigint[];
-    v_hashes bytea[];
     v_sizes integer[];
     v_doc jsonb;
-    v_canonical text;
-    v_hash bytea;
-    v_head bigint;
-    v_mode text;
-    v_require_org boolean;
-    v_notify boolean;
-    v_max_bytes integer;
+    v_topic record;
     v_applied_count integer := 0;
     v_applied boolean;
     v_version bigint;
@@ -38,7 +31,7 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Validate and hash everything before taking the topic row.
+    -- Validate everything before taking the topic row.
     FOR i IN 1 .. v_count LOOP
         v_doc := p_docs -> (i - 1);
         IF jsonb_typeof(v_doc) <> 'object'
@@ -56,35 +49,27 @@ BEGIN
         END IF;
         PERFORM relay.check_document_args(v_keys[i], v_orgs[i], v_versions[i]);
         v_payloads[i] := v_doc -> 'payload';
-        SELECT c.canonical, c.payload_hash INTO v_canonical, v_hash FROM relay.canonical_payload(v_payloads[i]) c;
-        v_hashes[i] := v_hash;
-        v_sizes[i] := octet_length(v_canonical);
+        v_sizes[i] := relay.check_payload(v_payloads[i]);
     END LOOP;
 
-    UPDATE relay.topics t SET head_watermark = t.head_watermark + v_count
-     WHERE t.topic = p_topic
-    RETURNING t.head_watermark - v_count, t.payload_mode, t.require_org, t.notify, t.max_payload_bytes
-         INTO v_head, v_mode, v_require_org, v_notify, v_max_bytes;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
-    END IF;
+    SELECT * INTO v_topic FROM relay.allocate_watermarks(p_topic, v_count);
 
     FOR i IN 1 .. v_count LOOP
-        IF v_require_org AND v_orgs[i] IS NULL THEN
+        IF v_topic.require_org AND v_orgs[i] IS NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('topic %L requires an org_id (p_docs[%s])', p_topic, i - 1);
         END IF;
-        IF v_sizes[i] > v_max_bytes THEN
+        IF v_sizes[i] > v_topic.max_payload_bytes THEN
             RAISE EXCEPTION USING ERRCODE = 'RL005',
-                MESSAGE = format('payload of p_docs[%s] is %s bytes; topic %L allows %s', i - 1, v_sizes[i], p_topic, v_max_bytes);
+                MESSAGE = format('payload of p_docs[%s] is %s bytes; topic %L allows %s', i - 1, v_sizes[i], p_topic, v_topic.max_payload_bytes);
         END IF;
         SELECT a.applied, a.applied_version INTO v_applied, v_version
-          FROM relay.apply_document(p_topic, v_head + v_applied_count + 1, v_mode = 'inline', v_keys[i], v_payloads[i],
-                                    v_hashes[i], v_orgs[i], v_versions[i]) a;
+          FROM relay.apply_document(p_topic, v_topic.first_watermark + v_applied_count, v_topic.payload_mode = 'inline',
+                                    v_keys[i], v_payloads[i], v_orgs[i], v_versions[i]) a;
         doc_key := v_keys[i];
         doc_version := v_version;
         IF v_applied THEN
             v_applied_count := v_applied_count + 1;
-            watermark := v_head + v_applied_count;
+            watermark := v_topic.first_watermark + v_applied_count - 1;
         ELSE
             watermark := NULL;
         END IF;
@@ -93,9 +78,9 @@ BEGIN
 
     IF v_applied_count < v_count THEN
         -- Give back the allocations of no-ops: the watermarks stay contiguous.
-        UPDATE relay.topics t SET head_watermark = v_head + v_applied_count WHERE t.topic = p_topic;
+        PERFORM relay.release_watermarks(p_topic, v_count - v_applied_count);
     END IF;
-    IF v_notify AND v_applied_count > 0 THEN
+    IF v_topic.notify AND v_applied_count > 0 THEN
         PERFORM pg_notify('relay_journal', p_topic);
     END IF;
 END

@@ -21,7 +21,7 @@ BEGIN
     END IF;
     RETURN QUERY EXECUTE format(
         'SELECT k.key, m.%2$I::bigint, %3$s, m.%4$I::jsonb,
-                CASE WHEN m.%4$I IS NOT NULL THEN (relay.canonical_payload(m.%4$I::jsonb)).payload_hash END, false
+                NULL::bytea, false
            FROM unnest($1) AS k(key) LEFT JOIN %1$s m ON m.%5$I = k.key',
         v_table, v_columns ->> 'doc_version',
         CASE WHEN v_columns ->> 'org_id' IS NULL THEN 'NULL::text' ELSE format('m.%I::text', v_columns ->> 'org_id') END,

@@ -1,0 +1,28 @@
+-- The one place watermarks are allocated (publish, publish_batch, delete and the attach trigger):
+-- a single-row UPDATE of the topic, so the topic's writers wait for each other until commit and
+-- the sequence is gap-free in commit order (CONTRACT §2). Returns the first of p_count new
+-- watermarks and the topic's settings; raises RL001 for an unknown topic.
+CREATE OR REPLACE FUNCTION relay.allocate_watermarks(
+    p_topic text, p_count integer,
+    OUT first_watermark bigint, OUT payload_mode text, OUT require_org boolean, OUT notify boolean, OUT max_payload_bytes integer)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    UPDATE relay.topics t SET head_watermark = t.head_watermark + p_count
+     WHERE t.topic = p_topic
+    RETURNING t.head_watermark - p_count + 1, t.payload_mode, t.require_org, t.notify, t.max_payload_bytes
+         INTO first_watermark, payload_mode, require_org, notify, max_payload_bytes;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+    END IF;
+END
+$$;
+
+-- Gives back the last p_count watermarks this transaction allocated and did not journal (no-ops):
+-- the topic row is still ours, nobody else can have seen them, so the sequence stays gap-free.
+CREATE OR REPLACE FUNCTION relay.release_watermarks(p_topic text, p_count integer)
+RETURNS void
+LANGUAGE sql
+AS $$
+    UPDATE relay.topics t SET head_watermark = t.head_watermark - p_count WHERE t.topic = p_topic;
+$$;
