@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Relay.Core.Subscriptions;
 using Relay.Host.Sync;
 using Relay.Protocol;
 
@@ -73,7 +74,7 @@ internal static class RawFanoutServer
             }
             foreach (var topic in ProtoFraming.DecodeClient(first).Subscribe.Topics)
             {
-                queue.Writer.TryWrite(SyncWire.Proto.EncodePush(UpdateMapper.CaughtUp(topic, 0)));
+                queue.Writer.TryWrite(SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(new EventBatch(topic, [], 0, SubscriptionPhase.CaughtUp))));
             }
             connections.TryAdd(queue, 0);
             while (await ReadFrameAsync(socket) is not null)

@@ -12,6 +12,6 @@ internal static class Batches
         var events = Enumerable.Range(1, count).Select(i => new JournalEvent(
             topic, after + i, $"run-{i}", after + i, "org-1", Encoding.UTF8.GetBytes(E2E.Documents.RunSummary(i, (int)after)),
             new byte[32], false, DateTimeOffset.UtcNow)).ToArray();
-        return new EventBatch(topic, events, after + count, Live: true, CaughtUp: true);
+        return new EventBatch(topic, events, after + count, SubscriptionPhase.Live);
     }
 }

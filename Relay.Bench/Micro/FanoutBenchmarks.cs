@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Relay.Core.Subscriptions;
 using Relay.Host.Sync;
 
 namespace Relay.Bench.Micro;
@@ -30,7 +31,7 @@ public class FanoutBenchmarks
     public long SharedFrame()
     {
         var cache = new BatchFrameCache();
-        var key = new BatchFrameCache.BatchKey("proto", _batch.Topic, "epoch", 0, _batch.Through, true, false, "org-1",
+        var key = new BatchFrameCache.BatchKey("proto", _batch.Topic, "epoch", 0, _batch.Through, SubscriptionPhase.Live, "org-1",
             BatchFrameCache.BatchKey.FingerprintOf(_batch.Events));
         long bytes = 0;
         for (var i = 0; i < Subscribers; i++)

@@ -10,45 +10,36 @@ namespace Relay.Core.Subscriptions;
 /// One reader of one topic from a resume point: catch-up first (from the ring while it still holds the range, from the
 /// journal in bounded batches when not), then live, with no gap and no duplicate at the switch, since both read the
 /// same gap-free sequence by watermark. A reader too slow for the ring falls behind into journal catch-up and comes
-/// back; it never slows the feed or other readers, and holds at most one batch.
+/// back; it never slows the feed or other readers, and holds at most one batch. Each batch says the
+/// <see cref="SubscriptionPhase"/> it belongs to.
 /// </summary>
 public sealed class Subscription
 {
-    private readonly TopicLogs _logs;
+    private readonly SubscriptionSource _source;
     private readonly TopicLog _log;
-    private readonly PointerResolver _resolver;
-    private readonly RelayMetrics _metrics;
-    private readonly Audience _audience;
     private readonly PointerVersions _delivered = new();
-    private long _cursor;
-    private bool _live;
+    private long _position;
+    private SubscriptionPhase _phase = SubscriptionPhase.Replay;
 
-    private Subscription(TopicLogs logs, TopicLog log, PointerResolver resolver, RelayMetrics metrics, long after, TopicState state, Audience audience)
+    internal Subscription(SubscriptionSource source, TopicLog log, long after, long headAtOpen, string epoch, Audience audience)
     {
-        _logs = logs;
+        _source = source;
         _log = log;
-        _resolver = resolver;
-        _metrics = metrics;
-        _cursor = after;
         After = after;
-        _audience = audience;
-        HeadAtOpen = state.Head;
-        Epoch = state.Epoch;
-        // Opened at the head: everything it will read was committed after it started.
-        _live = after >= Math.Max(state.Head, log.Head);
+        _position = after;
+        HeadAtOpen = headAtOpen;
+        Epoch = epoch;
+        Audience = audience;
     }
 
     /// <summary>The topic.</summary>
     public string Topic => _log.Topic;
 
     /// <summary>Who receives the documents.</summary>
-    public Audience Audience => _audience;
+    public Audience Audience { get; }
 
-    /// <summary>The topic's head in the database when the subscription opened.</summary>
+    /// <summary>The topic's head when the subscription opened, as told to the subscriber: replay ends there.</summary>
     public long HeadAtOpen { get; }
-
-    /// <summary>Opened at the head: the subscriber is caught up before reading anything.</summary>
-    public bool OpenedCaughtUp => HeadAtOpen <= After;
 
     /// <summary>The topic's epoch when the subscription opened; the subscription is stale once the topic's changes.</summary>
     public string Epoch { get; }
@@ -56,69 +47,45 @@ public sealed class Subscription
     /// <summary>The resume point the subscription opened after.</summary>
     public long After { get; }
 
-    /// <summary>The watermark the subscriber has been brought up to.</summary>
-    public long Cursor => Volatile.Read(ref _cursor);
-
     /// <summary>
-    /// Opens a subscription after <paramref name="after"/>, checked against the topic's row in the database.
+    /// Batches in watermark order until cancelled. A batch may hold no events and still advance
+    /// <see cref="EventBatch.Through"/>; one batch, possibly empty, has the phase <see cref="SubscriptionPhase.CaughtUp"/>
+    /// each time a replay ends (the first one if the subscription opened at the head).
     /// </summary>
-    /// <param name="logs">The topic logs.</param>
-    /// <param name="resolver">Reads pointer-mode documents.</param>
-    /// <param name="metrics">Counts fell-behind episodes.</param>
-    /// <param name="topic">The topic.</param>
-    /// <param name="after">The last watermark the subscriber has; 0 for everything.</param>
-    /// <param name="afterEpoch">The epoch of <paramref name="after"/>, as the subscriber stored it; null or empty when unknown (not checked).</param>
-    /// <param name="audience">Who receives the documents (tenancy), decided on each document as delivered.</param>
-    /// <param name="cancellationToken">Cancels the check.</param>
-    /// <exception cref="UnknownTopicException">No such topic.</exception>
-    /// <exception cref="StaleCursorException">
-    /// <paramref name="after"/> is before the retained window, ahead of the head, or of another epoch.
-    /// </exception>
-    /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
-    public static async Task<Subscription> OpenAsync(
-        TopicLogs logs, PointerResolver resolver, RelayMetrics metrics, string topic, long after, string? afterEpoch,
-        Audience audience, CancellationToken cancellationToken = default)
-    {
-        var state = await logs.Journal.ReadTopicAsync(topic, cancellationToken) ?? throw new UnknownTopicException(topic);
-        // Taken in first: a changed epoch also ends the other subscribers of the old one.
-        var log = logs.Adopt(state);
-        if (after > 0 && !string.IsNullOrEmpty(afterEpoch) && afterEpoch != state.Epoch)
-        {
-            throw new StaleCursorException(topic, after, afterEpoch, state.Epoch);
-        }
-        if (after < state.RetainedAfter || after > state.Head)
-        {
-            throw new StaleCursorException(topic, after, state.RetainedAfter, state.Head);
-        }
-        return new Subscription(logs, log, resolver, metrics, after, state, audience);
-    }
-
-    /// <summary>Batches in watermark order until cancelled. A batch may hold no events and still advance <see cref="EventBatch.Through"/>.</summary>
     /// <exception cref="StaleCursorException">
     /// The events after the cursor were pruned while catching up, or the topic's epoch changed (a restored database).
     /// </exception>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async IAsyncEnumerable<EventBatch> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var options = _logs.Options;
+        var options = _source.Options;
         var events = new List<JournalEvent>(options.BatchMaxEvents);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (_cursor >= _log.Head)
+            if (_position >= _log.Head)
             {
-                // Caught up (unless this relay's log still lags the head the subscriber was told of): whatever comes
-                // next is a live push.
-                _live |= _cursor >= HeadAtOpen;
-                await _log.WaitPastAsync(_cursor, Epoch, cancellationToken);
+                if (_phase == SubscriptionPhase.Replay && _position >= HeadAtOpen)
+                {
+                    // At the head the subscriber was told of with nothing left to read (opened there, or everything
+                    // that remained was filtered out): say so before waiting.
+                    _phase = SubscriptionPhase.Live;
+                    yield return new EventBatch(Topic, [], _position, SubscriptionPhase.CaughtUp);
+                }
+                await _log.WaitPastAsync(_position, Epoch, cancellationToken);
             }
             if (_log.Epoch is { } epoch && epoch != Epoch)
             {
-                throw new StaleCursorException(Topic, _cursor, Epoch, epoch);
+                throw new StaleCursorException(Topic, _position, Epoch, epoch);
             }
             events.Clear();
-            if (!_log.TryRead(_cursor, options.BatchMaxEvents, options.BatchMaxBytes, events))
+            if (!_log.TryRead(_position, options.BatchMaxEvents, options.BatchMaxBytes, events))
             {
+                if (_phase == SubscriptionPhase.Live)
+                {
+                    _phase = SubscriptionPhase.Replay;
+                    RelayMetrics.Add(_source.Metrics.FellBehind, Topic);
+                }
                 await ReadJournalAsync(events, cancellationToken);
             }
             if (events.Count == 0)
@@ -126,30 +93,28 @@ public sealed class Subscription
                 continue;
             }
 
-            var through = events[^1].Watermark;
+            _position = events[^1].Watermark;
             var visible = await DeliverableAsync(events, cancellationToken);
-            Volatile.Write(ref _cursor, through);
             // Caught up means at the head the subscriber was told of in Subscribed, even while this relay's log lags it.
-            var caughtUp = through >= Math.Max(HeadAtOpen, _log.Head);
-            var batch = new EventBatch(Topic, visible, through, _live, caughtUp);
-            _live |= caughtUp;
-            yield return batch;
+            if (_phase == SubscriptionPhase.Replay && _position >= Math.Max(HeadAtOpen, _log.Head))
+            {
+                _phase = SubscriptionPhase.Live;
+                yield return new EventBatch(Topic, visible, _position, SubscriptionPhase.CaughtUp);
+            }
+            else
+            {
+                yield return new EventBatch(Topic, visible, _position, _phase);
+            }
         }
     }
 
     private async Task ReadJournalAsync(List<JournalEvent> events, CancellationToken cancellationToken)
     {
-        if (_live)
+        var options = _source.Options;
+        events.AddRange(await _source.CatchUp.ReadAsync(Topic, _position, options.BatchMaxEvents, options.BatchMaxBytes, cancellationToken));
+        if (events.Count > 0 && events[0].Watermark != _position + 1)
         {
-            _live = false;
-            _metrics.FellBehind.Add(1, new KeyValuePair<string, object?>("topic", Topic));
-        }
-        var options = _logs.Options;
-        events.AddRange(await _logs.Journal.ReadAsync(Topic, _cursor, long.MaxValue, options.BatchMaxEvents, options.BatchMaxBytes, cancellationToken));
-        if (events.Count > 0 && events[0].Watermark != _cursor + 1)
-        {
-            var state = await _logs.Journal.ReadTopicAsync(Topic, cancellationToken);
-            throw new StaleCursorException(Topic, _cursor, state?.RetainedAfter ?? 0, state?.Head ?? 0);
+            throw new StaleCursorException(Topic, _position, events[0].Watermark - 1, _log.Head);
         }
     }
 
@@ -158,18 +123,18 @@ public sealed class Subscription
     /// resolved first (only where the journal row was the audience's: another row is skipped either way) and then
     /// judged on the resolved document. In a pointer topic, an event with nothing newer than what went out is skipped.
     /// </summary>
-    private async Task<IReadOnlyList<JournalEvent>> DeliverableAsync(List<JournalEvent> events, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<JournalEvent>> DeliverableAsync(List<JournalEvent> events, CancellationToken cancellationToken)
     {
-        var rows = events.Where(e => _audience.CanSee(e.OrgId)).ToArray();
+        var rows = Audience.OrgId is null ? events.ToArray() : events.Where(e => Audience.CanSee(e.OrgId)).ToArray();
         if (!rows.Any(e => e.IsPointer))
         {
             return rows;
         }
-        var resolved = await _resolver.ResolveAsync(_log, rows, cancellationToken);
+        var resolved = await _source.Resolver.ResolveAsync(_log, rows, cancellationToken);
         var deliverable = new List<JournalEvent>(rows.Length);
         for (var i = 0; i < rows.Length; i++)
         {
-            if (_audience.Deliverable(rows[i], resolved[i]) is { } delivered && _delivered.Advance(delivered))
+            if (Audience.Deliverable(rows[i], resolved[i]) is { } delivered && _delivered.Advance(delivered))
             {
                 deliverable.Add(delivered);
             }

@@ -74,6 +74,10 @@ internal sealed class EventRing(int capacity, int maxBytes)
         return true;
     }
 
+    /// <summary>The event at <paramref name="watermark"/>, if the ring holds it.</summary>
+    public JournalEvent? At(long watermark) =>
+        Count > 0 && watermark >= First && watermark - First < Count ? _events[(_start + (int)(watermark - First)) % _events.Length] : null;
+
     /// <summary>The newest held event of <paramref name="docKey"/> without a payload, if any.</summary>
     public JournalEvent? NewestWithoutPayload(string docKey) => _newest.GetValueOrDefault(docKey);
 

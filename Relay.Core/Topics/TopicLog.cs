@@ -132,6 +132,30 @@ public sealed class TopicLog
     }
 
     /// <summary>
+    /// Whether <paramref name="repeat"/>, an event at or below the head, is not the event this log holds at its watermark:
+    /// the journal was rewritten under the relay (a restored database). False when the ring no longer holds it.
+    /// </summary>
+    internal bool Contradicts(JournalEvent repeat)
+    {
+        lock (_gate)
+        {
+            return _ring.At(repeat.Watermark) is { } held && (held.DocKey != repeat.DocKey || held.DocVersion != repeat.DocVersion || held.Tombstone != repeat.Tombstone);
+        }
+    }
+
+    /// <summary>
+    /// Whether a reader after <paramref name="after"/> can be served from this log alone: it is at the head, or the ring
+    /// still holds the next event.
+    /// </summary>
+    internal bool Holds(long after)
+    {
+        lock (_gate)
+        {
+            return after == _head || (after < _head && _ring.Count > 0 && after + 1 >= _ring.First);
+        }
+    }
+
+    /// <summary>
     /// Whether this log can tell what happened to a pointer-mode document since <paramref name="after"/>: true when the
     /// ring holds every event after it, with <paramref name="newest"/> the document's newest held event without a
     /// payload (null when none is held); false when events after <paramref name="after"/> were evicted.

@@ -14,4 +14,10 @@ public sealed class TopicLogOptions
 
     /// <summary>Most bytes in one batch handed to a subscriber (a single larger event still goes alone). Default 2 MiB.</summary>
     public int BatchMaxBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// Most journal reads in flight at once for subscribers the rings cannot serve (catch-up); subscribers reading the
+    /// same range share a read. Default 4, a quarter of the default database connection budget.
+    /// </summary>
+    public int CatchUpReads { get; set; } = 4;
 }

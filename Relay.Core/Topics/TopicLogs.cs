@@ -33,12 +33,6 @@ public sealed partial class TopicLogs
             RelayMetrics.TopicTag);
     }
 
-    /// <summary>The bounds every log and subscription uses.</summary>
-    public TopicLogOptions Options => _options;
-
-    /// <summary>The journal, for readers that fell out of a ring.</summary>
-    public JournalReader Journal => _journal;
-
     /// <summary>The log of a topic, if this relay has one.</summary>
     public TopicLog? Find(string topic) => _logs.GetValueOrDefault(topic);
 
@@ -102,12 +96,15 @@ public sealed partial class TopicLogs
     {
         var log = GetOrAdd(events[start].Topic, 0);
         var run = new List<JournalEvent>(end - start);
+        var rewritten = false;
         for (var i = start; i < end; i++)
         {
             var journalEvent = events[i];
             var expected = log.Head + run.Count + 1;
             if (journalEvent.Watermark < expected)
             {
+                // A repeat (a feed that reconnected replays from its slot), unless it is not the event the log holds.
+                rewritten |= log.Contradicts(journalEvent);
                 continue;
             }
             if (journalEvent.Watermark > expected)
@@ -127,6 +124,28 @@ public sealed partial class TopicLogs
         {
             _metrics.EventsAppended.Add(run.Count, new KeyValuePair<string, object?>("topic", log.Topic));
         }
+        if (rewritten)
+        {
+            await ReadmitAsync(log, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The journal under a log was rewritten (a restored database): read the topic's row, so that a changed epoch starts
+    /// the log over and sends its subscribers to re-hydrate without waiting for a relay restart.
+    /// </summary>
+    private async Task ReadmitAsync(TopicLog log, CancellationToken cancellationToken)
+    {
+        if (await _journal.ReadTopicAsync(log.Topic, cancellationToken) is not { } state)
+        {
+            return;
+        }
+        if (state.Epoch == log.Epoch)
+        {
+            Log.RewrittenWithoutNewEpoch(_logger, log.Topic);
+            return;
+        }
+        Adopt(state);
     }
 
     private async Task FillAsync(TopicLog log, long through, CancellationToken cancellationToken)
@@ -159,5 +178,9 @@ public sealed partial class TopicLogs
         [LoggerMessage(RelayEventIds.Feed + 22, LogLevel.Warning,
             "Topic {Topic}: the database is at epoch {Epoch}, head {Head}, where this relay had epoch {OldEpoch}, head {OldHead}: restored or moved; its log starts over and its subscribers re-hydrate")]
         public static partial void StartedOver(ILogger logger, string topic, string? oldEpoch, long oldHead, string epoch, long head);
+
+        [LoggerMessage(RelayEventIds.Feed + 23, LogLevel.Error,
+            "Topic {Topic}: the journal holds other events than this relay read at the same watermarks, under the same epoch: the database was restored without the DBA step; run SELECT * FROM relay.reset_epoch() and restart the relays")]
+        public static partial void RewrittenWithoutNewEpoch(ILogger logger, string topic);
     }
 }

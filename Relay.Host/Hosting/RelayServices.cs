@@ -24,6 +24,8 @@ internal static class RelayServices
         services.AddSingleton<JournalReader>();
         services.AddSingleton<TopicLogs>();
         services.AddSingleton<PointerResolver>();
+        services.AddSingleton(provider => new CatchUpReads(provider.GetRequiredService<JournalReader>(), topicLogOptions.CatchUpReads));
+        services.AddSingleton<SubscriptionSource>();
         services.AddSingleton(provider => JournalFeeds.Create(
             options.Feed, dataSource.ConnectionString, provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogs>(),
             feedOptions, provider.GetRequiredService<RelayMetrics>(), provider.GetRequiredService<ILoggerFactory>()));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Relay.Core.Subscriptions;
 
 namespace Relay.Host.Sync;
 
@@ -46,11 +47,10 @@ internal sealed class BatchFrameCache
     /// <param name="Epoch">The topic's epoch: a restored database reuses watermarks.</param>
     /// <param name="After">The cursor before the batch.</param>
     /// <param name="Through">The cursor after it.</param>
-    /// <param name="Live">Live or replay.</param>
-    /// <param name="EndsReplay">Whether it names the topic caught up.</param>
+    /// <param name="Phase">Replay, the batch that ends a replay (it names the topic caught up), or live.</param>
     /// <param name="Audience">Who may see which events (the filter), e.g. an organisation.</param>
     /// <param name="Fingerprint">The events the batch holds, by watermark and version (pointer mode skips per subscriber).</param>
-    public readonly record struct BatchKey(string Wire, string Topic, string Epoch, long After, long Through, bool Live, bool EndsReplay, string Audience, int Fingerprint)
+    public readonly record struct BatchKey(string Wire, string Topic, string Epoch, long After, long Through, SubscriptionPhase Phase, string Audience, int Fingerprint)
     {
         /// <summary>A fingerprint of the events of a batch.</summary>
         public static int FingerprintOf(IReadOnlyList<Relay.Core.Journal.JournalEvent> events)

@@ -116,20 +116,12 @@ internal abstract partial class SyncConnection
         var started = Stopwatch.GetTimestamp();
         try
         {
-            if (subscription.OpenedCaughtUp)
-            {
-                Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-                if (!await QueueAsync(pump, Wire.EncodePush(UpdateMapper.CaughtUp(subscription.Topic, subscription.After)), subscription.After, cancellationToken))
-                {
-                    return;
-                }
-            }
             await foreach (var batch in subscription.ReadAsync(cancellationToken))
             {
                 byte[]? frame = null;
-                if (batch.Events.Count > 0 || UpdateMapper.EndsReplay(batch))
+                if (batch.Events.Count > 0 || batch.Phase == SubscriptionPhase.CaughtUp)
                 {
-                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, subscription.Epoch, pump.Through, batch.Through, batch.Live, UpdateMapper.EndsReplay(batch),
+                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, subscription.Epoch, pump.Through, batch.Through, batch.Phase,
                         subscription.Audience.Key, BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
                     frame = Context.Frames.GetOrEncode(key, () => Wire.EncodePush(UpdateMapper.ToEnvelope(batch)));
                 }
@@ -137,7 +129,7 @@ internal abstract partial class SyncConnection
                 {
                     return;
                 }
-                if (UpdateMapper.EndsReplay(batch))
+                if (batch.Phase == SubscriptionPhase.CaughtUp)
                 {
                     Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }

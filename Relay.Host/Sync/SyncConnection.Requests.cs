@@ -84,8 +84,8 @@ internal abstract partial class SyncConnection
         {
             try
             {
-                opened.Add(await Subscription.OpenAsync(
-                    Context.Logs, Context.Resolver, Context.Metrics, topic, request.ResumeAfter.GetValueOrDefault(topic), request.ResumeEpochs.GetValueOrDefault(topic),
+                opened.Add(await Context.Subscriptions.OpenAsync(
+                    topic, request.ResumeAfter.GetValueOrDefault(topic), request.ResumeEpochs.GetValueOrDefault(topic),
                     identity.Audience, cancellationToken));
                 if (request.ResumeAfter.GetValueOrDefault(topic) > 0)
                 {

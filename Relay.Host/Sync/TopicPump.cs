@@ -5,7 +5,7 @@ namespace Relay.Host.Sync;
 /// <summary>One subscribed topic of a connection: the task moving its subscription's batches into the send queue.</summary>
 internal sealed class TopicPump(Subscription subscription, CancellationTokenSource stop)
 {
-    private long _through = subscription.Cursor;
+    private long _through = subscription.After;
 
     public Subscription Subscription { get; } = subscription;
 
@@ -13,7 +13,10 @@ internal sealed class TopicPump(Subscription subscription, CancellationTokenSour
 
     public Task Running { get; set; } = Task.CompletedTask;
 
-    /// <summary>Every update at or below this watermark has been queued for the client (what heartbeats report).</summary>
+    /// <summary>
+    /// The subscriber's cursor: every update at or below this watermark has been queued for the client (what heartbeats
+    /// report).
+    /// </summary>
     public long Through
     {
         get => Interlocked.Read(ref _through);

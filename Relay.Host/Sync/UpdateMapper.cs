@@ -8,12 +8,15 @@ namespace Relay.Host.Sync;
 /// <summary>Turns a subscription's batch into the wire's <c>UpdateBatch</c> (WS_MAPPING §4, §5.4).</summary>
 internal static class UpdateMapper
 {
-    /// <summary>The push for a batch: its updates, phase, the caught-up topic when replay ends here, and the cursor.</summary>
+    /// <summary>
+    /// The push for a batch: its updates, the phase (the batch that ends a replay is the replay's last, and names the
+    /// topic caught up), and the cursor.
+    /// </summary>
     public static ServerEnvelope ToEnvelope(EventBatch batch)
     {
-        var updates = new UpdateBatch { Phase = batch.Live ? BatchPhase.Live : BatchPhase.Replay };
+        var updates = new UpdateBatch { Phase = batch.Phase == SubscriptionPhase.Live ? BatchPhase.Live : BatchPhase.Replay };
         updates.Watermarks.Add(batch.Topic, batch.Through);
-        if (EndsReplay(batch))
+        if (batch.Phase == SubscriptionPhase.CaughtUp)
         {
             updates.CaughtUpTopics.Add(batch.Topic);
         }
@@ -45,18 +48,6 @@ internal static class UpdateMapper
             }
             updates.Updates.Add(update);
         }
-        return new ServerEnvelope { UpdateBatch = updates };
-    }
-
-    /// <summary>The client learns it is caught up from the batch that ends its replay.</summary>
-    public static bool EndsReplay(EventBatch batch) => batch.CaughtUp && !batch.Live;
-
-    /// <summary>The empty batch that tells a client subscribed at the head that it is caught up.</summary>
-    public static ServerEnvelope CaughtUp(string topic, long watermark)
-    {
-        var updates = new UpdateBatch { Phase = BatchPhase.Live };
-        updates.CaughtUpTopics.Add(topic);
-        updates.Watermarks.Add(topic, watermark);
         return new ServerEnvelope { UpdateBatch = updates };
     }
 }

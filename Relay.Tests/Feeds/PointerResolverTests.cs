@@ -62,12 +62,14 @@ public sealed class PointerResolverTests
         await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 2) i", topic);
         var journal = new JournalReader(TestDatabase.DataSource);
         using var metrics = new RelayMetrics();
-        var logs = new TopicLogs(journal, new TopicLogOptions(), metrics, NullLogger<TopicLogs>.Instance);
+        var options = new TopicLogOptions();
+        var logs = new TopicLogs(journal, options, metrics, NullLogger<TopicLogs>.Instance);
         var events = await journal.ReadAsync(topic, 0, 2, 10, int.MaxValue);
         // The feed has handed over the first event only.
         await logs.AppendAsync([events[0]]);
 
-        var subscription = await Subscription.OpenAsync(logs, new PointerResolver(TestDatabase.DataSource), metrics, topic, 0, null, Audience.Everyone);
+        var subscriptions = new SubscriptionSource(logs, journal, new CatchUpReads(journal, 1), new PointerResolver(TestDatabase.DataSource), options, metrics);
+        var subscription = await subscriptions.OpenAsync(topic, 0, null, Audience.Everyone);
         await using var reader = subscription.ReadAsync().GetAsyncEnumerator();
         Assert.That(await reader.MoveNextAsync(), Is.True);
         var first = reader.Current;
@@ -75,7 +77,7 @@ public sealed class PointerResolverTests
         Assert.That(await reader.MoveNextAsync(), Is.True);
         var second = reader.Current;
 
-        Assert.That((subscription.HeadAtOpen, first.Through, first.CaughtUp), Is.EqualTo((2L, 1L, false)), "Subscribed said the head is 2");
-        Assert.That((second.Through, second.CaughtUp, second.Live), Is.EqualTo((2L, true, false)), "the batch that ends the replay says so");
+        Assert.That((subscription.HeadAtOpen, first.Through, first.Phase), Is.EqualTo((2L, 1L, SubscriptionPhase.Replay)), "Subscribed said the head is 2");
+        Assert.That((second.Through, second.Phase), Is.EqualTo((2L, SubscriptionPhase.CaughtUp)), "the batch that ends the replay says so");
     }
 }

@@ -32,9 +32,11 @@ public sealed class SubscriptionTests
 
         Assert.That(Watermarks(replay.Concat(live)), Is.EqualTo(Range(after + 1, 520)));
         Assert.That(replay.Concat(live).Max(b => b.Events.Count), Is.LessThanOrEqualTo(200));
-        Assert.That(replay.All(b => !b.Live), Is.True, "everything up to the head is replay");
-        Assert.That(replay.Count == 0 || replay[^1].CaughtUp, Is.True, "the replay ends caught up");
-        Assert.That(live.All(b => b.Live), Is.True, "what follows is live");
+        var batches = replay.Concat(live).ToList();
+        var caughtUp = batches.FindIndex(b => b.Phase == SubscriptionPhase.CaughtUp);
+        Assert.That(caughtUp, Is.EqualTo(after < 500 ? replay.Count - 1 : 0), "one batch ends the replay: the last read up to the head, or an empty first one at the head");
+        Assert.That(batches.Take(caughtUp).All(b => b.Phase == SubscriptionPhase.Replay), Is.True, "everything up to the head is replay");
+        Assert.That(batches.Skip(caughtUp + 1).All(b => b.Phase == SubscriptionPhase.Live), Is.True, "what follows is live");
     }
 
     [Test]
@@ -115,7 +117,7 @@ public sealed class SubscriptionTests
         Assert.That(delivered.Select(e => (e.DocVersion, System.Text.Encoding.UTF8.GetString(e.Payload!))),
             Is.EqualTo(new[] { (5L, """{"v": 5}""") }));
         Assert.That(delivered.Single().PayloadHash, Is.EqualTo(
-            await Sql.ScalarAsync<byte[]>("SELECT payload_hash FROM relay.documents WHERE doc_key = $1 || ':doc'", topic)));
+            await Sql.ScalarAsync<byte[]>("SELECT relay.payload_hash(payload) FROM relay.documents WHERE doc_key = $1 || ':doc'", topic)));
     }
 
     [Test]
@@ -140,6 +142,8 @@ public sealed class SubscriptionTests
         await using var relay = await CoreHarness.StartAsync(options: options);
         var slow = await relay.SubscribeAsync(topic, 0);
         await using var slowReader = slow.ReadAsync().GetAsyncEnumerator();
+        Assert.That(await slowReader.MoveNextAsync(), Is.True);
+        Assert.That((slowReader.Current.Phase, slowReader.Current.Events.Count), Is.EqualTo((SubscriptionPhase.CaughtUp, 0)), "the topic is empty: caught up at once");
         var firstWrite = PublishManyAsync(topic, 100);
         Assert.That(await slowReader.MoveNextAsync(), Is.True);
         await firstWrite;

@@ -21,6 +21,7 @@ public sealed class CoreHarness : IAsyncDisposable
         Journal = new JournalReader(DataSource);
         Logs = new TopicLogs(Journal, options, Metrics, NullLogger<TopicLogs>.Instance);
         Resolver = new PointerResolver(DataSource);
+        Subscriptions = new SubscriptionSource(Logs, Journal, new CatchUpReads(Journal, options.CatchUpReads), Resolver, options, Metrics);
         var feedOptions = new FeedOptions { IdleAcknowledgeInterval = TimeSpan.FromMilliseconds(200), NotifyPollInterval = notifyPoll ?? TimeSpan.FromMilliseconds(500) };
         Feed = JournalFeeds.Create(feed, connectionString, Journal, Logs, feedOptions, Metrics, NullLoggerFactory.Instance);
     }
@@ -35,6 +36,8 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public PointerResolver Resolver { get; }
 
+    public SubscriptionSource Subscriptions { get; }
+
     public JournalFeed Feed { get; }
 
     public static async Task<CoreHarness> StartAsync(
@@ -47,7 +50,7 @@ public sealed class CoreHarness : IAsyncDisposable
     }
 
     public Task<Subscription> SubscribeAsync(string topic, long after, Audience? audience = null) =>
-        Subscription.OpenAsync(Logs, Resolver, Metrics, topic, after, null, audience ?? Audience.Everyone);
+        Subscriptions.OpenAsync(topic, after, null, audience ?? Audience.Everyone);
 
     /// <summary>Waits until the topic's log has reached the head the database has now.</summary>
     public async Task WaitForDatabaseHeadAsync(string topic)
