@@ -21,10 +21,18 @@ internal abstract partial class SyncConnection
         {
             var (subscribed, plan) = await SubscribeAsync(request.Subscribe, cancellationToken);
             subscribed.Ref = request.Ref;
+            if (plan is not null)
+            {
+                // The subscriptions this one replaces stop first: nothing of theirs may follow Subscribed.
+                foreach (var topic in plan.Topics)
+                {
+                    await StopPumpAsync(topic);
+                }
+            }
             Reply(subscribed);
             if (plan is not null)
             {
-                await StartAsync(plan, cancellationToken);
+                Start(plan, cancellationToken);
             }
             return;
         }
@@ -117,13 +125,9 @@ internal abstract partial class SyncConnection
         return (new ServerEnvelope { Subscribed = subscribed }, new SubscribePlan(topics, opened, stale));
     }
 
-    /// <summary>After <c>Subscribed</c> is queued: replace older subscriptions of the same topics, report stale ones, start.</summary>
-    private async Task StartAsync(SubscribePlan plan, CancellationToken cancellationToken)
+    /// <summary>After <c>Subscribed</c> is queued (and the subscriptions it replaces stopped): report stale ones, start.</summary>
+    private void Start(SubscribePlan plan, CancellationToken cancellationToken)
     {
-        foreach (var topic in plan.Topics)
-        {
-            await StopPumpAsync(topic);
-        }
         foreach (var stale in plan.Stale)
         {
             Push(Errors.Create(ErrorCode.StaleCursor, stale.Message, stale.Topic));
