@@ -6,7 +6,8 @@ namespace Relay.Bench.E2E;
 /// <summary>
 /// <c>e2e publish</c>: 8 concurrent clients for a fixed time each on: a plain single-row INSERT into a table shaped like
 /// the journal (the baseline); <c>relay.publish</c> to one topic; <c>relay.publish</c> spread over 8 topics;
-/// <c>relay.publish_batch</c> of 100 documents. Reports transactions/s, documents/s and the ratio to the baseline.
+/// <c>relay.publish_batch</c> of 100 documents to one topic and spread over 8; an upsert into an attached table (the
+/// <c>relay.attach</c> trigger), one table per client. Reports transactions/s, documents/s and the ratio to the baseline.
 /// </summary>
 internal static class PublishScenario
 {
@@ -30,6 +31,8 @@ internal static class PublishScenario
             ("publish, 1 topic", 1, (c, i, n) => Publish("bench.one", c, i, n)),
             ("publish, 8 topics", 1, (c, i, n) => Publish($"bench.t{c}", c, i, n)),
             ("publish_batch of 100, 1 topic", 100, (c, i, n) => PublishBatch("bench.batch", c, i, n)),
+            ("publish_batch of 100, 8 topics", 100, (c, i, n) => PublishBatch($"bench.b{c}", c, i, n)),
+            ("attach trigger, 8 tables", 1, AttachedUpsert),
         };
         foreach (var (name, docsPerTx, command) in workloads)
         {
@@ -41,9 +44,15 @@ internal static class PublishScenario
 
     private static async Task PrepareAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var topics = new[] { "bench.one", "bench.batch" }.Concat(Enumerable.Range(0, Clients).Select(c => $"bench.t{c}"));
+        var topics = new[] { "bench.one", "bench.batch" }
+            .Concat(Enumerable.Range(0, Clients).SelectMany(c => new[] { $"bench.t{c}", $"bench.b{c}" }));
         var sql = "CREATE TABLE IF NOT EXISTS bench_plain_events (LIKE relay.stream_events INCLUDING ALL);" +
-                  string.Concat(topics.Select(t => $"SELECT relay.create_topic('{t}', 'inline', '7 days', false);"));
+                  string.Concat(topics.Select(t => $"SELECT relay.create_topic('{t}', 'inline', '7 days', false);")) +
+                  // One attached read model per client, as an application that owns its tables would have.
+                  string.Concat(Enumerable.Range(0, Clients).Select(c =>
+                      $"SELECT relay.create_topic('bench.a{c}', 'pointer', '7 days', false);" +
+                      $"CREATE TABLE IF NOT EXISTS bench_attached_{c} (doc_key text PRIMARY KEY, doc_version bigint NOT NULL, payload jsonb NOT NULL);" +
+                      $"SELECT relay.attach('bench.a{c}', 'bench_attached_{c}', p_org_column => NULL);"));
         await using var command = dataSource.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -69,6 +78,17 @@ internal static class PublishScenario
         {
             new() { Value = topic },
             new() { Value = $"{topic}:{client}-{iteration % DocumentsPerClient}" },
+            new() { Value = Documents.RunSummary(client, iteration) },
+        },
+    };
+
+    private static NpgsqlBatchCommand AttachedUpsert(int client, int iteration, int _) => new(
+        $"INSERT INTO bench_attached_{client} AS t (doc_key, doc_version, payload) VALUES ($1, 1, $2::jsonb) " +
+        "ON CONFLICT (doc_key) DO UPDATE SET doc_version = t.doc_version + 1, payload = excluded.payload")
+    {
+        Parameters =
+        {
+            new() { Value = $"bench.a{client}:{iteration % DocumentsPerClient}" },
             new() { Value = Documents.RunSummary(client, iteration) },
         },
     };
