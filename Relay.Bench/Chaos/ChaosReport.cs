@@ -8,6 +8,8 @@ internal sealed record ChaosReport(
     DateTime StartedAt,
     TimeSpan Duration,
     IReadOnlyDictionary<FaultKind, int> Faults,
+    IReadOnlyDictionary<FaultKind, TimeSpan> SlowestRecovery,
+    TimeSpan SettledIn,
     long Pruned,
     int AwayWhilePruned,
     long EventsPublished,
@@ -31,9 +33,9 @@ internal sealed record ChaosReport(
         .AppendLine($"publish, delete, publish_batch; two organisations), {Options.Clients} C# clients (org-scoped tokens) joining, dropping,")
         .AppendLine("leaving and resuming on another node. Seed " + Options.Seed + ".")
         .AppendLine()
-        .AppendLine("| fault | injected |")
-        .AppendLine("|---|---:|")
-        .AppendJoin("", Faults.Select(fault => $"| {fault.Key} | {fault.Value} |{Environment.NewLine}"))
+        .AppendLine("| fault | injected | slowest recovery: every node ready again after it (s) |")
+        .AppendLine("|---|---:|---:|")
+        .AppendJoin("", Faults.Select(fault => $"| {fault.Key} | {fault.Value} | {SlowestRecovery[fault.Key].TotalSeconds:0.0} |{Environment.NewLine}"))
         .AppendLine()
         .AppendLine("| figure | value |")
         .AppendLine("|---|---:|")
@@ -46,6 +48,7 @@ internal sealed record ChaosReport(
         .AppendLine($"| stale cursors recovered by re-hydration | {StaleCursors} |")
         .AppendLine($"| client moves to another node / socket drops | {Moves} / {Drops} |")
         .AppendLine($"| documents compared with the read model at the end | {DocumentsCompared} |")
+        .AppendLine($"| time for every client to equal the read model once churn stopped (s) | {SettledIn.TotalSeconds:0.0} |")
         .AppendLine($"| **losses, mismatches and reorders** | **{Mismatches.Count}** |")
         .ToString();
 }

@@ -58,10 +58,12 @@ internal static class ChaosScenario
             await Task.WhenAll(churn);
             Console.WriteLine($"{clock.Elapsed:mm\\:ss} clients settled; waiting up to {s_settleWithin.TotalSeconds:0} s for each to reach the read model");
 
+            var settling = Stopwatch.StartNew();
             var (mismatches, compared) = await SettleAsync(database, clients, topics);
+            var settledIn = settling.Elapsed;
             mismatches.AddRange(order.Violations);
             await using var heads = database.DataSource.CreateCommand("SELECT sum(head_watermark)::bigint FROM relay.topics WHERE topic LIKE 'chaos.%'");
-            return new ChaosReport(options, startedAt, clock.Elapsed, faults.Injected, faults.Pruned, faults.AwayWhilePruned, (long)(await heads.ExecuteScalarAsync())!,
+            return new ChaosReport(options, startedAt, clock.Elapsed, faults.Injected, faults.SlowestRecovery, settledIn, faults.Pruned, faults.AwayWhilePruned, (long)(await heads.ExecuteScalarAsync())!,
                 writers.Sum(w => w.Failures), clients.Sum(c => c.UpdatesApplied), order.Checked, compared,
                 clients.Sum(c => c.StaleCursors), clients.Sum(c => c.Moves), clients.Sum(c => c.Drops), mismatches);
         }

@@ -12,6 +12,9 @@ internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayN
 
     public Dictionary<FaultKind, int> Injected { get; } = Enum.GetValues<FaultKind>().ToDictionary(kind => kind, _ => 0);
 
+    /// <summary>Per kind, the longest time from the end of the fault until every node answered <c>/readyz</c> again.</summary>
+    public Dictionary<FaultKind, TimeSpan> SlowestRecovery { get; } = Enum.GetValues<FaultKind>().ToDictionary(kind => kind, _ => TimeSpan.Zero);
+
     /// <summary>Journal rows <c>relay.prune</c> deleted under live clients.</summary>
     public long Pruned { get; private set; }
 
@@ -25,13 +28,18 @@ internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayN
         {
             foreach (var kind in Enum.GetValues<FaultKind>().OrderBy(_ => random.Next()).ToList())
             {
-                await Task.Delay(random.Next(1500, 3000));
+                await Task.Delay(random.Next(1000, 2500));
+                await InjectAsync(kind);
                 // A fault on a system still recovering from the last one would find nothing to break (no walsender to end).
+                var recovery = Stopwatch.StartNew();
                 foreach (var node in nodes)
                 {
                     await node.WaitReadyAsync();
                 }
-                await InjectAsync(kind);
+                if (recovery.Elapsed > SlowestRecovery[kind])
+                {
+                    SlowestRecovery[kind] = recovery.Elapsed;
+                }
             }
         }
         while (_clock.Elapsed < duration);
