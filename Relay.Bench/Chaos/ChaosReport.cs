@@ -14,6 +14,7 @@ internal sealed record ChaosReport(
     int AwayWhilePruned,
     long EventsPublished,
     int WriterRetries,
+    TimeSpan SlowestWrite,
     long UpdatesChecked,
     long WatermarksChecked,
     long DocumentsCompared,
@@ -43,6 +44,7 @@ internal sealed record ChaosReport(
         .AppendLine($"| journal rows pruned under live clients | {Pruned} |")
         .AppendLine($"| clients away while the journal was pruned past them | {AwayWhilePruned} |")
         .AppendLine($"| writer statements retried (database down) | {WriterRetries} |")
+        .AppendLine($"| longest a writer statement took (s) | {SlowestWrite.TotalSeconds:0.0} |")
         .AppendLine($"| updates applied by clients, checked in order per connection | {UpdatesChecked} |")
         .AppendLine($"| watermarks stored by clients, checked in order per connection | {WatermarksChecked - UpdatesChecked} |")
         .AppendLine($"| stale cursors recovered by re-hydration | {StaleCursors} |")

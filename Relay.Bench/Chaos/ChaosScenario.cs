@@ -49,7 +49,8 @@ internal static class ChaosScenario
             var writers = Enumerable.Range(0, options.Writers).Select(w => new ChaosWriter(database.DataSource, topics, new Random(options.Seed + 1 + w))).ToList();
             var writing = writers.Select(writer => writer.RunAsync(stopWriting.Token)).ToList();
 
-            var faults = new FaultInjector(database, nodes, clients, random);
+            Console.WriteLine($"{clock.Elapsed:mm\\:ss} {options.Nodes} nodes ready; faults begin");
+            var faults = new FaultInjector(database, nodes, clients, random, clock);
             await faults.RunAsync(options.Duration);
             await stopWriting.CancelAsync();
             await Task.WhenAll(writing);
@@ -64,7 +65,7 @@ internal static class ChaosScenario
             mismatches.AddRange(order.Violations);
             await using var heads = database.DataSource.CreateCommand("SELECT sum(head_watermark)::bigint FROM relay.topics WHERE topic LIKE 'chaos.%'");
             return new ChaosReport(options, startedAt, clock.Elapsed, faults.Injected, faults.SlowestRecovery, settledIn, faults.Pruned, faults.AwayWhilePruned, (long)(await heads.ExecuteScalarAsync())!,
-                writers.Sum(w => w.Failures), clients.Sum(c => c.UpdatesApplied), order.Checked, compared,
+                writers.Sum(w => w.Failures), writers.Max(w => w.Slowest), clients.Sum(c => c.UpdatesApplied), order.Checked, compared,
                 clients.Sum(c => c.StaleCursors), clients.Sum(c => c.Moves), clients.Sum(c => c.Drops), mismatches);
         }
         finally

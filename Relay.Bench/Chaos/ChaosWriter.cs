@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 
 namespace Relay.Bench.Chaos;
@@ -16,6 +17,9 @@ internal sealed class ChaosWriter(NpgsqlDataSource dataSource, IReadOnlyList<str
 
     /// <summary>Statements that failed (the database was down) and were retried.</summary>
     public int Failures { get; private set; }
+
+    /// <summary>The longest a statement took, failed or not.</summary>
+    public TimeSpan Slowest { get; private set; }
 
     public Task RunAsync(CancellationToken cancellationToken) => Task.Run(async () =>
     {
@@ -49,7 +53,22 @@ internal sealed class ChaosWriter(NpgsqlDataSource dataSource, IReadOnlyList<str
             < 22 => Command("SELECT count(*) FROM relay.publish_batch($1, $2::jsonb)", topic, Batch(topic, org)),
             _ => Command("SELECT relay.publish($1, $2, $3::jsonb, $4)", topic, Key(topic, org), Payload(), org),
         };
-        await command.ExecuteNonQueryAsync();
+        var started = Stopwatch.StartNew();
+        try
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            if (started.Elapsed > Slowest)
+            {
+                Slowest = started.Elapsed;
+                if (Slowest > TimeSpan.FromSeconds(5))
+                {
+                    Console.WriteLine($"slow write: {command.CommandText} took {Slowest.TotalSeconds:0.0} s");
+                }
+            }
+        }
     }
 
     private NpgsqlCommand Command(string sql, params object[] values)

@@ -6,10 +6,8 @@ namespace Relay.Bench.Chaos;
 /// Injects the faults of <see cref="FaultKind"/> in shuffled rounds (each kind once per round, in an order drawn from
 /// the run's seed) with a pause of a few seconds between them, and counts what it injected.
 /// </summary>
-internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayNode> nodes, IReadOnlyList<ChaosClient> clients, Random random)
+internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayNode> nodes, IReadOnlyList<ChaosClient> clients, Random random, Stopwatch clock)
 {
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-
     public Dictionary<FaultKind, int> Injected { get; } = Enum.GetValues<FaultKind>().ToDictionary(kind => kind, _ => 0);
 
     /// <summary>Per kind, the longest time from the end of the fault until every node answered <c>/readyz</c> again.</summary>
@@ -24,6 +22,7 @@ internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayN
     /// <summary>Runs whole rounds of faults until <paramref name="duration"/> has passed (a single round when it is zero).</summary>
     public async Task RunAsync(TimeSpan duration)
     {
+        var running = Stopwatch.StartNew();
         do
         {
             foreach (var kind in Enum.GetValues<FaultKind>().OrderBy(_ => random.Next()).ToList())
@@ -42,7 +41,7 @@ internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayN
                 }
             }
         }
-        while (_clock.Elapsed < duration);
+        while (running.Elapsed < duration);
     }
 
     private async Task InjectAsync(FaultKind kind)
@@ -60,8 +59,11 @@ internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayN
             case FaultKind.RollingRestart:
                 foreach (var each in nodes)
                 {
+                    var step = Stopwatch.StartNew();
                     await each.TerminateAsync();
+                    var exited = step.Elapsed;
                     await each.StartAsync();
+                    detail += $"node {each.Index} exited in {exited.TotalSeconds:0.0} s, ready {(step.Elapsed - exited).TotalSeconds:0.0} s later; ";
                 }
                 break;
             case FaultKind.WalsenderTermination:
@@ -87,7 +89,7 @@ internal sealed class FaultInjector(ChaosDatabase database, IReadOnlyList<RelayN
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
         Injected[kind]++;
-        Console.WriteLine($"{_clock.Elapsed:mm\\:ss} fault: {kind} {detail}".TrimEnd());
+        Console.WriteLine($"{clock.Elapsed:mm\\:ss} fault: {kind} {detail}".TrimEnd());
     }
 
     /// <summary>
