@@ -63,6 +63,7 @@ internal static class ChaosScenario
             var (mismatches, compared) = await SettleAsync(database, clients, topics);
             var settledIn = settling.Elapsed;
             mismatches.AddRange(order.Violations);
+            mismatches.AddRange(await ResumePointMismatchesAsync(database, clients, topics));
             await using var heads = database.DataSource.CreateCommand("SELECT sum(head_watermark)::bigint FROM relay.topics WHERE topic LIKE 'chaos.%'");
             return new ChaosReport(options, startedAt, clock.Elapsed, faults.Injected, faults.SlowestRecovery, settledIn, faults.Pruned, faults.AwayWhilePruned, (long)(await heads.ExecuteScalarAsync())!,
                 writers.Sum(w => w.Failures), writers.Max(w => w.Slowest), clients.Sum(c => c.UpdatesApplied), order.Checked, compared,
@@ -79,6 +80,37 @@ internal static class ChaosScenario
                 await node.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// Each client's resume points: never past the topic's head, and of the topic's epoch (which no fault changes, so a
+    /// client holding another would have been told of an epoch that does not exist).
+    /// </summary>
+    private static async Task<List<string>> ResumePointMismatchesAsync(ChaosDatabase database, List<ChaosClient> clients, List<string> topics)
+    {
+        var topicRows = new Dictionary<string, (long Head, string Epoch)>(StringComparer.Ordinal);
+        await using (var command = database.DataSource.CreateCommand("SELECT topic, head_watermark, epoch FROM relay.topics"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                topicRows[reader.GetString(0)] = (reader.GetInt64(1), reader.GetString(2));
+            }
+        }
+        var mismatches = new List<string>();
+        foreach (var client in clients)
+        {
+            foreach (var topic in topics)
+            {
+                var point = await client.ResumePointAsync(topic);
+                var (head, epoch) = topicRows[topic];
+                if (point.Watermark > head || (point.Epoch.Length > 0 && point.Epoch != epoch))
+                {
+                    mismatches.Add($"{client.Name}: {topic} resumes from {point.Watermark} of epoch '{point.Epoch}', the head is {head} of epoch '{epoch}'");
+                }
+            }
+        }
+        return mismatches;
     }
 
     /// <summary>
