@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Running;
+using Relay.Bench.Chaos;
 using Relay.Bench.E2E;
 
 namespace Relay.Bench;
@@ -7,7 +8,8 @@ namespace Relay.Bench;
 /// <summary>
 /// Benchmarks. <c>e2e &lt;scenario&gt; [--quick]</c> runs an end-to-end scenario against a real PostgreSQL;
 /// <c>e2e all</c> runs every scenario and writes <c>BENCHMARKS.md</c> in the current directory; <c>raw-server &lt;port&gt;</c>
-/// is the fan-out baseline the scenarios start as a child process; anything else goes to BenchmarkDotNet (<c>--filter *</c>).
+/// is the fan-out baseline the scenarios start as a child process; <c>chaos [--quick|--soak] [--nodes N] [--seed S]</c> is the
+/// fault-injection run that checks delivery (docs/RELIABILITY.md); anything else goes to BenchmarkDotNet (<c>--filter *</c>).
 /// </summary>
 public static class Program
 {
@@ -20,6 +22,10 @@ public static class Program
         {
             await RawFanoutServer.RunAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
             return 0;
+        }
+        if (args is ["chaos", .. var chaos])
+        {
+            return await ChaosCommand.RunAsync(chaos);
         }
         if (args is not ["e2e", var scenario, .. var options])
         {

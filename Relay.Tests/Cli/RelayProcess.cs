@@ -109,6 +109,13 @@ public sealed class RelayProcess : IAsyncDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>Sends SIGTERM, as a rolling deployment (or Kubernetes) stops a node.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
