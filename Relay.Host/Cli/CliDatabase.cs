@@ -1,6 +1,7 @@
 using Npgsql;
 using Relay.Core.Provisioning;
 using Relay.Host.Configuration;
+using Relay.Host.Development;
 using Relay.Host.Hosting;
 
 namespace Relay.Host.Cli;

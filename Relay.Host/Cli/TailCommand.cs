@@ -4,6 +4,7 @@ using System.Text.Json;
 using OpenAgents.Sync.V1;
 using Relay.Client;
 using Relay.Core.Auth;
+using Relay.Host.Development;
 
 namespace Relay.Host.Cli;
 
@@ -86,7 +87,7 @@ public static class TailCommand
             return null;
         }
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        return TokenCommand.PrepareDevToken(auth, directory);
+        return DevTokens.PrepareEmbedded(auth, directory);
     }
 
     /// <summary>One output line for <paramref name="change"/>; the payload is the document's JSON as the relay sent it.</summary>

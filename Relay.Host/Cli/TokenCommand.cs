@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Relay.Core.Auth;
 using Relay.Host.Configuration;
+using Relay.Host.Development;
 
 namespace Relay.Host.Cli;
 
@@ -16,18 +17,6 @@ public static class TokenCommand
 
     /// <summary>The longest <c>--ttl</c>: 365 days.</summary>
     public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(365);
-
-    /// <summary>The <c>sub</c> of the token <see cref="PrepareDevToken"/> mints: <c>dev</c>.</summary>
-    public const string DevSubject = "dev";
-
-    /// <summary>The <c>oa_org_id</c> of the token <see cref="PrepareDevToken"/> mints: <c>org-1</c>, the org of <c>relay up</c>'s example publish.</summary>
-    public const string DevOrgId = "org-1";
-
-    /// <summary>The <c>oa_sync_scopes</c> of the token <see cref="PrepareDevToken"/> mints: <c>runtime.*</c>, the v1 topics.</summary>
-    public static readonly IReadOnlyList<string> DevScopes = ["runtime.*"];
-
-    /// <summary>The lifetime of the token <see cref="PrepareDevToken"/> mints: 24 hours.</summary>
-    public static readonly TimeSpan DevTimeToLive = TimeSpan.FromHours(24);
 
     /// <summary>The <c>token</c> verb: <c>relay token --sub S --org O --scopes A,B [--ttl 1h] [--kid K]</c>.</summary>
     public static Command Create() => Create(RelayConfiguration);
@@ -108,25 +97,6 @@ public static class TokenCommand
             1 => configured[0],
             _ => throw new AuthConfigurationException($"{AuthOptions.Section}:Keys holds several keys ({KeyIds(configured)}): choose one with --kid"),
         };
-    }
-
-    /// <summary>
-    /// For <c>relay up</c>: ensures the development key exists under <paramref name="dataDirectory"/>, adds it to
-    /// <paramref name="auth"/> so that the relay accepts what it signs (besides any configured key), and mints a token
-    /// to print: <see cref="DevSubject"/>, <see cref="DevOrgId"/>, <see cref="DevScopes"/>, <see cref="DevTimeToLive"/>.
-    /// Call it before the <see cref="TokenValidator"/> is created from <paramref name="auth"/>.
-    /// </summary>
-    /// <exception cref="AuthConfigurationException">The key file is damaged, or its kid is configured with another secret.</exception>
-    public static string PrepareDevToken(AuthOptions auth, string dataDirectory)
-    {
-        ArgumentNullException.ThrowIfNull(auth);
-        var key = DevTokens.EnsureDevKey(dataDirectory);
-        auth.AddKey(key);
-        return DevTokens.Mint(key, new DevTokenRequest(DevSubject, DevOrgId, DevScopes, DevTimeToLive)
-        {
-            Issuer = auth.Issuer,
-            Audience = auth.Audience,
-        });
     }
 
     private static string KeyIds(IReadOnlyList<HmacKey> keys) => keys.Count == 0 ? "none" : string.Join(", ", keys.Select(key => key.KeyId));

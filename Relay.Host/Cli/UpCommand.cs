@@ -4,6 +4,7 @@ using System.Globalization;
 using Npgsql;
 using Relay.Core.Provisioning;
 using Relay.Host.Configuration;
+using Relay.Host.Development;
 using Relay.Host.Diagnostics;
 using Relay.Host.Hosting;
 

@@ -3,9 +3,9 @@ using Npgsql;
 using Relay.Core.Auth;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
-using Relay.Host.Cli;
 using Relay.Host.Configuration;
 using Relay.Host.Cors;
+using Relay.Host.Development;
 using Relay.Host.Diagnostics;
 using Relay.Host.Hydration;
 using Relay.Host.Sync;
@@ -42,7 +42,7 @@ public static partial class RelayServer
         var logger = startupLogging.CreateLogger("Relay.Host");
         var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         // relay up trusts a development key kept under the data directory, and prints a token signed with it.
-        var devToken = forceEmbedded ? TokenCommand.PrepareDevToken(auth, options.DataDirectory) : null;
+        var devToken = forceEmbedded ? DevTokens.PrepareEmbedded(auth, options.DataDirectory) : null;
         var tokens = new TokenValidator(auth, startupLogging.CreateLogger<TokenValidator>());
         await using var database = await DatabaseProvisioner.ProvisionAsync(
             forceEmbedded ? null : options.ConnectionString,

@@ -1,4 +1,5 @@
 using Relay.Core.Auth;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Auth;
 

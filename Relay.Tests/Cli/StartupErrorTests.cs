@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Cli;
 

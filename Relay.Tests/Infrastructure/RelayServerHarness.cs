@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Relay.Core.Auth;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 using Relay.Host.Hosting;
 
 namespace Relay.Tests;

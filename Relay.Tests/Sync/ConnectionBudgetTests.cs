@@ -1,5 +1,6 @@
 using Npgsql;
 using Relay.Core.Provisioning;
+using Relay.Host.Development;
 using Relay.Host.Hosting;
 
 namespace Relay.Tests.Sync;

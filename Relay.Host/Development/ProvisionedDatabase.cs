@@ -1,4 +1,4 @@
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>A PostgreSQL database the relay or the tests were given or started; disposing stops what was started.</summary>
 public abstract class ProvisionedDatabase : IAsyncDisposable

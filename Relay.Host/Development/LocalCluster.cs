@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Logging;
 using Npgsql;
+using Relay.Core.Provisioning;
 
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>
 /// A private PostgreSQL cluster started from the local binaries with <c>wal_level=logical</c>, listening on a free

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Relay.Core.Auth;
 
-namespace Relay.Core.Auth;
+namespace Relay.Host.Development;
 
 public static partial class DevTokens
 {

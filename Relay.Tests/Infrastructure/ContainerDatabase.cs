@@ -1,6 +1,7 @@
+using Relay.Host.Development;
 using Testcontainers.PostgreSql;
 
-namespace Relay.Core.Provisioning;
+namespace Relay.Tests;
 
 /// <summary>A throwaway PostgreSQL in a Docker container (Testcontainers) with <c>wal_level=logical</c>.</summary>
 internal sealed class ContainerDatabase : ProvisionedDatabase

@@ -1,4 +1,4 @@
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>How to run a private PostgreSQL cluster from the local binaries.</summary>
 public sealed record LocalClusterOptions

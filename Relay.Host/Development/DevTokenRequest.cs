@@ -1,4 +1,6 @@
-namespace Relay.Core.Auth;
+using Relay.Core.Auth;
+
+namespace Relay.Host.Development;
 
 /// <summary>What a development token says (<see cref="DevTokens.Mint"/>).</summary>
 /// <param name="Subject">The <c>sub</c> claim.</param>

@@ -1,11 +1,12 @@
-using Microsoft.Extensions.Logging;
+using Relay.Core.Diagnostics;
+using Relay.Core.Provisioning;
 
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>
 /// Picks the PostgreSQL the relay and the tests run on, in order: an explicit connection string; a private cluster
-/// started from local PostgreSQL binaries; a Testcontainers container; otherwise a <see cref="ProvisioningException"/>
-/// saying how to get one.
+/// started from local PostgreSQL binaries; otherwise a <see cref="ProvisioningException"/> saying how to get one. (The
+/// tests add a Docker container as a last resort; the relay itself carries no Docker client.)
 /// </summary>
 public static partial class DatabaseProvisioner
 {
@@ -28,31 +29,18 @@ public static partial class DatabaseProvisioner
         }
         else
         {
-            database = await StartContainerAsync(cancellationToken);
+            throw new ProvisioningException(
+                "No PostgreSQL available: no connection string was given (Relay:ConnectionString) and no local PostgreSQL " +
+                "binaries were found (pg_config, PATH, /usr/lib/postgresql/*/bin). Install PostgreSQL 14 or newer " +
+                "(e.g. apt-get install postgresql) or set a connection string to a server with wal_level=logical.");
         }
         Log.Provisioned(logger, database.Description);
         return database;
     }
 
-    private static async Task<ProvisionedDatabase> StartContainerAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await ContainerDatabase.StartAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new ProvisioningException(
-                "No PostgreSQL available: no connection string was given (Relay:ConnectionString), no local PostgreSQL " +
-                "binaries were found (pg_config, PATH, /usr/lib/postgresql/*/bin) and Docker could not start " +
-                $"{ContainerDatabase.Image} ({e.Message}). Install PostgreSQL 14 or newer (e.g. apt-get install postgresql), " +
-                "start Docker, or set a connection string to a server with wal_level=logical.", e);
-        }
-    }
-
     private static partial class Log
     {
-        [LoggerMessage(Diagnostics.RelayEventIds.Provisioning + 10, LogLevel.Information, "Using PostgreSQL from {Description}")]
+        [LoggerMessage(RelayEventIds.Provisioning + 10, LogLevel.Information, "Using PostgreSQL from {Description}")]
         public static partial void Provisioned(ILogger logger, string description);
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>Picks a TCP port free on the loopback interface right now.</summary>
 internal static class FreePort

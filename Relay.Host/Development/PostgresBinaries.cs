@@ -1,4 +1,4 @@
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>Finds the PostgreSQL server binaries (<c>initdb</c>, <c>pg_ctl</c>) on this machine.</summary>
 public static class PostgresBinaries

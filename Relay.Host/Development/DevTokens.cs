@@ -2,8 +2,9 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Relay.Core.Auth;
 
-namespace Relay.Core.Auth;
+namespace Relay.Host.Development;
 
 /// <summary>
 /// Development tokens: HS256 tokens minted by the relay itself (<c>relay token</c>, <c>relay up</c>), and the

@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Relay.Core.Provisioning;
 
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>Runs a PostgreSQL tool to completion, as the <c>postgres</c> OS user when this process is root.</summary>
 internal static class ProcessRunner

@@ -1,7 +1,6 @@
-using Microsoft.Extensions.Logging;
 using Relay.Core.Diagnostics;
 
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 public sealed partial class LocalCluster
 {

@@ -1,4 +1,4 @@
-namespace Relay.Core.Provisioning;
+namespace Relay.Host.Development;
 
 /// <summary>A database named by an explicit connection string: the relay neither starts nor stops it.</summary>
 internal sealed class ExplicitDatabase(string connectionString) : ProvisionedDatabase

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Relay.Core.Auth;
+namespace Relay.Host.Development;
 
 /// <summary>Source-generated (de)serialization of <see cref="DevKeyFile"/>.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true)]

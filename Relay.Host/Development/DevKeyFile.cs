@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Relay.Core.Auth;
+namespace Relay.Host.Development;
 
 /// <summary>The JSON of <c>dev-key.json</c>: <c>{"kid": …, "secret": base64, "created": …}</c>.</summary>
 internal sealed class DevKeyFile
