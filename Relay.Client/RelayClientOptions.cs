@@ -1,3 +1,5 @@
+using Relay.Protocol;
+
 namespace Relay.Client;
 
 /// <summary>How a <see cref="RelayClient"/> reaches the relay and behaves. Only <see cref="Url"/> and <see cref="TokenProvider"/> are required.</summary>
@@ -38,7 +40,7 @@ public sealed class RelayClientOptions
     public TimeSpan ReconnectResetAfter { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>When nothing was sent for this long, a <c>Ping</c> is sent. Default: 30 s.</summary>
-    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan PingInterval { get; init; } = ProtocolLimits.ClientPingInterval;
 
     /// <summary>With no frame from the server for this long, the client drops the connection and reconnects. Default: 45 s.</summary>
     public TimeSpan ServerSilenceTimeout { get; init; } = TimeSpan.FromSeconds(45);

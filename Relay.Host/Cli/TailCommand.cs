@@ -4,6 +4,7 @@ using System.Text.Json;
 using OpenAgents.Sync.V1;
 using Relay.Client;
 using Relay.Core.Auth;
+using Relay.Host.Configuration;
 using Relay.Host.Development;
 
 namespace Relay.Host.Cli;
@@ -81,7 +82,7 @@ public static class TailCommand
     /// <summary>A development token signed with the embedded database's key, if <c>relay up</c> made one.</summary>
     private static string? DevToken(string? dataDirectory)
     {
-        var configuration = RelayCommandLine.Configuration();
+        var configuration = RelayBootstrap.Configuration();
         if (EmbeddedDirectory.Find(dataDirectory, RelayCommandLine.Options()) is not { } directory || !File.Exists(DevTokens.DevKeyPath(directory)))
         {
             return null;

@@ -19,7 +19,7 @@ public static class TokenCommand
     public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(365);
 
     /// <summary>The <c>token</c> verb: <c>relay token --sub S --org O --scopes A,B [--ttl 1h] [--kid K]</c>.</summary>
-    public static Command Create() => Create(RelayConfiguration);
+    public static Command Create() => Create(() => RelayBootstrap.Configuration());
 
     internal static Command Create(Func<IConfiguration> configuration)
     {
@@ -48,7 +48,7 @@ public static class TokenCommand
             {
                 var settings = configuration();
                 var auth = settings.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-                var relay = settings.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+                var relay = RelayOptionsRegistration.Get<RelayOptions>(settings);
                 var key = SigningKey(auth, relay.DataDirectory, result.GetValue(kid));
                 var request = new DevTokenRequest(
                     result.GetRequiredValue(sub), result.GetRequiredValue(org), SplitScopes(result.GetRequiredValue(scopes)), result.GetValue(ttl))
@@ -114,11 +114,4 @@ public static class TokenCommand
         result.AddError($"--ttl: '{text}' is not a duration between 1s and {MaxTimeToLive.TotalDays:0}d (90s, 30m, 12h, 7d, 01:30:00)");
         return default;
     }
-
-    private static IConfiguration RelayConfiguration() =>
-        new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
 }

@@ -68,6 +68,31 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_zeroRingCapacityAndBatchSize_namesBothSettings_beforeTouchingTheDatabase()
+    {
+        var environment = new Dictionary<string, string>(WithKey)
+        {
+            ["Relay__TopicLogs__RingCapacity"] = "0",
+            ["Relay__TopicLogs__BatchMaxEvents"] = "0",
+        };
+
+        // The database is down: an invalid setting is reported before it is reached.
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres"], environment);
+
+        AssertOneLine(run, "invalid configuration", "Relay:TopicLogs:RingCapacity must be between 1 and");
+        Assert.That(run.Error, Does.Contain("Relay:TopicLogs:BatchMaxEvents must be between 1 and 200"));
+    }
+
+    [Test]
+    public async Task Serve_zeroOutboundQueue_namesTheSetting()
+    {
+        var run = await ServeAsync(
+            ["--connection-string", TestDatabase.ConnectionString], new Dictionary<string, string>(WithKey) { ["Relay__Sync__OutboundQueueBytes"] = "0" });
+
+        AssertOneLine(run, "invalid configuration", "Relay:Sync:OutboundQueueBytes must be between 1 and");
+    }
+
+    [Test]
     public async Task Serve_portInUse_saysToChooseAnotherWithUrls()
     {
         using var occupant = new TcpListener(IPAddress.Loopback, 0);
