@@ -39,6 +39,13 @@ public sealed class RelayClientOptions
     /// <summary>A connection that stays up this long resets the reconnect delay to its first value. Default: 60 s.</summary>
     public TimeSpan ReconnectResetAfter { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Check every received payload against its <c>payload_hash</c> (the relay's canonical hash); a mismatch is a
+    /// <see cref="PayloadHashMismatchException"/>, reported through <see cref="RelayClient.ConnectionFailed"/> (or thrown
+    /// by <see cref="RelayClient.HydrateAsync"/>), and nothing of it is applied. Default: true.
+    /// </summary>
+    public bool VerifyPayloadHashes { get; init; } = true;
+
     /// <summary>When nothing was sent for this long, a <c>Ping</c> is sent. Default: 30 s.</summary>
     public TimeSpan PingInterval { get; init; } = ProtocolLimits.ClientPingInterval;
 

@@ -8,6 +8,7 @@ using Relay.Host.Development;
 using Relay.Host.Diagnostics;
 using Relay.Host.Hydration;
 using Relay.Host.Sync;
+using Relay.Protocol;
 
 namespace Relay.Host.Hosting;
 
@@ -84,7 +85,7 @@ public static partial class RelayServer
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
             await readiness.CheckAsync(cancellationToken) is { } reason
-                ? Results.Json(new { error = "UNAVAILABLE", message = reason }, statusCode: StatusCodes.Status503ServiceUnavailable)
+                ? Results.Json(new { error = HttpErrorCodes.Unavailable, message = reason }, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
     }
 }

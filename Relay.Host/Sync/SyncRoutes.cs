@@ -101,7 +101,7 @@ internal static class SyncRoutes
         }
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = (Errors.RetryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await http.Response.WriteAsJsonAsync(new { error = "UNAVAILABLE", message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
+        await http.Response.WriteAsJsonAsync(new { error = HttpErrorCodes.Unavailable, message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
         return true;
     }
 }

@@ -46,6 +46,6 @@ public sealed class CanonicalJsonSqlTests
         await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':d', $2::jsonb)", topic, Payload);
 
         var stored = await Sql.ScalarAsync<byte[]>("SELECT payload_hash FROM relay.stream_events WHERE topic = $1", topic);
-        Assert.That(stored, Is.EqualTo(Relay.Core.Hashing.PayloadHash.Compute(System.Text.Encoding.UTF8.GetBytes(Payload))));
+        Assert.That(stored, Is.EqualTo(Relay.Protocol.Hashing.PayloadHash.Compute(System.Text.Encoding.UTF8.GetBytes(Payload))));
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>String escaping as RFC 8785 section 3.2.2.2 (and JSON.stringify) does it.</summary>
 public static partial class CanonicalJson

@@ -1,4 +1,4 @@
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>
 /// The input cannot be canonicalized per RFC 8785: it is not valid UTF-8 or not valid JSON, it

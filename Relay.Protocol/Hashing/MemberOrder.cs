@@ -1,4 +1,4 @@
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>
 /// Orders members by the UTF-16 code units of their keys (RFC 8785 section 3.2.3), comparing the

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>Numbers as ECMAScript's Number::toString prints them (RFC 8785 section 3.2.2.3).</summary>
 public static partial class CanonicalJson

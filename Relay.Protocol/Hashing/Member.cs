@@ -1,4 +1,4 @@
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>
 /// An object member being canonicalized: where its unescaped key and its canonical value lie in

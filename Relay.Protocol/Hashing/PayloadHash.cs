@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>
 /// The <c>payload_hash</c> of a document: SHA-256 of the UTF-8 bytes of its RFC 8785 canonical

@@ -1,13 +1,16 @@
-namespace Relay.Core.Auth;
+namespace Relay.Protocol;
 
 /// <summary>
-/// The topic name rule of CONTRACT.md §2, <c>^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$</c> and at most 128 characters,
-/// written out by hand because it runs for every scope entry of every token.
+/// The topic name rule of CONTRACT.md §2, <c>^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$</c> and at most 128 characters: the
+/// one rule token scopes, <c>Subscribe</c> and the SQL (<c>sql/functions/check_topic_name.sql</c>) agree on. Written out
+/// by hand because it runs for every scope entry of every token.
 /// </summary>
-internal static class TopicName
+public static class TopicName
 {
+    /// <summary>The longest topic name: 128 characters.</summary>
     public const int MaxLength = 128;
 
+    /// <summary>Whether <paramref name="name"/> is a topic name.</summary>
     public static bool IsValid(ReadOnlySpan<char> name)
     {
         if (name.IsEmpty || name.Length > MaxLength)

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>
 /// Pooled working memory for one canonicalization: the bytes written so far, which objects

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace Relay.Core.Hashing;
+namespace Relay.Protocol.Hashing;
 
 /// <summary>
 /// Canonical JSON per <see href="https://www.rfc-editor.org/rfc/rfc8785">RFC 8785</see> (JCS): no
