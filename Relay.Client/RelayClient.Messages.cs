@@ -65,6 +65,10 @@ public sealed partial class RelayClient
             var document = update.Tombstone ? CachedDocument.Tombstone(update.DocKey, update.DocVersion)
                 : update.PayloadOmitted ? await FetchOmittedAsync(update, cancellationToken)
                 : new CachedDocument(update.DocKey, update.DocVersion, update.Payload.Memory, update.PayloadHash.Memory, Deleted: false);
+            if (document is not null && _options.VerifyPayloadHashes)
+            {
+                PayloadVerification.Verify(update.Topic, document);
+            }
             if (document is not null && _options.Cache.Apply(update.Topic, document))
             {
                 DocumentChanged?.Invoke(new DocumentChange(update.Topic, document, update.Watermark));

@@ -106,9 +106,14 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// Re-reads <paramref name="topic"/> through <c>GET /sync/v1/list</c> (every page), replaces its cache entries with
     /// the documents read and returns the first page's watermark, to subscribe from. The default stale-cursor reaction.
     /// </summary>
+    /// <exception cref="PayloadHashMismatchException">A document does not match its payload_hash; the cache is left as it was.</exception>
     public async ValueTask<long> HydrateAsync(string topic, CancellationToken cancellationToken = default)
     {
         var (watermark, documents) = await _hydration.ListAsync(topic, cancellationToken);
+        if (_options.VerifyPayloadHashes)
+        {
+            documents.ForEach(document => PayloadVerification.Verify(topic, document));
+        }
         _options.Cache.Replace(topic, documents);
         foreach (var document in documents)
         {

@@ -1,3 +1,5 @@
+using Relay.Protocol;
+
 namespace Relay.Client;
 
 /// <summary>How a <see cref="RelayClient"/> reaches the relay and behaves. Only <see cref="Url"/> and <see cref="TokenProvider"/> are required.</summary>
@@ -37,8 +39,15 @@ public sealed class RelayClientOptions
     /// <summary>A connection that stays up this long resets the reconnect delay to its first value. Default: 60 s.</summary>
     public TimeSpan ReconnectResetAfter { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Check every received payload against its <c>payload_hash</c> (the relay's canonical hash); a mismatch is a
+    /// <see cref="PayloadHashMismatchException"/>, reported through <see cref="RelayClient.ConnectionFailed"/> (or thrown
+    /// by <see cref="RelayClient.HydrateAsync"/>), and nothing of it is applied. Default: true.
+    /// </summary>
+    public bool VerifyPayloadHashes { get; init; } = true;
+
     /// <summary>When nothing was sent for this long, a <c>Ping</c> is sent. Default: 30 s.</summary>
-    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan PingInterval { get; init; } = ProtocolLimits.ClientPingInterval;
 
     /// <summary>With no frame from the server for this long, the client drops the connection and reconnects. Default: 45 s.</summary>
     public TimeSpan ServerSilenceTimeout { get; init; } = TimeSpan.FromSeconds(45);

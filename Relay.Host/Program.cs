@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Npgsql;
 using Relay.Host.Cli;
+using Relay.Host.Configuration;
 
 namespace Relay.Host;
 
@@ -7,8 +9,15 @@ namespace Relay.Host;
 public static class Program
 {
     /// <summary>Runs the verb named on the command line (<c>serve</c> when none).</summary>
-    public static Task<int> Main(string[] args) =>
+    public static async Task<int> Main(string[] args)
+    {
+        // The feeds' replication and listen connections are not opened through a data source: Npgsql logs them through
+        // its process-wide factory, which lives as long as the process.
+        using var npgsqlLogging = RelayBootstrap.CreateLoggerFactory(RelayBootstrap.Configuration(), toStandardError: true);
+        NpgsqlLoggingConfiguration.InitializeLogging(npgsqlLogging);
         // Ctrl-C or SIGTERM cancels the verb at any moment, also while the embedded cluster starts, and leaves it time
         // to stop what it started (a web host's connections, then PostgreSQL).
-        ExpectedFailure.InvokeAsync(RelayCommandLine.Create().Parse(args), new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+        return await ExpectedFailure.InvokeAsync(
+            RelayCommandLine.Create().Parse(args), new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+    }
 }

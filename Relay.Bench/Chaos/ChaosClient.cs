@@ -1,6 +1,6 @@
 using Relay.Bench.E2E;
 using Relay.Client;
-using Relay.Core.Auth;
+using Relay.Host.Development;
 
 namespace Relay.Bench.Chaos;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
+using Relay.Host.Development;
 
 namespace Relay.Bench.Chaos;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Bench.Chaos;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Relay.Core.Auth;
+using Relay.Host.Development;
 
 namespace Relay.Bench.E2E;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 
 namespace Relay.Bench.Micro;
 

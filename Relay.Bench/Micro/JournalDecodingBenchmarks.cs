@@ -5,8 +5,8 @@ using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using Relay.Core.Feeds;
 using Relay.Core.Journal;
-using Relay.Core.Provisioning;
 using Relay.Core.Topics;
+using Relay.Host.Development;
 
 namespace Relay.Bench.Micro;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Relay.Protocol;
 
 namespace Relay.Core.Auth;
 

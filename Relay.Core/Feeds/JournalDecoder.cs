@@ -1,6 +1,6 @@
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 using Relay.Core.Journal;
 
 namespace Relay.Core.Feeds;

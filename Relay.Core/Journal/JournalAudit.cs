@@ -1,6 +1,6 @@
 using System.Text;
 using Npgsql;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 
 namespace Relay.Core.Journal;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Relay.Core.Diagnostics;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 
 namespace Relay.Core.Journal;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 
 namespace Relay.Core.Journal;
 

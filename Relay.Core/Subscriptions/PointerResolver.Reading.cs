@@ -1,5 +1,5 @@
 using Npgsql;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 using Relay.Core.Journal;
 
 namespace Relay.Core.Subscriptions;

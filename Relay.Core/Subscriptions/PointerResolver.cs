@@ -67,7 +67,7 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
             }
             if (toRead is not null)
             {
-                var read = StartSharedRead(log, [.. toRead.Select(pair => events[pair.Value[^1]])]);
+                var read = StartSharedReadAsync(log, [.. toRead.Select(pair => events[pair.Value[^1]])]);
                 waiting.AddRange(toRead.Values.SelectMany(indexes => indexes).Select(index => (index, read, false)));
             }
         }
@@ -83,7 +83,7 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
                 {
                     again = _inFlight.TryGetValue((log.Topic, journalEvent.DocKey), out var newer) && newer != reads
                         ? newer
-                        : StartSharedRead(log, [journalEvent]);
+                        : StartSharedReadAsync(log, [journalEvent]);
                 }
                 read = (await again.WaitAsync(cancellationToken))[journalEvent.DocKey];
             }
@@ -97,7 +97,7 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
     /// that joins it and completing for all of them whatever happens to the caller that started it. Called under the
     /// gate; the documents are cached once read.
     /// </summary>
-    private Task<Dictionary<string, Read>> StartSharedRead(TopicLog log, List<JournalEvent> events)
+    private Task<Dictionary<string, Read>> StartSharedReadAsync(TopicLog log, List<JournalEvent> events)
     {
         var result = new TaskCompletionSource<Dictionary<string, Read>>(TaskCreationOptions.RunContinuationsAsynchronously);
         foreach (var journalEvent in events)

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text;
 using Relay.Core.Auth;
+using Relay.Protocol;
 
 namespace Relay.Host.Auth;
 
@@ -11,7 +12,7 @@ namespace Relay.Host.Auth;
 public static class UnauthorizedResponse
 {
     /// <summary>The <c>error</c> of the body: the protocol's error code <c>UNAUTHORIZED</c>.</summary>
-    public const string ErrorCode = "UNAUTHORIZED";
+    public const string ErrorCode = HttpErrorCodes.Unauthorized;
 
     // One body per reason, encoded once.
     private static readonly FrozenDictionary<AuthFailureReason, byte[]> s_bodies = Enum.GetValues<AuthFailureReason>().ToFrozenDictionary(

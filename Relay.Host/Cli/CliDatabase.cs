@@ -1,6 +1,7 @@
 using Npgsql;
 using Relay.Core.Provisioning;
 using Relay.Host.Configuration;
+using Relay.Host.Development;
 using Relay.Host.Hosting;
 
 namespace Relay.Host.Cli;
@@ -27,22 +28,19 @@ internal sealed class CliDatabase : IAsyncDisposable
 
     public static async Task<CliDatabase> OpenAsync(string? connectionString, string? dataDirectory, CancellationToken cancellationToken)
     {
-        var configuration = RelayCommandLine.Configuration();
-        var options = configuration.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+        var configuration = RelayBootstrap.Configuration();
+        var options = RelayOptionsRegistration.Get<RelayOptions>(configuration);
         connectionString ??= options.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             options.DataDirectory = EmbeddedDirectory.Require(dataDirectory, options);
         }
-        var logging = LoggerFactory.Create(builder => builder
-            .AddConfiguration(configuration.GetSection("Logging"))
-            .AddSimpleConsole(console => console.SingleLine = true)
-            // Standard output carries the verb's answer (JSON lines); what the relay says about itself goes to standard error.
-            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+        // Standard output carries the verb's answer (JSON lines); what the relay says about itself goes to standard error.
+        var logging = RelayBootstrap.CreateLoggerFactory(configuration, toStandardError: true);
         var database = await DatabaseProvisioner.ProvisionAsync(
             connectionString, RelayServer.EmbeddedClusterOptions(options),
             logging.CreateLogger("Relay.Host"), cancellationToken);
-        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        var dataSource = RelayBootstrap.CreateDataSource(database.ConnectionString, logging);
         try
         {
             await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: false, cancellationToken);

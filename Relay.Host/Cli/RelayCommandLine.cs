@@ -48,34 +48,26 @@ public static class RelayCommandLine
         return root;
     }
 
-    /// <summary>The <c>Relay</c> section as appsettings and the environment give it, for the verbs that run no host.</summary>
-    internal static RelayOptions Options() =>
-        Configuration().GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+    /// <summary>The <c>Relay</c> section as appsettings and the environment give it, validated, for the verbs that run no host.</summary>
+    internal static RelayOptions Options() => RelayOptionsRegistration.Get<RelayOptions>(RelayBootstrap.Configuration());
 
-    /// <summary>appsettings.json beside the executable, then <c>Relay__…</c> environment variables.</summary>
-    internal static IConfiguration Configuration() =>
-        new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
-
-    internal static string[] ConfigurationArgs(ParseResult result, Option<string?>? connectionString, Option<string?> urls, Option<string?> feed)
+    /// <summary>The options <c>serve</c> and <c>up</c> share, as the configuration keys they set.</summary>
+    internal static Dictionary<string, string?> Settings(ParseResult result, Option<string?>? connectionString, Option<string?> urls, Option<string?> feed)
     {
-        var args = new List<string>();
+        var settings = new Dictionary<string, string?>();
         if (connectionString is not null && result.GetValue(connectionString) is { } cs)
         {
-            args.Add($"--{RelayOptions.Section}:ConnectionString={cs}");
+            settings[$"{RelayOptions.Section}:ConnectionString"] = cs;
         }
         if (result.GetValue(urls) is { } u)
         {
-            args.Add($"--urls={u}");
+            settings["urls"] = u;
         }
         if (result.GetValue(feed) is { } f)
         {
-            args.Add($"--{RelayOptions.Section}:Feed={f}");
+            settings[$"{RelayOptions.Section}:Feed"] = f;
         }
-        return [.. args];
+        return settings;
     }
 
     private static async Task<int> ServeAsync(
@@ -83,10 +75,9 @@ public static class RelayCommandLine
         CancellationToken cancellationToken)
     {
         // Without a connection string, serve runs on the embedded database, found as up finds it.
-        var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), Options());
-        await RelayServer.RunAsync(
-            [.. ConfigurationArgs(result, connectionString, urls, feed), $"--{RelayOptions.Section}:DataDirectory={directory}"],
-            forceEmbedded: false, onStarted: null, cancellationToken);
+        var settings = Settings(result, connectionString, urls, feed);
+        settings[$"{RelayOptions.Section}:DataDirectory"] = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), Options());
+        await RelayServer.RunAsync(settings, forceEmbedded: false, onStarted: null, cancellationToken);
         return 0;
     }
 

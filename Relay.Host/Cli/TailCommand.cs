@@ -4,6 +4,8 @@ using System.Text.Json;
 using OpenAgents.Sync.V1;
 using Relay.Client;
 using Relay.Core.Auth;
+using Relay.Host.Configuration;
+using Relay.Host.Development;
 
 namespace Relay.Host.Cli;
 
@@ -80,13 +82,13 @@ public static class TailCommand
     /// <summary>A development token signed with the embedded database's key, if <c>relay up</c> made one.</summary>
     private static string? DevToken(string? dataDirectory)
     {
-        var configuration = RelayCommandLine.Configuration();
+        var configuration = RelayBootstrap.Configuration();
         if (EmbeddedDirectory.Find(dataDirectory, RelayCommandLine.Options()) is not { } directory || !File.Exists(DevTokens.DevKeyPath(directory)))
         {
             return null;
         }
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        return TokenCommand.PrepareDevToken(auth, directory);
+        return DevTokens.PrepareEmbedded(auth, directory);
     }
 
     /// <summary>One output line for <paramref name="change"/>; the payload is the document's JSON as the relay sent it.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Relay.Core.Auth;
 using Relay.Host.Configuration;
+using Relay.Host.Development;
 
 namespace Relay.Host.Cli;
 
@@ -17,20 +18,8 @@ public static class TokenCommand
     /// <summary>The longest <c>--ttl</c>: 365 days.</summary>
     public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(365);
 
-    /// <summary>The <c>sub</c> of the token <see cref="PrepareDevToken"/> mints: <c>dev</c>.</summary>
-    public const string DevSubject = "dev";
-
-    /// <summary>The <c>oa_org_id</c> of the token <see cref="PrepareDevToken"/> mints: <c>org-1</c>, the org of <c>relay up</c>'s example publish.</summary>
-    public const string DevOrgId = "org-1";
-
-    /// <summary>The <c>oa_sync_scopes</c> of the token <see cref="PrepareDevToken"/> mints: <c>runtime.*</c>, the v1 topics.</summary>
-    public static readonly IReadOnlyList<string> DevScopes = ["runtime.*"];
-
-    /// <summary>The lifetime of the token <see cref="PrepareDevToken"/> mints: 24 hours.</summary>
-    public static readonly TimeSpan DevTimeToLive = TimeSpan.FromHours(24);
-
     /// <summary>The <c>token</c> verb: <c>relay token --sub S --org O --scopes A,B [--ttl 1h] [--kid K]</c>.</summary>
-    public static Command Create() => Create(RelayConfiguration);
+    public static Command Create() => Create(() => RelayBootstrap.Configuration());
 
     internal static Command Create(Func<IConfiguration> configuration)
     {
@@ -59,7 +48,7 @@ public static class TokenCommand
             {
                 var settings = configuration();
                 var auth = settings.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-                var relay = settings.GetSection(RelayOptions.Section).Get<RelayOptions>() ?? new RelayOptions();
+                var relay = RelayOptionsRegistration.Get<RelayOptions>(settings);
                 var key = SigningKey(auth, relay.DataDirectory, result.GetValue(kid));
                 var request = new DevTokenRequest(
                     result.GetRequiredValue(sub), result.GetRequiredValue(org), SplitScopes(result.GetRequiredValue(scopes)), result.GetValue(ttl))
@@ -110,25 +99,6 @@ public static class TokenCommand
         };
     }
 
-    /// <summary>
-    /// For <c>relay up</c>: ensures the development key exists under <paramref name="dataDirectory"/>, adds it to
-    /// <paramref name="auth"/> so that the relay accepts what it signs (besides any configured key), and mints a token
-    /// to print: <see cref="DevSubject"/>, <see cref="DevOrgId"/>, <see cref="DevScopes"/>, <see cref="DevTimeToLive"/>.
-    /// Call it before the <see cref="TokenValidator"/> is created from <paramref name="auth"/>.
-    /// </summary>
-    /// <exception cref="AuthConfigurationException">The key file is damaged, or its kid is configured with another secret.</exception>
-    public static string PrepareDevToken(AuthOptions auth, string dataDirectory)
-    {
-        ArgumentNullException.ThrowIfNull(auth);
-        var key = DevTokens.EnsureDevKey(dataDirectory);
-        auth.AddKey(key);
-        return DevTokens.Mint(key, new DevTokenRequest(DevSubject, DevOrgId, DevScopes, DevTimeToLive)
-        {
-            Issuer = auth.Issuer,
-            Audience = auth.Audience,
-        });
-    }
-
     private static string KeyIds(IReadOnlyList<HmacKey> keys) => keys.Count == 0 ? "none" : string.Join(", ", keys.Select(key => key.KeyId));
 
     private static string[] SplitScopes(string[] values) =>
@@ -144,11 +114,4 @@ public static class TokenCommand
         result.AddError($"--ttl: '{text}' is not a duration between 1s and {MaxTimeToLive.TotalDays:0}d (90s, 30m, 12h, 7d, 01:30:00)");
         return default;
     }
-
-    private static IConfiguration RelayConfiguration() =>
-        new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .Build();
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using Npgsql;
 using Relay.Core.Provisioning;
 using Relay.Host.Configuration;
+using Relay.Host.Development;
 using Relay.Host.Diagnostics;
 using Relay.Host.Hosting;
 
@@ -25,10 +26,10 @@ internal static class UpCommand
         {
             var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), RelayCommandLine.Options());
             using var claim = Claim(directory);
-            await RelayServer.RunAsync(
-                [.. RelayCommandLine.ConfigurationArgs(result, null, urls, feed), $"--{RelayOptions.Section}:DataDirectory={directory}",
-                    $"--{StatusPageOptions.Section}:Enabled=true"],
-                forceEmbedded: true, PrintWelcome, cancellationToken);
+            var settings = RelayCommandLine.Settings(result, null, urls, feed);
+            settings[$"{RelayOptions.Section}:DataDirectory"] = directory;
+            settings[$"{StatusPageOptions.Section}:Enabled"] = "true";
+            await RelayServer.RunAsync(settings, forceEmbedded: true, PrintWelcome, cancellationToken);
             return 0;
         });
         return up;

@@ -30,7 +30,7 @@ public sealed class RelayOptions
     /// server's <c>max_connections</c> at start; it replaces any <c>Maximum Pool Size</c> of the connection string.
     /// Default 16.
     /// </summary>
-    [Range(1, 1000, ErrorMessage = "Relay:DatabaseConnections must be between 1 and 1000")]
+    [Range(1, 1000)]
     public int DatabaseConnections { get; set; } = 16;
 
     /// <summary>Apply <c>sql/</c> migrations at start (under an advisory lock, so several relays may start at once). Default true.</summary>

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
 
 namespace Relay.Host.Diagnostics;
 
@@ -17,6 +16,3 @@ public sealed class MetricsOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
-/// <summary>Checks <see cref="MetricsOptions"/> at start.</summary>
-[OptionsValidator]
-internal sealed partial class MetricsOptionsValidator : IValidateOptions<MetricsOptions>;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace Relay.Host.Diagnostics;
@@ -6,11 +5,8 @@ namespace Relay.Host.Diagnostics;
 /// <summary>Registers the relay's gauges and exporter, and maps <c>/metrics</c> and the status page.</summary>
 internal static class MetricsRoutes
 {
-    public static IServiceCollection AddRelayMetrics(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddRelayMetrics(this IServiceCollection services)
     {
-        services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
-        services.AddOptions<StatusPageOptions>().Bind(configuration.GetSection(StatusPageOptions.Section));
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<SyncGauges>();
         services.AddSingleton<DatabaseGauges>();

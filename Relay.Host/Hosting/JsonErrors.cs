@@ -1,3 +1,5 @@
+using Relay.Protocol;
+
 namespace Relay.Host.Hosting;
 
 /// <summary>
@@ -32,12 +34,12 @@ internal static class JsonErrors
     {
         var code = status switch
         {
-            StatusCodes.Status400BadRequest => "BAD_REQUEST",
-            StatusCodes.Status401Unauthorized => "UNAUTHORIZED",
-            StatusCodes.Status404NotFound => "NOT_FOUND",
-            StatusCodes.Status405MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            StatusCodes.Status503ServiceUnavailable => "UNAVAILABLE",
-            >= 500 => "INTERNAL",
+            StatusCodes.Status400BadRequest => HttpErrorCodes.BadRequest,
+            StatusCodes.Status401Unauthorized => HttpErrorCodes.Unauthorized,
+            StatusCodes.Status404NotFound => HttpErrorCodes.NotFound,
+            StatusCodes.Status405MethodNotAllowed => HttpErrorCodes.MethodNotAllowed,
+            StatusCodes.Status503ServiceUnavailable => HttpErrorCodes.Unavailable,
+            >= 500 => HttpErrorCodes.Internal,
             _ => $"HTTP_{status}",
         };
         http.Response.StatusCode = status;

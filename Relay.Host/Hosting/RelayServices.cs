@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Relay.Core.Auth;
 using Relay.Core.Diagnostics;
@@ -13,35 +14,33 @@ namespace Relay.Host.Hosting;
 /// <summary>Registers the relay's core services on a data source.</summary>
 internal static class RelayServices
 {
-    public static IServiceCollection AddRelayCore(this IServiceCollection services, IConfiguration configuration, RelayOptions options, NpgsqlDataSource dataSource)
+    public static IServiceCollection AddRelayCore(this IServiceCollection services, RelayOptions options, NpgsqlDataSource dataSource)
     {
-        var feedOptions = configuration.GetSection(RelayOptions.Section).Get<FeedOptions>() ?? new FeedOptions();
-        var topicLogOptions = configuration.GetSection($"{RelayOptions.Section}:TopicLogs").Get<TopicLogOptions>() ?? new TopicLogOptions();
         services.AddSingleton(dataSource);
-        services.AddSingleton(feedOptions);
-        services.AddSingleton(topicLogOptions);
+        // Relay.Core takes its options as plain objects: the validated values of the options pipeline.
+        services.AddSingleton(provider => provider.GetRequiredService<IOptions<FeedOptions>>().Value);
+        services.AddSingleton(provider => provider.GetRequiredService<IOptions<TopicLogOptions>>().Value);
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<JournalReader>();
         services.AddSingleton<TopicLogs>();
         services.AddSingleton<PointerResolver>();
-        services.AddSingleton(provider => new CatchUpReads(provider.GetRequiredService<JournalReader>(), topicLogOptions.CatchUpReads));
+        services.AddSingleton(provider => new CatchUpReads(provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogOptions>().CatchUpReads));
         services.AddSingleton<SubscriptionSource>();
         services.AddSingleton(provider => JournalFeeds.Create(
             options.Feed, dataSource.ConnectionString, provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogs>(),
-            feedOptions, provider.GetRequiredService<RelayMetrics>(), provider.GetRequiredService<ILoggerFactory>()));
+            provider.GetRequiredService<FeedOptions>(), provider.GetRequiredService<RelayMetrics>(), provider.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<FeedService>();
         return services;
     }
 
-    public static IServiceCollection AddRelaySync(this IServiceCollection services, IConfiguration configuration, TokenValidator tokens)
+    public static IServiceCollection AddRelaySync(this IServiceCollection services, TokenValidator tokens)
     {
-        services.Configure<SyncOptions>(configuration.GetSection($"{RelayOptions.Section}:Sync"));
         services.AddSingleton(tokens);
         services.AddSingleton<BatchFrameCache>();
         services.AddSingleton<SyncConnections>();
         services.AddSingleton<RefusalLog>();
         services.AddSingleton(provider => ActivatorUtilities.CreateInstance<SyncContext>(
-            provider, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SyncOptions>>().Value));
+            provider, provider.GetRequiredService<IOptions<SyncOptions>>().Value));
         return services;
     }
 }

@@ -2,8 +2,9 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using Relay.Core.Auth;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 using Relay.Host.Auth;
+using Relay.Protocol;
 
 namespace Relay.Host.Hydration;
 
@@ -71,7 +72,7 @@ internal static class HydrationRoutes
         }
         if (!principal.Scopes.Allows(topic))
         {
-            await ErrorAsync(http, StatusCodes.Status403Forbidden, "FORBIDDEN_TOPIC", $"the token's scopes do not cover {topic}");
+            await ErrorAsync(http, StatusCodes.Status403Forbidden, HttpErrorCodes.ForbiddenTopic, $"the token's scopes do not cover {topic}");
             return;
         }
         var pageSize = Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit);
@@ -82,7 +83,7 @@ internal static class HydrationRoutes
         head.Parameters.AddWithValue(topic);
         if (await head.ExecuteScalarAsync(http.RequestAborted) is not long watermark)
         {
-            await ErrorAsync(http, StatusCodes.Status404NotFound, "UNKNOWN_TOPIC", $"no topic {topic}");
+            await ErrorAsync(http, StatusCodes.Status404NotFound, HttpErrorCodes.UnknownTopic, $"no topic {topic}");
             return;
         }
         await using var page = new NpgsqlCommand(
@@ -148,14 +149,14 @@ internal static class HydrationRoutes
         {
             return await command.ExecuteReaderAsync(http.RequestAborted);
         }
-        catch (PostgresException e) when (e.SqlState == "RL001")
+        catch (PostgresException e) when (e.SqlState == RelaySqlStates.UnknownTopic)
         {
             await NotFoundAsync(http);
             return null;
         }
     }
 
-    private static Task NotFoundAsync(HttpContext http) => ErrorAsync(http, StatusCodes.Status404NotFound, "NOT_FOUND", "no such document");
+    private static Task NotFoundAsync(HttpContext http) => ErrorAsync(http, StatusCodes.Status404NotFound, HttpErrorCodes.NotFound, "no such document");
 
     private static Task ErrorAsync(HttpContext http, int status, string code, string message)
     {

@@ -1,8 +1,8 @@
-using System.Text.RegularExpressions;
 using OpenAgents.Sync.V1;
 using Relay.Core.Diagnostics;
 using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
+using Relay.Protocol;
 
 namespace Relay.Host.Sync;
 
@@ -151,17 +151,17 @@ internal abstract partial class SyncConnection
         {
             return Errors.Create(ErrorCode.BadRequest, $"Subscribe names {topics.Count} topics; the limit is {Context.Options.MaxTopicsPerSubscribe}");
         }
-        if (topics.FirstOrDefault(topic => topic.Length > 128 || !TopicName().IsMatch(topic)) is { } badName)
+        if (topics.FirstOrDefault(topic => !TopicName.IsValid(topic)) is { } badName)
         {
             return Errors.Create(ErrorCode.BadRequest, "not a topic name", badName.Length <= 128 ? badName : null);
         }
         if (request.ResumeAfter.Keys.FirstOrDefault(key => !topics.Contains(key)) is { } stray)
         {
-            return Errors.Create(ErrorCode.BadRequest, "resume_after names a topic that topics does not list", TopicName().IsMatch(stray) ? stray : null);
+            return Errors.Create(ErrorCode.BadRequest, "resume_after names a topic that topics does not list", TopicName.IsValid(stray) ? stray : null);
         }
         if (request.ResumeEpochs.Keys.FirstOrDefault(key => !topics.Contains(key)) is { } strayEpoch)
         {
-            return Errors.Create(ErrorCode.BadRequest, "resume_epochs names a topic that topics does not list", TopicName().IsMatch(strayEpoch) ? strayEpoch : null);
+            return Errors.Create(ErrorCode.BadRequest, "resume_epochs names a topic that topics does not list", TopicName.IsValid(strayEpoch) ? strayEpoch : null);
         }
         if (request.ResumeAfter.Values.Any(watermark => watermark < 0))
         {
@@ -183,7 +183,7 @@ internal abstract partial class SyncConnection
 
     private async Task<ServerEnvelope> UnsubscribeAsync(Unsubscribe request)
     {
-        if (request.Topics.Count == 0 || request.Topics.Any(topic => !TopicName().IsMatch(topic)))
+        if (request.Topics.Count == 0 || request.Topics.Any(topic => !TopicName.IsValid(topic)))
         {
             return Errors.Create(ErrorCode.BadRequest, "Unsubscribe names no topic, or something that is not a topic name");
         }
@@ -194,7 +194,4 @@ internal abstract partial class SyncConnection
         }
         return new ServerEnvelope { Ack = new Ack() };
     }
-
-    [GeneratedRegex(@"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
-    private static partial Regex TopicName();
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Relay.Core.Auth;
 using Relay.Host.Auth;
@@ -12,6 +13,8 @@ namespace Relay.Host.Sync;
 /// </summary>
 internal static class SyncRoutes
 {
+    [SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification =
+        "ApplicationStopping callbacks are synchronous, and this one must hold the stop until the connections are told (1012) before Kestrel stops; there is no SynchronizationContext to deadlock on.")]
     public static void MapSync(this WebApplication app)
     {
         app.Use(ConnectionActivity.TrackAsync);
@@ -101,7 +104,7 @@ internal static class SyncRoutes
         }
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = (Errors.RetryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await http.Response.WriteAsJsonAsync(new { error = "UNAVAILABLE", message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
+        await http.Response.WriteAsJsonAsync(new { error = HttpErrorCodes.Unavailable, message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
         return true;
     }
 }

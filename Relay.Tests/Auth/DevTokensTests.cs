@@ -1,4 +1,5 @@
 using Relay.Core.Auth;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Auth;
 
@@ -77,7 +78,10 @@ public sealed class DevTokensTests
         var key = TokenForge.NewKey("k");
         var request = new DevTokenRequest("u", "o", ["a.b"], TimeSpan.FromMinutes(1));
 
-        Assert.That(DevTokens.Mint(key, request), Is.Not.EqualTo(DevTokens.Mint(key, request)));
+        var first = DevTokens.Mint(key, request);
+        var second = DevTokens.Mint(key, request);
+
+        Assert.That(second, Is.Not.EqualTo(first));
     }
 
     [TestCase("", "org", "a.b", 60)]

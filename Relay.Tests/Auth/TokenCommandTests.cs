@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Relay.Core.Auth;
 using Relay.Host.Cli;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Auth;
 
@@ -99,15 +100,15 @@ public sealed class TokenCommandTests
     }
 
     [Test]
-    public async Task PrepareDevToken_addsTheDevKeyAndMintsATokenForTheExampleOrg()
+    public async Task PrepareEmbedded_addsTheDevKeyAndMintsATokenForTheExampleOrg()
     {
         var options = new AuthOptions { Issuer = "relay-test" };
 
-        var token = TokenCommand.PrepareDevToken(options, _directory);
+        var token = DevTokens.PrepareEmbedded(options, _directory);
         var result = await new TokenValidator(options).ValidateAsync(token);
 
-        Assert.That(result.Principal?.OrgId, Is.EqualTo(TokenCommand.DevOrgId));
+        Assert.That(result.Principal?.OrgId, Is.EqualTo(DevTokens.DevOrgId));
         Assert.That(result.Principal?.Scopes.Allows("runtime.run_summaries"), Is.True);
-        Assert.That(TokenCommand.PrepareDevToken(new AuthOptions(), _directory), Does.StartWith(token.Split('.')[0]), "the same key is reused");
+        Assert.That(DevTokens.PrepareEmbedded(new AuthOptions(), _directory), Does.StartWith(token.Split('.')[0]), "the same key is reused");
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Cli;
 

@@ -1,4 +1,4 @@
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Cli;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Cli;
 
@@ -65,6 +65,31 @@ public sealed class StartupErrorTests
         var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString, "--feed", "carrier-pigeon"]);
 
         AssertOneLine(run, "invalid configuration", "Relay:Feed must be 'replication' or 'notify'");
+    }
+
+    [Test]
+    public async Task Serve_zeroRingCapacityAndBatchSize_namesBothSettings_beforeTouchingTheDatabase()
+    {
+        var environment = new Dictionary<string, string>(WithKey)
+        {
+            ["Relay__TopicLogs__RingCapacity"] = "0",
+            ["Relay__TopicLogs__BatchMaxEvents"] = "0",
+        };
+
+        // The database is down: an invalid setting is reported before it is reached.
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres"], environment);
+
+        AssertOneLine(run, "invalid configuration", "Relay:TopicLogs:RingCapacity must be between 1 and");
+        Assert.That(run.Error, Does.Contain("Relay:TopicLogs:BatchMaxEvents must be between 1 and 200"));
+    }
+
+    [Test]
+    public async Task Serve_zeroOutboundQueue_namesTheSetting()
+    {
+        var run = await ServeAsync(
+            ["--connection-string", TestDatabase.ConnectionString], new Dictionary<string, string>(WithKey) { ["Relay__Sync__OutboundQueueBytes"] = "0" });
+
+        AssertOneLine(run, "invalid configuration", "Relay:Sync:OutboundQueueBytes must be between 1 and");
     }
 
     [Test]

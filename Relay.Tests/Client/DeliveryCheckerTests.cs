@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Relay.Client;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Client;
 

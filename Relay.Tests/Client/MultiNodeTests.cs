@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Relay.Client;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 using Relay.Tests.Cli;
 
 namespace Relay.Tests.Client;

@@ -1,7 +1,7 @@
 using System.Text;
 using OpenAgents.Sync.V1;
 using Relay.Client;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Client;
 

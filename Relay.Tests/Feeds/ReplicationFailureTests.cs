@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Relay.Core.Provisioning;
 using Relay.Core.Schema;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Feeds;
 

@@ -46,7 +46,7 @@ public sealed class CanonicalJsonSqlTests
         await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':d', $2::jsonb)", topic, Payload);
 
         var read = (await new Relay.Core.Journal.JournalReader(TestDatabase.DataSource).ReadAsync(topic, 0, 1, 1, int.MaxValue)).Single();
-        var expected = Relay.Core.Hashing.PayloadHash.Compute(System.Text.Encoding.UTF8.GetBytes(Payload));
+        var expected = Relay.Protocol.Hashing.PayloadHash.Compute(System.Text.Encoding.UTF8.GetBytes(Payload));
         Assert.That(read.PayloadHash, Is.EqualTo(expected), "computed by the relay as it reads the journal");
         Assert.That(await Sql.ScalarAsync<byte[]>("SELECT relay.payload_hash(payload) FROM relay.stream_events WHERE topic = $1", topic),
             Is.EqualTo(expected), "the DBA's on-demand function");

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Relay.Core.Hashing;
+using Relay.Protocol.Hashing;
 
 namespace Relay.Tests.Hashing;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Relay.Core.Auth;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 using Relay.Host.Hosting;
 
 namespace Relay.Tests;
@@ -28,7 +28,7 @@ public sealed class RelayServerHarness : IAsyncDisposable
         IDictionary<string, string>? settings = null, int? port = null, string? connectionString = null)
     {
         var harness = new RelayServerHarness(port ?? FreePort.Next());
-        var args = new Dictionary<string, string>
+        var args = new Dictionary<string, string?>
         {
             ["Relay:ConnectionString"] = connectionString ?? TestDatabase.ConnectionString,
             ["urls"] = harness.Http.ToString().TrimEnd('/'),
@@ -42,7 +42,7 @@ public sealed class RelayServerHarness : IAsyncDisposable
         }
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         harness._run = Task.Run(() => RelayServer.RunAsync(
-            [.. args.Select(a => $"--{a.Key}={a.Value}")], forceEmbedded: false, (_, _, _) => started.TrySetResult(), harness._stop.Token));
+            args, forceEmbedded: false, (_, _, _) => started.TrySetResult(), harness._stop.Token));
         if (await Task.WhenAny(started.Task, harness._run) == harness._run)
         {
             await harness._run;

@@ -1,14 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Relay.Core.Provisioning;
 using Relay.Core.Schema;
+using Relay.Host.Development;
 
 namespace Relay.Tests;
 
 /// <summary>
 /// One real PostgreSQL for the whole test run, migrated once: <c>RELAY_TEST_CONNECTION_STRING</c> if set, else a
-/// throwaway cluster from the local binaries, else a Testcontainers container (see <see cref="DatabaseProvisioner"/>).
+/// throwaway cluster from the local binaries (see <see cref="DatabaseProvisioner"/>), else a Docker container
+/// (<see cref="ContainerDatabase"/>).
 /// Tests stay independent by using topics of their own (<see cref="TestTopics"/>).
 /// </summary>
 [SetUpFixture]
@@ -30,14 +31,13 @@ public sealed class TestDatabase
     public async Task StartAsync()
     {
         using var logging = LoggerFactory.Create(builder => builder.AddProvider(NullLoggerProvider.Instance));
-        s_database = await DatabaseProvisioner.ProvisionAsync(
-            Environment.GetEnvironmentVariable(ConnectionStringVariable),
-            new LocalClusterOptions
-            {
-                Directory = Path.Combine(Path.GetTempPath(), $"relay-tests-{Guid.NewGuid():N}"),
-                Durable = false,
-            },
-            logging.CreateLogger("tests"));
+        var connectionString = Environment.GetEnvironmentVariable(ConnectionStringVariable);
+        s_database = string.IsNullOrWhiteSpace(connectionString) && PostgresBinaries.Find() is null
+            ? await ContainerDatabase.StartAsync()
+            : await DatabaseProvisioner.ProvisionAsync(
+                connectionString,
+                new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-tests-{Guid.NewGuid():N}"), Durable = false },
+                logging.CreateLogger("tests"));
         s_dataSource = NpgsqlDataSource.Create(s_database.ConnectionString);
         await new SchemaMigrator(s_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         TestContext.Progress.WriteLine($"Tests run on PostgreSQL from {s_database.Description}");

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Relay.Core.Provisioning;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Operations;
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using Relay.Core.Provisioning;
+using Relay.Host.Development;
 using Relay.Host.Hosting;
 
 namespace Relay.Tests.Sync;
@@ -42,10 +43,10 @@ public sealed class ConnectionBudgetTests
     [Test]
     public void Relay_allowedMoreConnectionsThanPostgreSqlHas_refusesToStart_sayingWhatToChange()
     {
-        var args = new[]
+        var args = new Dictionary<string, string?>
         {
-            $"--Relay:ConnectionString={TestDatabase.ConnectionString}", "--Relay:AutoMigrate=false", "--Relay:DatabaseConnections=1000",
-            $"--Relay:Auth:Keys:{RelayServerHarness.Key.KeyId}={RelayServerHarness.Key.SecretBase64}", $"--urls=http://127.0.0.1:{FreePort.Next()}",
+            ["Relay:ConnectionString"] = TestDatabase.ConnectionString, ["Relay:AutoMigrate"] = "false", ["Relay:DatabaseConnections"] = "1000",
+            [$"Relay:Auth:Keys:{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64, ["urls"] = $"http://127.0.0.1:{FreePort.Next()}",
         };
 
         Assert.That(() => RelayServer.RunAsync(args, forceEmbedded: false, onStarted: null),

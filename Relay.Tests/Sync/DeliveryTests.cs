@@ -61,8 +61,7 @@ public sealed class DeliveryTests(string subprotocol)
         {
             Subscribe = new Subscribe { Topics = { first, second }, ResumeAfter = { [first] = 7, [second] = 2 } },
         });
-        var envelopes = await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(first) == true)
-            .ContinueWith(t => t.Result);
+        var envelopes = await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(first) == true);
         var rest = envelopes.Any(e => e.UpdateBatch?.CaughtUpTopics.Contains(second) == true)
             ? []
             : await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(second) == true);

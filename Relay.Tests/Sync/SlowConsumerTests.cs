@@ -24,7 +24,7 @@ public sealed class SlowConsumerTests
             await client.SubscribeAsync(topic);
             await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
         }
-        using var queued = new QueuedBytesSampler();
+        await using var queued = new QueuedBytesSampler();
 
         // About 16 MB for each client while the slow one reads nothing.
         for (var i = 0; i < 16; i++)
@@ -58,7 +58,7 @@ public sealed class SlowConsumerTests
                 "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
                 "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
         }
-        using var queued = new QueuedBytesSampler();
+        await using var queued = new QueuedBytesSampler();
         await using var slow = await WsClient.ConnectAsync(relay);
 
         // It subscribes to 16 MB and reads nothing: the relay's send blocks, and after the timeout it stops queueing.
@@ -73,7 +73,7 @@ public sealed class SlowConsumerTests
     }
 
     /// <summary>Samples the relay's per-connection queue gauge in the background.</summary>
-    private sealed class QueuedBytesSampler : IDisposable
+    private sealed class QueuedBytesSampler : IAsyncDisposable
     {
         private readonly MeterListener _listener = new();
         private readonly CancellationTokenSource _stop = new();
@@ -122,10 +122,10 @@ public sealed class SlowConsumerTests
 
         public long Connections { get; private set; } = -1;
 
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
-            _stop.Cancel();
-            _sampling.Wait();
+            await _stop.CancelAsync();
+            await _sampling;
             _listener.Dispose();
             _stop.Dispose();
         }

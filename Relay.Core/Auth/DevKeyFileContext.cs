@@ -1,8 +1,0 @@
-using System.Text.Json.Serialization;
-
-namespace Relay.Core.Auth;
-
-/// <summary>Source-generated (de)serialization of <see cref="DevKeyFile"/>.</summary>
-[JsonSourceGenerationOptions(WriteIndented = true)]
-[JsonSerializable(typeof(DevKeyFile))]
-internal sealed partial class DevKeyFileContext : JsonSerializerContext;
