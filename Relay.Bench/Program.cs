@@ -11,7 +11,7 @@ namespace Relay.Bench;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] s_scenarios = ["publish", "latency", "fanout", "catchup", "idle", "slow", "storm"];
+    private static readonly string[] s_scenarios = ["publish", "latency", "fanout", "catchup", "idle", "slow", "storm", "nodes"];
 
     /// <summary>Runs the scenario or micro benchmarks named on the command line.</summary>
     public static async Task<int> Main(string[] args)
@@ -63,6 +63,7 @@ public static class Program
             "idle" => await IdleScenario.RunAsync(quick),
             "slow" => await SlowScenario.RunAsync(duration, quick),
             "storm" => await StormScenario.RunAsync(quick),
+            "nodes" => await NodesScenario.RunAsync(quick),
             _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: {string.Join(", ", s_scenarios)}, all"),
         };
     }
