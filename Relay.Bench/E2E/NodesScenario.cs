@@ -3,17 +3,17 @@ using System.Diagnostics;
 namespace Relay.Bench.E2E;
 
 /// <summary>
-/// <c>e2e nodes</c>: what each relay node costs PostgreSQL. A writer publishes 1,000 events/s (batches of 10 every 10 ms)
+/// <c>e2e nodes</c>: what each relay node costs PostgreSQL. A writer publishes 500 events/s (batches of 20 every 40 ms)
 /// for 10 s (1 s with <c>--quick</c>) while 0, 1, 2 and 4 relay processes (<c>relay serve</c>, no clients) follow the
-/// journal with the replication feed, then 1, 2 and 4 with the notify feed (<c>--quick</c>: 0 and 1, replication only). Reports
-/// PostgreSQL's CPU per 1,000 events (the postmaster and all its children, the writer's backends included), the part of
+/// journal with the replication feed, then 1, 2 and 4 with the notify feed (<c>--quick</c>: 0 and 1, replication only).
+/// Reports PostgreSQL's CPU per 1,000 events (the postmaster and all its children, the writer's backends included), the part of
 /// it spent by the nodes' own walsenders and backends (<see cref="NodesBackends"/>) per node, and the relays' CPU per node.
 /// </summary>
 internal static class NodesScenario
 {
     private const string Topic = "bench.nodes";
-    private const int BatchSize = 10;
-    private static readonly TimeSpan s_period = TimeSpan.FromMilliseconds(10);
+    private const int BatchSize = 20;
+    private static readonly TimeSpan s_period = TimeSpan.FromMilliseconds(40);
 
     public static async Task<IReadOnlyList<ScenarioRow>> RunAsync(bool quick, CancellationToken cancellationToken = default)
     {

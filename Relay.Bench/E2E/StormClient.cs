@@ -79,22 +79,8 @@ internal sealed class StormClient
         {
             while (true)
             {
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    if (length == buffer.Length)
-                    {
-                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage);
-                if (result.MessageType == WebSocketMessageType.Close)
+                (buffer, var length, var type) = await WebSocketMessages.ReceiveAsync(socket, buffer, cancellationToken);
+                if (type == WebSocketMessageType.Close)
                 {
                     throw new WebSocketException("closed by the relay");
                 }
