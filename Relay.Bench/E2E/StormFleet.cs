@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using OpenAgents.Sync.V1;
 
 namespace Relay.Bench.E2E;
@@ -69,7 +70,9 @@ internal sealed class StormFleet : IAsyncDisposable
     /// <summary>"none", or the errors by code and the failed connections, e.g. "UNAVAILABLE 12 · failed connections 40".</summary>
     public string Problems()
     {
-        var parts = Errors.OrderBy(e => e.Key).Select(e => $"{e.Key} {e.Value}").ToList();
+        // Codes as the contract spells them: Unavailable → UNAVAILABLE, StaleCursor → STALE_CURSOR.
+        var parts = Errors.OrderBy(e => e.Key)
+            .Select(e => $"{Regex.Replace($"{e.Key}", "(?<!^)([A-Z])", "_$1").ToUpperInvariant()} {e.Value}").ToList();
         var failures = _clients.Sum(c => Volatile.Read(ref c.ConnectFailures));
         if (failures > 0)
         {
