@@ -20,10 +20,7 @@ internal static class NodesScenario
         var (database, dataSource) = await BenchDatabase.StartAsync(cancellationToken);
         await using var _ = database;
         await using var __ = dataSource;
-        await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{Topic}', 'inline', '7 days', false)"))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await BenchDatabase.CreateTopicAsync(dataSource, Topic, cancellationToken);
         var postmaster = await CpuMeter.FindPostmasterAsync(dataSource)
             ?? throw new InvalidOperationException("e2e nodes measures PostgreSQL's CPU: it needs the database on this machine");
         var duration = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);

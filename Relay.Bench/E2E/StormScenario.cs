@@ -28,8 +28,7 @@ internal static class StormScenario
         var topics = Enumerable.Range(0, TopicCount).Select(i => $"bench.storm_{i}").ToArray();
         for (var i = 0; i < topics.Length; i++)
         {
-            await using var create = dataSource.CreateCommand($"SELECT relay.create_topic('{topics[i]}', 'inline', '7 days', false)");
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            await BenchDatabase.CreateTopicAsync(dataSource, topics[i], cancellationToken);
             await StormWriter.PublishAsync(dataSource, topics[i], i, 2 * Backlog, cancellationToken);
         }
         await using var connections = StormConnections.Start(dataSource);
