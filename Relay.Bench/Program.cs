@@ -13,7 +13,7 @@ namespace Relay.Bench;
 /// </summary>
 public static class Program
 {
-    private static readonly string[] s_scenarios = ["publish", "paced", "latency", "fanout", "catchup", "idle", "slow"];
+    private static readonly string[] s_scenarios = ["publish", "paced", "latency", "fanout", "catchup", "idle", "slow", "storm", "nodes"];
 
     /// <summary>Runs the scenario or micro benchmarks named on the command line.</summary>
     public static async Task<int> Main(string[] args)
@@ -69,6 +69,8 @@ public static class Program
             "catchup" => await CatchupScenario.RunAsync(quick),
             "idle" => await IdleScenario.RunAsync(quick),
             "slow" => await SlowScenario.RunAsync(duration, quick),
+            "storm" => await StormScenario.RunAsync(quick),
+            "nodes" => await NodesScenario.RunAsync(quick),
             _ => throw new ArgumentException($"unknown scenario '{scenario}'; known: {string.Join(", ", s_scenarios)}, all"),
         };
     }

@@ -59,22 +59,8 @@ internal sealed class BenchClient : IAsyncDisposable
                     var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
                     try
                     {
-                        var length = 0;
-                        ValueWebSocketReceiveResult result;
-                        do
-                        {
-                            if (length == buffer.Length)
-                            {
-                                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                                buffer.AsSpan(0, length).CopyTo(larger);
-                                ArrayPool<byte>.Shared.Return(buffer);
-                                buffer = larger;
-                            }
-                            result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                            length += result.Count;
-                        }
-                        while (!result.EndOfMessage);
-                        if (result.MessageType == WebSocketMessageType.Close)
+                        (buffer, var length, var type) = await WebSocketMessages.ReceiveAsync(_socket, buffer, cancellationToken);
+                        if (type == WebSocketMessageType.Close)
                         {
                             return;
                         }

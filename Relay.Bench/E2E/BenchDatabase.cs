@@ -25,4 +25,11 @@ internal static class BenchDatabase
         Console.WriteLine($"database: {database.Description}");
         return (database, dataSource);
     }
+
+    /// <summary>Creates an inline topic that keeps 7 days and does not require an organisation.</summary>
+    public static async Task CreateTopicAsync(NpgsqlDataSource dataSource, string topic, CancellationToken cancellationToken = default)
+    {
+        await using var create = dataSource.CreateCommand($"SELECT relay.create_topic('{topic}', 'inline', '7 days', false)");
+        await create.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

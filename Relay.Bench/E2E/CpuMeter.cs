@@ -57,24 +57,27 @@ internal sealed class CpuMeter
     /// <summary>[all CPU time, server, PostgreSQL, this process, idle], in ticks.</summary>
     private long[] Sample()
     {
-        var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
-        var postgres = 0L;
-        if (_postmaster is { } postmaster)
-        {
-            postgres = ProcessTicks(postmaster, withChildren: true) + ChildrenOf(postmaster).Sum(child => ProcessTicks(child, withChildren: true));
-        }
+        var machine = MachineTicks();
         return
         [
             machine.Take(8).Sum(),
             _server is { } server ? ProcessTicks(server, withChildren: false) : 0,
-            postgres,
+            _postmaster is { } postmaster ? PostgresTicks(postmaster) : 0,
             ProcessTicks(Environment.ProcessId, withChildren: false),
             machine[3] + machine[4],
         ];
     }
 
+    /// <summary>The machine's CPU time by kind (user, nice, system, idle, iowait, …), in ticks, from <c>/proc/stat</c>.</summary>
+    public static long[] MachineTicks() =>
+        [.. File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse)];
+
+    /// <summary>The CPU time of the postmaster and all its children, including those that exited, in ticks.</summary>
+    public static long PostgresTicks(int postmaster) =>
+        ProcessTicks(postmaster, withChildren: true) + ChildrenOf(postmaster).Sum(child => ProcessTicks(child, withChildren: true));
+
     /// <summary>utime + stime, plus cutime + cstime (children that exited and were waited for) when asked.</summary>
-    private static long ProcessTicks(int pid, bool withChildren)
+    public static long ProcessTicks(int pid, bool withChildren)
     {
         var fields = StatFields(pid);
         if (fields is null)

@@ -29,21 +29,26 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public Uri Http => new($"http://127.0.0.1:{Port}/");
 
-    /// <summary>Starts <c>relay serve</c> on <paramref name="connectionString"/> with the given feed.</summary>
-    public static Task<ServerProcess> StartRelayAsync(string connectionString, string feed = "replication")
+    /// <summary>
+    /// Starts <c>relay serve</c> on <paramref name="connectionString"/> with the given feed, on <paramref name="port"/> (a
+    /// free one by default) and with <paramref name="settings"/> as configuration keys (<c>Relay:DatabaseConnections</c>).
+    /// </summary>
+    public static Task<ServerProcess> StartRelayAsync(
+        string connectionString, string feed = "replication", int? port = null, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var port = FreePort();
-        return StartAsync("relay.dll", ["serve", "--connection-string", connectionString, "--urls", $"http://127.0.0.1:{port}", "--feed", feed], port);
+        var listen = port ?? FreePort();
+        return StartAsync(
+            "relay.dll", ["serve", "--connection-string", connectionString, "--urls", $"http://127.0.0.1:{listen}", "--feed", feed], listen, settings);
     }
 
     /// <summary>Starts the bare Kestrel WebSocket loop: no database, no relay.</summary>
     public static Task<ServerProcess> StartRawAsync()
     {
         var port = FreePort();
-        return StartAsync("Relay.Bench.dll", [RawFanoutServer.Command, $"{port}"], port);
+        return StartAsync("Relay.Bench.dll", [RawFanoutServer.Command, $"{port}"], port, settings: null);
     }
 
-    private static async Task<ServerProcess> StartAsync(string assembly, string[] arguments, int port)
+    private static async Task<ServerProcess> StartAsync(string assembly, string[] arguments, int port, IReadOnlyDictionary<string, string>? settings)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. arguments])
         {
@@ -55,6 +60,10 @@ internal sealed class ServerProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
             },
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {assembly}");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"{assembly}: {e.Data}"); };

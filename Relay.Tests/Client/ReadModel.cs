@@ -1,3 +1,4 @@
+using Npgsql;
 using Relay.Client;
 
 namespace Relay.Tests.Client;
@@ -7,11 +8,13 @@ public static class ReadModel
 {
     /// <summary>
     /// The differences between <paramref name="cache"/>'s entries of <paramref name="topic"/> and the read model: every live
-    /// document must be held at its version and hash; a deleted one may be absent or a tombstone of its version.
+    /// document must be held at its version and hash; a deleted one may be absent or a tombstone of its version. The read model
+    /// is the test database's, or <paramref name="dataSource"/>'s.
     /// </summary>
-    public static async Task<List<string>> DifferencesAsync(IReadOnlyDictionary<string, CachedDocument> cache, string topic)
+    public static async Task<List<string>> DifferencesAsync(
+        IReadOnlyDictionary<string, CachedDocument> cache, string topic, NpgsqlDataSource? dataSource = null)
     {
-        var rows = await Sql.RowsAsync("SELECT doc_key, doc_version, deleted, relay.payload_hash(payload) FROM relay.documents WHERE topic = $1", topic);
+        var rows = await Sql.RowsAsync(dataSource ?? TestDatabase.DataSource, "SELECT doc_key, doc_version, deleted, relay.payload_hash(payload) FROM relay.documents WHERE topic = $1", topic);
         var differences = new List<string>();
         var database = rows.ToDictionary(row => (string)row[0]!);
         foreach (var row in rows)

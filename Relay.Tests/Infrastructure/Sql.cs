@@ -14,9 +14,13 @@ public static class Sql
     }
 
     /// <summary>Runs a query and returns every row as an array of column values (DBNull as null).</summary>
-    public static async Task<List<object?[]>> RowsAsync(string sql, params object?[] parameters)
+    public static Task<List<object?[]>> RowsAsync(string sql, params object?[] parameters) =>
+        RowsAsync(TestDatabase.DataSource, sql, parameters);
+
+    /// <summary>Runs a query on <paramref name="dataSource"/> and returns every row as an array of column values (DBNull as null).</summary>
+    public static async Task<List<object?[]>> RowsAsync(NpgsqlDataSource dataSource, string sql, params object?[] parameters)
     {
-        await using var command = Command(sql, parameters);
+        await using var command = Command(dataSource, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<object?[]>();
         while (await reader.ReadAsync())
@@ -43,9 +47,11 @@ public static class Sql
         return error;
     }
 
-    private static NpgsqlCommand Command(string sql, object?[] parameters)
+    private static NpgsqlCommand Command(string sql, object?[] parameters) => Command(TestDatabase.DataSource, sql, parameters);
+
+    private static NpgsqlCommand Command(NpgsqlDataSource dataSource, string sql, object?[] parameters)
     {
-        var command = TestDatabase.DataSource.CreateCommand(sql);
+        var command = dataSource.CreateCommand(sql);
         foreach (var parameter in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
