@@ -37,7 +37,7 @@ public static class Program
         if (scenario != "all")
         {
             Console.WriteLine();
-            Console.WriteLine(Section(scenario, await RunAsync(scenario, quick), quick));
+            Console.WriteLine(Section(scenario, await RunAsync(scenario, quick, options.Contains("--inline")), quick));
             return 0;
         }
         var report = new StringBuilder()
@@ -57,13 +57,13 @@ public static class Program
         return 0;
     }
 
-    private static async Task<IReadOnlyList<ScenarioRow>> RunAsync(string scenario, bool quick)
+    private static async Task<IReadOnlyList<ScenarioRow>> RunAsync(string scenario, bool quick, bool inlineOnly = false)
     {
         var duration = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
         return scenario switch
         {
             "publish" => await PublishScenario.RunAsync(duration),
-            "paced" => await PacedScenario.RunAsync(duration, quick),
+            "paced" => await PacedScenario.RunAsync(duration, quick, inlineOnly),
             "latency" => await LatencyScenario.RunAsync(duration, quick),
             "fanout" => await FanoutScenario.RunAsync(quick),
             "catchup" => await CatchupScenario.RunAsync(quick),

@@ -92,4 +92,22 @@ internal static class ClientFleet
         }
         return true;
     }
+
+    /// <summary>Waits until the clients' update counts stop growing for a second; false if they still grow after <paramref name="within"/>.</summary>
+    public static async Task<bool> WaitSettledAsync(IReadOnlyCollection<BenchClient> clients, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = -1L;
+        while (clock.Elapsed < within)
+        {
+            var now = clients.Sum(c => Interlocked.Read(ref c.Updates));
+            if (now == last)
+            {
+                return true;
+            }
+            last = now;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        return false;
+    }
 }
