@@ -11,7 +11,7 @@ internal sealed class ReadModelCheck(IReadOnlyDictionary<(string Topic, string D
 {
     public static async Task<ReadModelCheck> ReadAsync(ChaosDatabase database)
     {
-        await using var command = database.DataSource.CreateCommand("SELECT topic, doc_key, doc_version, deleted, payload_hash, org_id FROM relay.documents");
+        await using var command = database.DataSource.CreateCommand("SELECT topic, doc_key, doc_version, deleted, relay.payload_hash(payload), org_id FROM relay.documents");
         await using var reader = await command.ExecuteReaderAsync();
         var documents = new Dictionary<(string, string), (long, bool, byte[]?, string?)>();
         while (await reader.ReadAsync())
