@@ -27,10 +27,10 @@ public sealed class SubscriptionSource(
     internal RelayMetrics Metrics => metrics;
 
     /// <summary>
-    /// Opens a subscription after <paramref name="after"/>. A resume point this relay's log holds (at its head, or in
-    /// its ring) of the log's epoch needs no database round trip (a reconnect storm costs PostgreSQL nothing); a
-    /// subscription from the start, or from a point the log does not hold, is checked against the topic's row, which is
-    /// also how this relay learns of a changed epoch before its feed reconnects.
+    /// Opens a subscription after <paramref name="after"/>. A resume point at this relay's head, of the log's epoch,
+    /// needs no database round trip (a reconnect storm of clients that were live costs PostgreSQL nothing); any other,
+    /// and a subscription from the start, is checked against the topic's row, which is also how this relay learns of a
+    /// changed epoch before its feed reconnects.
     /// </summary>
     /// <param name="topic">The topic.</param>
     /// <param name="after">The last watermark the subscriber has; 0 for everything.</param>
@@ -44,9 +44,11 @@ public sealed class SubscriptionSource(
     /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async Task<Subscription> OpenAsync(string topic, long after, string? afterEpoch, Audience audience, CancellationToken cancellationToken = default)
     {
-        if (after > 0 && logs.Find(topic) is { Epoch: { } epoch } known && (string.IsNullOrEmpty(afterEpoch) || afterEpoch == epoch) && known.Holds(after))
+        // Only at the head: a resume point behind it may have been pruned from the journal (relay.prune), which the log
+        // cannot know, and the contract sends such a subscriber to re-hydrate even while the ring still holds the events.
+        if (after > 0 && logs.Find(topic) is { Epoch: { } epoch } known && (string.IsNullOrEmpty(afterEpoch) || afterEpoch == epoch) && after == known.Head)
         {
-            return new Subscription(this, known, after, known.Head, epoch, audience);
+            return new Subscription(this, known, after, after, epoch, audience);
         }
         var state = await journal.ReadTopicAsync(topic, cancellationToken) ?? throw new UnknownTopicException(topic);
         // Taken in first: a changed epoch also ends the other subscribers of the old one.

@@ -144,18 +144,6 @@ public sealed class TopicLog
     }
 
     /// <summary>
-    /// Whether a reader after <paramref name="after"/> can be served from this log alone: it is at the head, or the ring
-    /// still holds the next event.
-    /// </summary>
-    internal bool Holds(long after)
-    {
-        lock (_gate)
-        {
-            return after == _head || (after < _head && _ring.Count > 0 && after + 1 >= _ring.First);
-        }
-    }
-
-    /// <summary>
     /// Whether this log can tell what happened to a pointer-mode document since <paramref name="after"/>: true when the
     /// ring holds every event after it, with <paramref name="newest"/> the document's newest held event without a
     /// payload (null when none is held); false when events after <paramref name="after"/> were evicted.
