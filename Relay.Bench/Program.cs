@@ -7,6 +7,7 @@ namespace Relay.Bench;
 
 /// <summary>
 /// Benchmarks. <c>e2e &lt;scenario&gt; [--quick]</c> runs an end-to-end scenario against a real PostgreSQL;
+/// <c>e2e paced [--inline] [--load CLIENTS@RATE]</c> runs one paced load alone (for profiling);
 /// <c>e2e all</c> runs every scenario and writes <c>BENCHMARKS.md</c> in the current directory; <c>raw-server &lt;port&gt;</c>
 /// is the fan-out baseline the scenarios start as a child process; <c>chaos [--quick|--soak] [--nodes N] [--seed S]</c> is the
 /// fault-injection run that checks delivery (docs/RELIABILITY.md); anything else goes to BenchmarkDotNet (<c>--filter *</c>).
@@ -37,7 +38,8 @@ public static class Program
         if (scenario != "all")
         {
             Console.WriteLine();
-            Console.WriteLine(Section(scenario, await RunAsync(scenario, quick, options.Contains("--inline")), quick));
+            var paced = new PacedScenario.Selection(options.Contains("--inline"), PacedScenario.ParseLoad(options));
+            Console.WriteLine(Section(scenario, await RunAsync(scenario, quick, paced), quick));
             return 0;
         }
         var report = new StringBuilder()
@@ -57,13 +59,13 @@ public static class Program
         return 0;
     }
 
-    private static async Task<IReadOnlyList<ScenarioRow>> RunAsync(string scenario, bool quick, bool inlineOnly = false)
+    private static async Task<IReadOnlyList<ScenarioRow>> RunAsync(string scenario, bool quick, PacedScenario.Selection paced = default)
     {
         var duration = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
         return scenario switch
         {
             "publish" => await PublishScenario.RunAsync(duration),
-            "paced" => await PacedScenario.RunAsync(duration, quick, inlineOnly),
+            "paced" => await PacedScenario.RunAsync(duration, quick, paced),
             "latency" => await LatencyScenario.RunAsync(duration, quick),
             "fanout" => await FanoutScenario.RunAsync(quick),
             "catchup" => await CatchupScenario.RunAsync(quick),
