@@ -36,7 +36,7 @@ public class FanoutBenchmarks
         long bytes = 0;
         for (var i = 0; i < Subscribers; i++)
         {
-            bytes += cache.GetOrEncode(key, () => SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(_batch))).Length;
+            bytes += cache.GetOrEncode(key, static batch => SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(batch)), _batch).Length;
         }
         return bytes;
     }

@@ -18,14 +18,19 @@ internal sealed class BatchFrameCache
     private readonly ConcurrentQueue<(BatchKey Key, int Bytes)> _order = new();
     private long _bytes;
 
-    /// <summary>The bytes for a batch, encoding them if nobody has yet.</summary>
-    public byte[] GetOrEncode(BatchKey key, Func<byte[]> encode)
+    /// <summary>The bytes for a batch, encoding them from <paramref name="state"/> if nobody has yet.</summary>
+    /// <remarks>A hit, what every live subscriber after the first gets, allocates nothing.</remarks>
+    public byte[] GetOrEncode<TState>(BatchKey key, Func<TState, byte[]> encode, TState state)
     {
+        if (_frames.TryGetValue(key, out var cached))
+        {
+            return cached.Value;
+        }
         var created = false;
-        var lazy = _frames.GetOrAdd(key, _ => new Lazy<byte[]>(() =>
+        var lazy = _frames.GetOrAdd(key, new Lazy<byte[]>(() =>
         {
             created = true;
-            return encode();
+            return encode(state);
         }));
         var frame = lazy.Value;
         if (created)

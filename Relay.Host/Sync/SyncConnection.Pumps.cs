@@ -123,7 +123,7 @@ internal abstract partial class SyncConnection
                 {
                     var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, subscription.Epoch, pump.Through, batch.Through, batch.Phase,
                         subscription.Audience.Key, BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
-                    frame = Context.Frames.GetOrEncode(key, () => Wire.EncodePush(UpdateMapper.ToEnvelope(batch)));
+                    frame = Context.Frames.GetOrEncode(key, static state => state.Wire.EncodePush(UpdateMapper.ToEnvelope(state.batch)), (Wire, batch));
                 }
                 if (!await QueueAsync(pump, frame, batch.Through, cancellationToken))
                 {
