@@ -5,6 +5,7 @@ using Relay.Host.Auth;
 using Relay.Host.Hosting;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
+using Relay.Protocol.Hydration;
 using Relay.Protocol.Phoenix;
 
 namespace Relay.Host.Sync;
@@ -108,7 +109,8 @@ internal static class SyncRoutes
         }
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = (Errors.RetryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await http.Response.WriteAsJsonAsync(new { error = HttpErrorCodes.Unavailable, message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
+        var error = new HttpError(HttpErrorCodes.Unavailable, "the relay is restarting; reconnect with backoff");
+        await http.Response.WriteAsJsonAsync(error, HydrationJsonContext.Default.HttpError, cancellationToken: http.RequestAborted);
         return true;
     }
 }
