@@ -25,15 +25,16 @@ public sealed class ReadModelSelectionTests
             var migrator = new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance);
             await migrator.MigrateAsync();
             await WriteDocumentsAsync(dataSource);
-            // As before the shared selection: no read_model_query, and list and read recorded at older versions.
+            // As before the shared selection: neither of its functions, and list and read recorded at older versions.
             await Sql.RowsAsync(dataSource, """
                 DROP FUNCTION relay.read_model_query(text);
-                DELETE FROM relay.schema_migrations WHERE script = 'functions/read_model_query.sql';
+                DROP FUNCTION relay.topic_documents(text);
+                DELETE FROM relay.schema_migrations WHERE script IN ('functions/topic_documents.sql', 'functions/read_model_query.sql');
                 UPDATE relay.schema_migrations SET checksum = 'before' WHERE script IN ('functions/list_documents.sql', 'functions/read_documents.sql');
                 """);
 
             Assert.That(await migrator.MigrateAsync(),
-                Is.EqualTo(new[] { "functions/read_model_query.sql", "functions/read_documents.sql", "functions/list_documents.sql" }));
+                Is.EqualTo(new[] { "functions/topic_documents.sql", "functions/read_model_query.sql", "functions/read_documents.sql", "functions/list_documents.sql" }));
             foreach (var topic in new[] { "test.inline", "test.attached" })
             {
                 foreach (var org in s_orgs)

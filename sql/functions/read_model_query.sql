@@ -1,8 +1,8 @@
 -- The one selection of a topic's read model, as a query to EXECUTE: every document of the topic, live or deleted, as
--- (doc_key, doc_version, org_id, payload, payload_hash, deleted), from relay.documents or from the table attached with
--- relay.attach (whose rows are live and carry no stored hash). list_documents and read_documents select from it; it
--- is a plain subquery, so the planner moves their conditions into it and each still reads by index.
--- Raises RL001 for an unknown topic.
+-- (doc_key, doc_version, org_id, payload, payload_hash, deleted), from relay.documents (relay.topic_documents) or from
+-- the table attached with relay.attach (whose rows are live and carry no stored hash). list_documents and
+-- read_documents select from it; it is a plain subquery, so the planner moves their conditions into it and each still
+-- reads by index. Raises RL001 for an unknown topic.
 CREATE OR REPLACE FUNCTION relay.read_model_query(p_topic text)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -13,10 +13,7 @@ DECLARE
 BEGIN
     SELECT m.read_model, m.read_model_columns INTO v_table, v_columns FROM relay.topic_read_model(p_topic) m;
     IF v_table IS NULL THEN
-        RETURN format(
-            'SELECT d.doc_key, d.doc_version, d.org_id, d.payload, d.payload_hash, d.deleted
-               FROM relay.documents d
-              WHERE d.topic = %L', p_topic);
+        RETURN format('SELECT * FROM relay.topic_documents(%L)', p_topic);
     END IF;
     RETURN format(
         'SELECT m.%2$I::text AS doc_key, m.%3$I::bigint AS doc_version, %4$s AS org_id, m.%5$I::jsonb AS payload,
