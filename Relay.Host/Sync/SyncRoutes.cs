@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
+using OpenAgents.Sync.V1;
 using Relay.Core.Auth;
 using Relay.Host.Auth;
 using Relay.Host.Hosting;
-using OpenAgents.Sync.V1;
 using Relay.Protocol;
 using Relay.Protocol.Hydration;
 using Relay.Protocol.Phoenix;
