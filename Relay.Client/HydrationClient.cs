@@ -1,15 +1,17 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Polly;
 using Polly.Retry;
+using Relay.Protocol.Hydration;
 
 namespace Relay.Client;
 
 /// <summary>
 /// HTTP hydration (<c>GET /sync/v1/doc/{doc_key}</c>, <c>GET /sync/v1/list/{topic}</c>). Transient failures (no
-/// connection, 5xx) are retried by a Polly pipeline with exponential backoff and jitter.
+/// connection, 5xx) are retried by a Polly pipeline with exponential backoff and jitter. The bodies are read with the
+/// relay's own source-generated serializers (<see cref="HydrationJsonContext"/>).
 /// </summary>
 internal sealed class HydrationClient : IDisposable
 {
@@ -43,8 +45,8 @@ internal sealed class HydrationClient : IDisposable
     public async Task<CachedDocument?> GetDocumentAsync(string topic, string docKey, CancellationToken cancellationToken)
     {
         var path = $"/sync/v1/doc/{Uri.EscapeDataString(docKey)}?topic={Uri.EscapeDataString(topic)}";
-        using var json = await GetAsync(path, cancellationToken);
-        return json is null ? null : ReadDocument(json.RootElement);
+        var document = await GetAsync(path, HydrationJsonContext.Default.DocumentResponse, cancellationToken);
+        return document is null ? null : ToCached(document);
     }
 
     /// <summary>Every document of <paramref name="topic"/>, page by page, and the watermark of the first page's snapshot.</summary>
@@ -56,26 +58,24 @@ internal sealed class HydrationClient : IDisposable
         while (after is not null)
         {
             var path = $"/sync/v1/list/{Uri.EscapeDataString(topic)}?limit={PageSize}&after={Uri.EscapeDataString(after)}";
-            using var json = (await GetAsync(path, cancellationToken))!;
+            var page = await GetAsync(path, HydrationJsonContext.Default.DocumentPage, cancellationToken)
+                ?? throw new JsonException($"GET {path} answered null");
             // Subscribing after the first page's watermark replays every change made while later pages were read.
-            watermark ??= json.RootElement.GetProperty("watermark").GetInt64();
-            documents.AddRange(json.RootElement.GetProperty("documents").EnumerateArray().Select(ReadDocument));
-            after = json.RootElement.TryGetProperty("next", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+            watermark ??= page.Watermark;
+            documents.AddRange(page.Documents.Select(ToCached));
+            after = page.Next;
         }
         return (watermark ?? 0, documents);
     }
 
     public void Dispose() => _http.Dispose();
 
-    private static CachedDocument ReadDocument(JsonElement document) => new(
-        document.GetProperty("docKey").GetString()!,
-        document.GetProperty("docVersion").GetInt64(),
-        Encoding.UTF8.GetBytes(document.GetProperty("payload").GetRawText()),
-        document.TryGetProperty("payloadHash", out var hash) ? hash.GetBytesFromBase64() : default(ReadOnlyMemory<byte>),
-        Deleted: false);
+    private static CachedDocument ToCached(HydratedDocument document) =>
+        new(document.DocKey, document.DocVersion, document.Payload, document.PayloadHash, Deleted: false);
 
-    /// <summary>The response's JSON, or null when a document request is answered 404; any other failure throws.</summary>
-    private async Task<JsonDocument?> GetAsync(string path, CancellationToken cancellationToken) =>
+    /// <summary>The response's body, or null when a document request is answered 404; any other failure throws.</summary>
+    private async Task<T?> GetAsync<T>(string path, JsonTypeInfo<T> body, CancellationToken cancellationToken)
+        where T : class =>
         await _retry.ExecuteAsync(async cancel =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -86,7 +86,7 @@ internal sealed class HydrationClient : IDisposable
                 return null;
             }
             response.EnsureSuccessStatusCode();
-            await using var body = await response.Content.ReadAsStreamAsync(cancel);
-            return await JsonDocument.ParseAsync(body, cancellationToken: cancel);
+            await using var content = await response.Content.ReadAsStreamAsync(cancel);
+            return await JsonSerializer.DeserializeAsync(content, body, cancel);
         }, cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.WebSockets;
 using System.Text.Json;
 using OpenAgents.Sync.V1;
 using Relay.Protocol.Json;
@@ -10,8 +11,33 @@ namespace Relay.Protocol;
 /// mapping, with two departures: payloads are the documents' JSON inline (not base64), and int64 values
 /// are written as JSON numbers (strings are accepted on input). See docs/protocol/WS_MAPPING.md.
 /// </summary>
-public static class JsonFraming
+public sealed class JsonFraming : IFraming<ClientEnvelope>
 {
+    /// <summary>The framing, as the Host's connections use it.</summary>
+    public static readonly JsonFraming Instance = new();
+
+    private JsonFraming()
+    {
+    }
+
+    /// <inheritdoc/>
+    public string Name => "json";
+
+    /// <inheritdoc/>
+    public string Subprotocol => SyncEndpoints.JsonSubprotocol;
+
+    /// <inheritdoc/>
+    public WebSocketMessageType MessageType => WebSocketMessageType.Text;
+
+    /// <inheritdoc/>
+    byte[] IFraming.EncodePush(ServerEnvelope envelope) => Encode(envelope);
+
+    /// <inheritdoc/>
+    byte[] IFraming.EncodeReply(ServerEnvelope envelope, string? channel) => Encode(envelope);
+
+    /// <inheritdoc/>
+    ClientEnvelope IFraming<ClientEnvelope>.DecodeClient(ReadOnlySpan<byte> frame) => DecodeClient(frame);
+
     /// <summary>Writes a server frame. Payloads must be valid UTF-8 JSON; they are copied unchecked.</summary>
     /// <exception cref="ArgumentException">The envelope holds no message.</exception>
     public static void Encode(ServerEnvelope envelope, IBufferWriter<byte> output)

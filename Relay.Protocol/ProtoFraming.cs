@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.WebSockets;
 using System.Text;
 using Google.Protobuf;
 using OpenAgents.Sync.V1;
@@ -6,8 +7,33 @@ using OpenAgents.Sync.V1;
 namespace Relay.Protocol;
 
 /// <summary>The <c>openagents.sync.v1.proto</c> subprotocol: each binary frame is one protobuf-encoded envelope.</summary>
-public static class ProtoFraming
+public sealed class ProtoFraming : IFraming<ClientEnvelope>
 {
+    /// <summary>The framing, as the Host's connections use it.</summary>
+    public static readonly ProtoFraming Instance = new();
+
+    private ProtoFraming()
+    {
+    }
+
+    /// <inheritdoc/>
+    public string Name => "proto";
+
+    /// <inheritdoc/>
+    public string Subprotocol => SyncEndpoints.ProtoSubprotocol;
+
+    /// <inheritdoc/>
+    public WebSocketMessageType MessageType => WebSocketMessageType.Binary;
+
+    /// <inheritdoc/>
+    byte[] IFraming.EncodePush(ServerEnvelope envelope) => Encode(envelope);
+
+    /// <inheritdoc/>
+    byte[] IFraming.EncodeReply(ServerEnvelope envelope, string? channel) => Encode(envelope);
+
+    /// <inheritdoc/>
+    ClientEnvelope IFraming<ClientEnvelope>.DecodeClient(ReadOnlySpan<byte> frame) => DecodeClient(frame);
+
     /// <summary>Writes a server frame.</summary>
     /// <exception cref="ArgumentException">The envelope holds no message.</exception>
     public static void Encode(ServerEnvelope envelope, IBufferWriter<byte> output)

@@ -15,6 +15,12 @@ public static class SyncEndpoints
     /// <summary>The Phoenix Channels endpoint; clients connect with <c>?vsn=2.0.0</c>.</summary>
     public const string PhoenixPath = "/socket/websocket";
 
+    /// <summary>
+    /// Offered by phoenix.js next to its auth token protocol and chosen when offered: a browser fails an upgrade that
+    /// chooses none of those it offered. The Phoenix endpoint also serves clients that offer none.
+    /// </summary>
+    public const string PhoenixSubprotocol = "phoenix";
+
     /// <summary>The only Phoenix serializer version served.</summary>
     public const string PhoenixVersion = "2.0.0";
 }

@@ -29,5 +29,7 @@
 \ir functions/attach.sql
 \ir functions/prune.sql
 \ir functions/topic_read_model.sql
+\ir functions/topic_documents.sql
+\ir functions/read_model_query.sql
 \ir functions/read_documents.sql
 \ir functions/list_documents.sql

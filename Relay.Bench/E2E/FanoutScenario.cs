@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Relay.Bench.Micro;
 using Relay.Host.Sync;
+using Relay.Protocol;
 
 namespace Relay.Bench.E2E;
 
@@ -92,7 +93,7 @@ internal static class FanoutScenario
     private static async Task BroadcastAsync(HttpClient http, CommitLog log, int iteration, CancellationToken cancellationToken)
     {
         var batch = Batches.RunSummaries(BatchSize, Topic, after: (long)(iteration - 1) * BatchSize);
-        var frame = SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(batch));
+        var frame = ProtoFraming.Encode(UpdateMapper.ToEnvelope(batch));
         var at = Stopwatch.GetTimestamp();
         using var response = await http.PostAsync("broadcast", new ByteArrayContent(frame), cancellationToken);
         response.EnsureSuccessStatusCode();

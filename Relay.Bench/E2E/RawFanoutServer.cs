@@ -74,7 +74,7 @@ internal static class RawFanoutServer
             }
             foreach (var topic in ProtoFraming.DecodeClient(first).Subscribe.Topics)
             {
-                queue.Writer.TryWrite(SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(new EventBatch(topic, [], 0, SubscriptionPhase.CaughtUp))));
+                queue.Writer.TryWrite(ProtoFraming.Encode(UpdateMapper.ToEnvelope(new EventBatch(topic, [], 0, SubscriptionPhase.CaughtUp))));
             }
             connections.TryAdd(queue, 0);
             while (await ReadFrameAsync(socket) is not null)

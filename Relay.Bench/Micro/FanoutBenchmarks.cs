@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Relay.Core.Subscriptions;
 using Relay.Host.Sync;
+using Relay.Protocol;
 
 namespace Relay.Bench.Micro;
 
@@ -22,7 +23,7 @@ public class FanoutBenchmarks
         long bytes = 0;
         for (var i = 0; i < Subscribers; i++)
         {
-            bytes += SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(_batch)).Length;
+            bytes += ProtoFraming.Encode(UpdateMapper.ToEnvelope(_batch)).Length;
         }
         return bytes;
     }
@@ -36,7 +37,7 @@ public class FanoutBenchmarks
         long bytes = 0;
         for (var i = 0; i < Subscribers; i++)
         {
-            bytes += cache.GetOrEncode(key, static batch => SyncWire.Proto.EncodePush(UpdateMapper.ToEnvelope(batch)), _batch).Length;
+            bytes += cache.GetOrEncode(key, static batch => ProtoFraming.Encode(UpdateMapper.ToEnvelope(batch)), _batch).Length;
         }
         return bytes;
     }

@@ -5,6 +5,7 @@ using Relay.Core.Journal;
 using Relay.Core.Topics;
 using Relay.Host.Sync;
 using Relay.Protocol;
+using Relay.Protocol.Hydration;
 
 namespace Relay.Host.Diagnostics;
 
@@ -62,7 +63,7 @@ internal static class StatusRoutes
     {
         if (logs.Find(topic) is not { } log)
         {
-            return Results.Json(new { error = HttpErrorCodes.UnknownTopic, message = $"no topic {topic} on this relay" }, statusCode: StatusCodes.Status404NotFound);
+            return Results.Json(new HttpError(HttpErrorCodes.UnknownTopic, $"no topic {topic} on this relay"), HydrationJsonContext.Default.HttpError, statusCode: StatusCodes.Status404NotFound);
         }
         var head = log.Head;
         var events = await journal.ReadAsync(topic, Math.Max(0, head - RecentCount), head, RecentCount, 1024 * 1024, cancellationToken);

@@ -1,4 +1,5 @@
 using Relay.Protocol;
+using Relay.Protocol.Hydration;
 
 namespace Relay.Host.Hosting;
 
@@ -43,6 +44,7 @@ internal static class JsonErrors
             _ => $"HTTP_{status}",
         };
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(new { error = code, message = message ?? $"HTTP {status} for {http.Request.Method} {http.Request.Path}" }, http.RequestAborted);
+        var error = new HttpError(code, message ?? $"HTTP {status} for {http.Request.Method} {http.Request.Path}");
+        return http.Response.WriteAsJsonAsync(error, HydrationJsonContext.Default.HttpError, cancellationToken: http.RequestAborted);
     }
 }

@@ -9,6 +9,7 @@ using Relay.Host.Diagnostics;
 using Relay.Host.Hydration;
 using Relay.Host.Sync;
 using Relay.Protocol;
+using Relay.Protocol.Hydration;
 
 namespace Relay.Host.Hosting;
 
@@ -88,7 +89,7 @@ public static partial class RelayServer
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
             await readiness.CheckAsync(cancellationToken) is { } reason
-                ? Results.Json(new { error = HttpErrorCodes.Unavailable, message = reason }, statusCode: StatusCodes.Status503ServiceUnavailable)
+                ? Results.Json(new HttpError(HttpErrorCodes.Unavailable, reason), HydrationJsonContext.Default.HttpError, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
     }
 }

@@ -1,16 +1,17 @@
 using System.Text;
-using System.Text.Json;
 using Npgsql;
 using Relay.Core.Auth;
-using Relay.Protocol.Hashing;
 using Relay.Host.Auth;
 using Relay.Protocol;
+using Relay.Protocol.Hashing;
+using Relay.Protocol.Hydration;
 
 namespace Relay.Host.Hydration;
 
 /// <summary>
 /// HTTP hydration (CONTRACT §3): <c>GET /sync/v1/doc/{doc_key}</c> and <c>GET /sync/v1/list/{topic}?after=&amp;limit=</c>.
-/// Payloads are inline JSON, as in the JSON framing. Another organisation's document is a 404, never a 403.
+/// Payloads are inline JSON, as in the JSON framing. Another organisation's document is a 404, never a 403. The bodies
+/// are the shared <see cref="HydrationJsonContext"/> types.
 /// </summary>
 internal static class HydrationRoutes
 {
@@ -19,6 +20,9 @@ internal static class HydrationRoutes
 
     /// <summary>The page size when <c>limit</c> is not given.</summary>
     public const int DefaultLimit = 100;
+
+    /// <summary>The content type of the bodies, as the relay has always sent it (no charset: JSON is UTF-8).</summary>
+    private const string JsonContentType = "application/json";
 
     public static void MapHydration(this WebApplication app)
     {
@@ -52,16 +56,10 @@ internal static class HydrationRoutes
             await NotFoundAsync(http);
             return;
         }
-        http.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(http.Response.BodyWriter);
-        json.WriteStartObject();
-        json.WriteString("topic", reader.GetString(0));
-        WriteDocument(json, reader, 1);
-        if (!reader.IsDBNull(6))
-        {
-            json.WriteNumber("watermark", reader.GetInt64(6));
-        }
-        json.WriteEndObject();
+        var document = ReadDocument(reader, 1);
+        var response = new DocumentResponse(reader.GetString(0), document.DocKey, document.DocVersion, document.Payload, document.PayloadHash,
+            reader.IsDBNull(6) ? null : reader.GetInt64(6));
+        await http.Response.WriteAsJsonAsync(response, HydrationJsonContext.Default.DocumentResponse, JsonContentType, http.RequestAborted);
     }
 
     private static async Task ListAsync(HttpContext http, string topic, string? after, int? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
@@ -92,45 +90,25 @@ internal static class HydrationRoutes
         page.Parameters.AddWithValue(principal.OrgId);
         page.Parameters.AddWithValue(after ?? "");
         page.Parameters.AddWithValue(pageSize);
-        await using var reader = await page.ExecuteReaderAsync(http.RequestAborted);
-        http.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(http.Response.BodyWriter);
-        json.WriteStartObject();
-        json.WriteString("topic", topic);
-        json.WriteNumber("watermark", watermark);
-        json.WriteStartArray("documents");
-        string? last = null;
-        var count = 0;
-        while (await reader.ReadAsync(http.RequestAborted))
+        var documents = new List<HydratedDocument>(pageSize);
+        await using (var reader = await page.ExecuteReaderAsync(http.RequestAborted))
         {
-            json.WriteStartObject();
-            WriteDocument(json, reader, 0);
-            json.WriteEndObject();
-            last = reader.GetString(0);
-            count++;
+            while (await reader.ReadAsync(http.RequestAborted))
+            {
+                documents.Add(ReadDocument(reader, 0));
+            }
         }
-        json.WriteEndArray();
-        if (count == pageSize)
-        {
-            json.WriteString("next", last);
-        }
-        else
-        {
-            json.WriteNull("next");
-        }
-        json.WriteEndObject();
+        var next = documents.Count == pageSize ? documents[^1].DocKey : null;
+        await http.Response.WriteAsJsonAsync(new DocumentPage(topic, watermark, documents, next), HydrationJsonContext.Default.DocumentPage,
+            JsonContentType, http.RequestAborted);
     }
 
-    /// <summary>Writes docKey, docVersion, payload (inline JSON) and payloadHash from the columns at <paramref name="first"/>.</summary>
-    private static void WriteDocument(Utf8JsonWriter json, NpgsqlDataReader reader, int first)
+    /// <summary>A document from the columns doc_key, doc_version, org_id, payload (text) and payload_hash at <paramref name="first"/>.</summary>
+    private static HydratedDocument ReadDocument(NpgsqlDataReader reader, int first)
     {
-        json.WriteString("docKey", reader.GetString(first));
-        json.WriteNumber("docVersion", reader.GetInt64(first + 1));
-        var payload = reader.GetString(first + 3);
-        json.WritePropertyName("payload");
-        json.WriteRawValue(payload, skipInputValidation: true);
+        var payload = Encoding.UTF8.GetBytes(reader.GetString(first + 3));
         var stored = reader.IsDBNull(first + 4) ? null : reader.GetFieldValue<byte[]>(first + 4);
-        json.WriteBase64String("payloadHash", stored ?? PayloadHash.Compute(Encoding.UTF8.GetBytes(payload)));
+        return new HydratedDocument(reader.GetString(first), reader.GetInt64(first + 1), payload, PayloadHash.OfStored(stored, payload));
     }
 
     private static async Task<RelayPrincipal?> AuthenticateAsync(HttpContext http, TokenValidator tokens)
@@ -161,6 +139,6 @@ internal static class HydrationRoutes
     private static Task ErrorAsync(HttpContext http, int status, string code, string message)
     {
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(new { error = code, message }, http.RequestAborted);
+        return http.Response.WriteAsJsonAsync(new HttpError(code, message), HydrationJsonContext.Default.HttpError, cancellationToken: http.RequestAborted);
     }
 }

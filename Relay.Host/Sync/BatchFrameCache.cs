@@ -47,7 +47,7 @@ internal sealed class BatchFrameCache
     }
 
     /// <summary>What makes two batches the same frame.</summary>
-    /// <param name="Wire">The framing.</param>
+    /// <param name="Framing">The framing's name.</param>
     /// <param name="Topic">The topic.</param>
     /// <param name="Epoch">The topic's epoch: a restored database reuses watermarks.</param>
     /// <param name="After">The cursor before the batch.</param>
@@ -55,7 +55,7 @@ internal sealed class BatchFrameCache
     /// <param name="Phase">Replay, the batch that ends a replay (it names the topic caught up), or live.</param>
     /// <param name="Audience">Who may see which events (the filter), e.g. an organisation.</param>
     /// <param name="Fingerprint">The events the batch holds, by watermark and version (pointer mode skips per subscriber).</param>
-    public readonly record struct BatchKey(string Wire, string Topic, string Epoch, long After, long Through, SubscriptionPhase Phase, string Audience, int Fingerprint)
+    public readonly record struct BatchKey(string Framing, string Topic, string Epoch, long After, long Through, SubscriptionPhase Phase, string Audience, int Fingerprint)
     {
         /// <summary>A fingerprint of the events of a batch.</summary>
         public static int FingerprintOf(IReadOnlyList<Relay.Core.Journal.JournalEvent> events)

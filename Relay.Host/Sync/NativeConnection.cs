@@ -5,16 +5,19 @@ using Relay.Protocol;
 
 namespace Relay.Host.Sync;
 
-/// <summary>A client on <c>/sync/v1/ws</c>: one envelope per frame, binary (<c>.proto</c>) or JSON text (<c>.json</c>).</summary>
-internal sealed class NativeConnection(WebSocket socket, ConnectionActivity activity, SyncWire wire, SyncContext context, RelayPrincipal identity)
-    : SyncConnection(socket, activity, wire, context, identity)
+/// <summary>
+/// A client on <c>/sync/v1/ws</c>: one envelope per frame, in whichever envelope framing its subprotocol chose
+/// (<c>.proto</c> or <c>.json</c>).
+/// </summary>
+internal sealed class NativeConnection(WebSocket socket, ConnectionActivity activity, IFraming<ClientEnvelope> framing, SyncContext context, RelayPrincipal identity)
+    : SyncConnection(socket, activity, framing, context, identity)
 {
     protected override async Task HandleFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         ClientEnvelope request;
         try
         {
-            request = Wire == SyncWire.Proto ? ProtoFraming.DecodeClient(frame.Span) : JsonFraming.DecodeClient(frame.Span);
+            request = framing.DecodeClient(frame.Span);
         }
         catch (ProtocolException e)
         {
@@ -23,6 +26,4 @@ internal sealed class NativeConnection(WebSocket socket, ConnectionActivity acti
         }
         await HandleRequestAsync(request, cancellationToken);
     }
-
-    protected override byte[] EncodeReply(ServerEnvelope envelope) => Wire.EncodePush(envelope);
 }

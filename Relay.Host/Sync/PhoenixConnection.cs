@@ -10,8 +10,8 @@ namespace Relay.Host.Sync;
 /// A stock <c>phoenix</c> JS client on <c>/socket/websocket?vsn=2.0.0</c>: Phoenix Channels V2 JSON framing, one channel
 /// <c>sync:v1</c>, its requests mapped onto the same handling as the native framings (WS_MAPPING §3.3).
 /// </summary>
-internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity activity, SyncContext context, RelayPrincipal? identity)
-    : SyncConnection(socket, activity, SyncWire.Phoenix, context, identity)
+internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity activity, IFraming<PhoenixClientFrame> framing, SyncContext context, RelayPrincipal? identity)
+    : SyncConnection(socket, activity, framing, context, identity)
 {
     private string? _joinRef;
 
@@ -20,7 +20,7 @@ internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity act
         PhoenixClientFrame request;
         try
         {
-            request = PhoenixFraming.Decode(frame.Span);
+            request = framing.DecodeClient(frame.Span);
         }
         catch (ProtocolException e)
         {
@@ -61,7 +61,7 @@ internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity act
         }
     }
 
-    protected override byte[] EncodeReply(ServerEnvelope envelope) => PhoenixFraming.Encode(envelope, _joinRef);
+    protected override string? Channel => _joinRef;
 
     /// <summary>Joining <c>sync:v1</c>: a token in the join params replaces the connection's; without any, refused.</summary>
     private async Task JoinAsync(PhoenixClientFrame request)

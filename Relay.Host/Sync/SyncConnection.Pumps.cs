@@ -95,7 +95,7 @@ internal abstract partial class SyncConnection
         }
         lock (_pumpsGate)
         {
-            if (frame is not null && !_queue.TryWrite(new OutboundFrame(frame, Wire.MessageType)))
+            if (frame is not null && !_queue.TryWrite(new OutboundFrame(frame, Framing.MessageType)))
             {
                 return false;
             }
@@ -121,9 +121,9 @@ internal abstract partial class SyncConnection
                 byte[]? frame = null;
                 if (batch.Events.Count > 0 || batch.Phase == SubscriptionPhase.CaughtUp)
                 {
-                    var key = new BatchFrameCache.BatchKey(Wire.Name, batch.Topic, subscription.Epoch, pump.Through, batch.Through, batch.Phase,
+                    var key = new BatchFrameCache.BatchKey(Framing.Name, batch.Topic, subscription.Epoch, pump.Through, batch.Through, batch.Phase,
                         subscription.Audience.Key, BatchFrameCache.BatchKey.FingerprintOf(batch.Events));
-                    frame = Context.Frames.GetOrEncode(key, static state => state.Wire.EncodePush(UpdateMapper.ToEnvelope(state.batch)), (Wire, batch));
+                    frame = Context.Frames.GetOrEncode(key, static state => state.Framing.EncodePush(UpdateMapper.ToEnvelope(state.batch)), (Framing, batch));
                 }
                 if (!await QueueAsync(pump, frame, batch.Through, cancellationToken))
                 {

@@ -51,11 +51,11 @@ internal abstract partial class SyncConnection
         _queue.Complete();
         _queue.Sent(stuckFrame);
         _queue.Discard();
-        var error = Wire.EncodePush(Errors.Create(ErrorCode.SlowConsumer, $"a send was blocked for {Context.Options.SendTimeout}; reconnect and resume"));
+        var error = Framing.EncodePush(Errors.Create(ErrorCode.SlowConsumer, $"a send was blocked for {Context.Options.SendTimeout}; reconnect and resume"));
         try
         {
             if (await CompletesWithinAsync(stuck, s_closeHandshake)
-                && await CompletesWithinAsync(_socket.SendAsync(error.AsMemory(), Wire.MessageType, endOfMessage: true, CancellationToken.None).AsTask(), s_closeHandshake)
+                && await CompletesWithinAsync(_socket.SendAsync(error.AsMemory(), Framing.MessageType, endOfMessage: true, CancellationToken.None).AsTask(), s_closeHandshake)
                 && await CompletesWithinAsync(_socket.CloseOutputAsync(TryAgainLater, "slow consumer", CancellationToken.None), s_closeHandshake))
             {
                 _lifetime.CancelAfter(s_closeHandshake);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using OpenAgents.Sync.V1;
 using Relay.Core.Auth;
+using Relay.Protocol;
 
 namespace Relay.Host.Sync;
 
@@ -31,11 +32,11 @@ internal abstract partial class SyncConnection
     private readonly ITimer _deadline;
     private RelayPrincipal? _identity;
 
-    protected SyncConnection(WebSocket socket, ConnectionActivity activity, SyncWire wire, SyncContext context, RelayPrincipal? identity)
+    protected SyncConnection(WebSocket socket, ConnectionActivity activity, IFraming framing, SyncContext context, RelayPrincipal? identity)
     {
         _socket = socket;
         _activity = activity;
-        Wire = wire;
+        Framing = framing;
         Context = context;
         _queue = new OutboundQueue(context.Options.OutboundQueueBytes);
         _deadline = TimeProvider.System.CreateTimer(_ => OnDeadline(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -48,7 +49,8 @@ internal abstract partial class SyncConnection
     /// <summary>Encoded bytes waiting to be sent to this client.</summary>
     public long QueuedBytes => _queue.QueuedBytes;
 
-    protected SyncWire Wire { get; }
+    /// <summary>How this connection's envelopes become frames.</summary>
+    protected IFraming Framing { get; }
 
     protected SyncContext Context { get; }
 
@@ -109,22 +111,22 @@ internal abstract partial class SyncConnection
     /// <summary>Handles one complete frame from the client.</summary>
     protected abstract Task HandleFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
 
-    /// <summary>Encodes an envelope that answers a request (it carries the request's ref).</summary>
-    protected abstract byte[] EncodeReply(ServerEnvelope envelope);
+    /// <summary>The channel requests come on, written on replies (a Phoenix join_ref); null where the framing has none.</summary>
+    protected virtual string? Channel => null;
 
     /// <summary>Queues the answer to a request, ahead of any waiting for space.</summary>
-    protected void Reply(ServerEnvelope envelope) => _queue.WriteNow(new OutboundFrame(EncodeReply(envelope), Wire.MessageType));
+    protected void Reply(ServerEnvelope envelope) => _queue.WriteNow(new OutboundFrame(Framing.EncodeReply(envelope, Channel), Framing.MessageType));
 
     /// <summary>Queues a push (no ref).</summary>
-    protected void Push(ServerEnvelope envelope) => _queue.WriteNow(new OutboundFrame(Wire.EncodePush(envelope), Wire.MessageType));
+    protected void Push(ServerEnvelope envelope) => _queue.WriteNow(new OutboundFrame(Framing.EncodePush(envelope), Framing.MessageType));
 
     /// <summary>Queues raw bytes already in this connection's framing.</summary>
-    protected void Send(byte[] frame) => _queue.WriteNow(new OutboundFrame(frame, Wire.MessageType));
+    protected void Send(byte[] frame) => _queue.WriteNow(new OutboundFrame(frame, Framing.MessageType));
 
     /// <summary>Closes after what is queued; the receive loop stops reading.</summary>
     protected void Close(WebSocketCloseStatus status, string reason)
     {
-        _queue.WriteNow(new OutboundFrame([], Wire.MessageType, status, reason));
+        _queue.WriteNow(new OutboundFrame([], Framing.MessageType, status, reason));
         _queue.Complete();
     }
 
@@ -180,10 +182,10 @@ internal abstract partial class SyncConnection
             Close(WebSocketCloseStatus.MessageTooBig, "message too big");
             return false;
         }
-        if (type != Wire.MessageType)
+        if (type != Framing.MessageType)
         {
-            Log.Refused(Context.Logger, $"a {type} frame on the {Wire.Name} framing");
-            Close(WebSocketCloseStatus.InvalidMessageType, $"{Wire.Name} takes {Wire.MessageType} frames");
+            Log.Refused(Context.Logger, $"a {type} frame on the {Framing.Name} framing");
+            Close(WebSocketCloseStatus.InvalidMessageType, $"{Framing.Name} takes {Framing.MessageType} frames");
             return false;
         }
         await HandleFrameAsync(frame, cancellationToken);

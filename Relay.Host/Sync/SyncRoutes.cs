@@ -1,9 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
+using OpenAgents.Sync.V1;
 using Relay.Core.Auth;
 using Relay.Host.Auth;
 using Relay.Host.Hosting;
 using Relay.Protocol;
+using Relay.Protocol.Hydration;
+using Relay.Protocol.Phoenix;
 
 namespace Relay.Host.Sync;
 
@@ -13,6 +16,9 @@ namespace Relay.Host.Sync;
 /// </summary>
 internal static class SyncRoutes
 {
+    /// <summary>The envelope framings of <c>/sync/v1/ws</c>, in order of preference when a client offers several.</summary>
+    public static readonly IReadOnlyList<IFraming<ClientEnvelope>> NativeFramings = [ProtoFraming.Instance, JsonFraming.Instance];
+
     [SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification =
         "ApplicationStopping callbacks are synchronous, and this one must hold the stop until the connections are told (1012) before Kestrel stops; there is no SynchronizationContext to deadlock on.")]
     public static void MapSync(this WebApplication app)
@@ -38,12 +44,11 @@ internal static class SyncRoutes
             return;
         }
         var offered = http.WebSockets.WebSocketRequestedProtocols;
-        var wire = offered.Contains(SyncEndpoints.ProtoSubprotocol) ? SyncWire.Proto
-            : offered.Contains(SyncEndpoints.JsonSubprotocol) ? SyncWire.Json
-            : null;
-        if (wire is null)
+        var framing = NativeFramings.FirstOrDefault(framing => offered.Contains(framing.Subprotocol));
+        if (framing is null)
         {
-            await JsonErrors.WriteAsync(http, StatusCodes.Status400BadRequest, $"offer the subprotocol {SyncEndpoints.ProtoSubprotocol} or {SyncEndpoints.JsonSubprotocol}");
+            await JsonErrors.WriteAsync(http, StatusCodes.Status400BadRequest,
+                $"offer the subprotocol {string.Join(" or ", NativeFramings.Select(framing => framing.Subprotocol))}");
             return;
         }
         var result = await tokens.ValidateAsync(TokenExtractor.FromSyncRequest(http.Request).Token);
@@ -55,9 +60,9 @@ internal static class SyncRoutes
         }
         var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
-            SubProtocol = wire == SyncWire.Proto ? SyncEndpoints.ProtoSubprotocol : SyncEndpoints.JsonSubprotocol,
+            SubProtocol = framing.Subprotocol,
         });
-        await new NativeConnection(socket, Activity(http), wire, context, principal).RunAsync();
+        await new NativeConnection(socket, Activity(http), framing, context, principal).RunAsync();
     }
 
     private static async Task AcceptPhoenixAsync(HttpContext http, SyncContext context, TokenValidator tokens)
@@ -84,12 +89,12 @@ internal static class SyncRoutes
             }
             principal = result.Principal;
         }
+        var framing = PhoenixFraming.Instance;
         var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
-            // phoenix.js offers "phoenix" next to the authToken protocol; a browser fails the upgrade unless one is chosen.
-            SubProtocol = http.WebSockets.WebSocketRequestedProtocols.Contains("phoenix") ? "phoenix" : null,
+            SubProtocol = http.WebSockets.WebSocketRequestedProtocols.Contains(framing.Subprotocol) ? framing.Subprotocol : null,
         });
-        await new PhoenixConnection(socket, Activity(http), context, principal).RunAsync();
+        await new PhoenixConnection(socket, Activity(http), framing, context, principal).RunAsync();
     }
 
     /// <summary>The record of the client's reads kept by <see cref="ConnectionActivity.TrackAsync"/>.</summary>
@@ -104,7 +109,8 @@ internal static class SyncRoutes
         }
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = (Errors.RetryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await http.Response.WriteAsJsonAsync(new { error = HttpErrorCodes.Unavailable, message = "the relay is restarting; reconnect with backoff" }, http.RequestAborted);
+        var error = new HttpError(HttpErrorCodes.Unavailable, "the relay is restarting; reconnect with backoff");
+        await http.Response.WriteAsJsonAsync(error, HydrationJsonContext.Default.HttpError, cancellationToken: http.RequestAborted);
         return true;
     }
 }

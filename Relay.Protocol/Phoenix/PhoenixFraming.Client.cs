@@ -3,7 +3,7 @@ using Relay.Protocol.Json;
 
 namespace Relay.Protocol.Phoenix;
 
-public static partial class PhoenixFraming
+public sealed partial class PhoenixFraming
 {
     /// <summary>
     /// Writes a client frame, as the stock <c>phoenix</c> JS client would send it; for C# clients and tests.

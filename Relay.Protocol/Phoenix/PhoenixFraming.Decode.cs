@@ -4,7 +4,7 @@ using Relay.Protocol.Json;
 
 namespace Relay.Protocol.Phoenix;
 
-public static partial class PhoenixFraming
+public sealed partial class PhoenixFraming
 {
     private static readonly JsonField _token = JsonField.Named("token");
 

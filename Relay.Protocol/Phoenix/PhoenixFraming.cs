@@ -11,7 +11,7 @@ namespace Relay.Protocol.Phoenix;
 /// JS client connects unmodified. Each text frame is <c>[join_ref, ref, topic, event, payload]</c>; the
 /// payload of each event is the JSON mapping (as in <see cref="JsonFraming"/>) of the proto message it carries.
 /// </summary>
-public static partial class PhoenixFraming
+public sealed partial class PhoenixFraming : IFraming<PhoenixClientFrame>
 {
     /// <summary>The channel every sync event goes through.</summary>
     public const string ChannelTopic = "sync:v1";

@@ -54,6 +54,22 @@ internal static class MessageFiller
     /// <summary>A message with every field at its default.</summary>
     public static IMessage New(MessageDescriptor descriptor) => (IMessage)Activator.CreateInstance(descriptor.ClrType)!;
 
+    /// <summary>The names of an envelope's messages (its oneof's fields).</summary>
+    public static IEnumerable<string> MessageNames(MessageDescriptor envelope) =>
+        envelope.Oneofs.Single().Fields.Select(field => field.Name);
+
+    /// <summary>An envelope holding <paramref name="message"/>, every field of it set or every one at its default.</summary>
+    public static T Envelope<T>(string message, string @ref, bool filled)
+        where T : IMessage, new()
+    {
+        var envelope = new T();
+        var descriptor = envelope.Descriptor;
+        descriptor.FindFieldByName("ref").Accessor.SetValue(envelope, @ref);
+        var field = descriptor.FindFieldByName(message);
+        field.Accessor.SetValue(envelope, filled ? Filled(field.MessageType) : New(field.MessageType));
+        return envelope;
+    }
+
     private static object Value(FieldDescriptor field, int n) => field.FieldType switch
     {
         FieldType.String => $"{field.Name}-{n}-é✓\"",

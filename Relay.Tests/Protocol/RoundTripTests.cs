@@ -1,5 +1,3 @@
-using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
 using Relay.Protocol.Phoenix;
@@ -9,14 +7,14 @@ namespace Relay.Tests.Protocol;
 [TestFixture]
 public sealed class RoundTripTests
 {
-    private static IEnumerable<string> ClientMessages => MessageNames(ClientEnvelope.Descriptor);
+    private static IEnumerable<string> ClientMessages => MessageFiller.MessageNames(ClientEnvelope.Descriptor);
 
-    private static IEnumerable<string> ServerMessages => MessageNames(ServerEnvelope.Descriptor);
+    private static IEnumerable<string> ServerMessages => MessageFiller.MessageNames(ServerEnvelope.Descriptor);
 
     [TestCaseSource(nameof(ClientMessages))]
     public void ClientEnvelope_allFieldsSet_roundTripsThroughBinaryAndJson(string message)
     {
-        var envelope = Envelope<ClientEnvelope>(message, "ref-✓", filled: true);
+        var envelope = MessageFiller.Envelope<ClientEnvelope>(message, "ref-✓", filled: true);
 
         Assert.That(ProtoFraming.DecodeClient(ProtoFraming.Encode(envelope)), Is.EqualTo(envelope));
         Assert.That(JsonFraming.DecodeClient(JsonFraming.Encode(envelope)), Is.EqualTo(envelope));
@@ -25,7 +23,7 @@ public sealed class RoundTripTests
     [TestCaseSource(nameof(ClientMessages))]
     public void ClientEnvelope_defaults_roundTripsThroughBinaryAndJson(string message)
     {
-        var envelope = Envelope<ClientEnvelope>(message, "", filled: false);
+        var envelope = MessageFiller.Envelope<ClientEnvelope>(message, "", filled: false);
 
         Assert.That(ProtoFraming.DecodeClient(ProtoFraming.Encode(envelope)), Is.EqualTo(envelope));
         Assert.That(JsonFraming.DecodeClient(JsonFraming.Encode(envelope)), Is.EqualTo(envelope));
@@ -34,7 +32,7 @@ public sealed class RoundTripTests
     [TestCaseSource(nameof(ServerMessages))]
     public void ServerEnvelope_allFieldsSet_roundTripsThroughBinaryAndJson(string message)
     {
-        var envelope = Envelope<ServerEnvelope>(message, "ref-✓", filled: true);
+        var envelope = MessageFiller.Envelope<ServerEnvelope>(message, "ref-✓", filled: true);
 
         Assert.That(ProtoFraming.DecodeServer(ProtoFraming.Encode(envelope)), Is.EqualTo(envelope));
         Assert.That(JsonFraming.DecodeServer(JsonFraming.Encode(envelope)), Is.EqualTo(envelope));
@@ -43,7 +41,7 @@ public sealed class RoundTripTests
     [TestCaseSource(nameof(ServerMessages))]
     public void ServerEnvelope_defaults_roundTripsThroughBinaryAndJson(string message)
     {
-        var envelope = Envelope<ServerEnvelope>(message, "", filled: false);
+        var envelope = MessageFiller.Envelope<ServerEnvelope>(message, "", filled: false);
 
         Assert.That(ProtoFraming.DecodeServer(ProtoFraming.Encode(envelope)), Is.EqualTo(envelope));
         Assert.That(JsonFraming.DecodeServer(JsonFraming.Encode(envelope)), Is.EqualTo(envelope));
@@ -59,7 +57,7 @@ public sealed class RoundTripTests
     {
         var frame = new PhoenixClientFrame("1", "42", PhoenixFraming.ChannelTopic, clientEvent)
         {
-            Envelope = Envelope<ClientEnvelope>(message, "42", filled),
+            Envelope = MessageFiller.Envelope<ClientEnvelope>(message, "42", filled),
         };
 
         Assert.That(PhoenixFraming.Decode(PhoenixFraming.Encode(frame)), Is.EqualTo(frame));
@@ -131,17 +129,4 @@ public sealed class RoundTripTests
         Assert.That(() => PhoenixFraming.Encode(new ServerEnvelope(), "1"), Throws.ArgumentException);
     }
 
-    private static IEnumerable<string> MessageNames(MessageDescriptor envelope) =>
-        envelope.Oneofs.Single().Fields.Select(field => field.Name);
-
-    private static T Envelope<T>(string message, string @ref, bool filled)
-        where T : IMessage, new()
-    {
-        var envelope = new T();
-        var descriptor = envelope.Descriptor;
-        descriptor.FindFieldByName("ref").Accessor.SetValue(envelope, @ref);
-        var field = descriptor.FindFieldByName(message);
-        field.Accessor.SetValue(envelope, filled ? MessageFiller.Filled(field.MessageType) : MessageFiller.New(field.MessageType));
-        return envelope;
-    }
 }

@@ -1,5 +1,5 @@
 -- A topic's attached read model (table and column names), both NULL when its read model is
--- relay.documents; raises RL001 for an unknown topic. Shared by read_documents and list_documents.
+-- relay.documents; raises RL001 for an unknown topic. Used by read_model_query.
 CREATE OR REPLACE FUNCTION relay.topic_read_model(p_topic text, OUT read_model regclass, OUT read_model_columns jsonb)
 LANGUAGE plpgsql STABLE
 AS $$
