@@ -36,9 +36,6 @@ public static partial class RelayServer
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrl);
-        // Kestrel runs the connections' code on the socket's I/O thread instead of handing every read and write to the
-        // thread pool: a wake-up less per frame each way (docs/benchmarks.md, "Thread hops"). Nothing here blocks a thread.
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         // An invalid setting stops the start here, before a cluster or a migration runs; the host checks again at start.
         var options = RelayOptionsRegistration.Validate(builder.Configuration);
         builder.Services.AddRelayOptions();
