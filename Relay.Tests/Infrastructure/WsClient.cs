@@ -82,7 +82,7 @@ public sealed class WsClient : IAsyncDisposable
             }
         }
         // Name what arrived (and any error in full), so that a failure says what the relay sent instead.
-        var got = string.Join(", ", received.Select(e => e.Error is { } error ? $"Error({error.Code}: {error.Message})" : $"{e.MessageCase}"));
+        var got = string.Join(", ", received.Select(e => e.Error is { } error ? $"Error({error.Code}: {error.Message})" : e.UpdateBatch is { } b ? $"UpdateBatch({b.Updates.Count}, through {string.Join(",", b.Watermarks.Values)})" : $"{e.MessageCase}"));
         Assert.Fail($"no awaited envelope within 60 s or before the connection closed ({CloseStatus}); got {received.Count}: {got}");
         return received;
     }

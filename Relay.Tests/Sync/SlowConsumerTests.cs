@@ -8,6 +8,18 @@ public sealed class SlowConsumerTests
 {
     private const int QueueBudget = 1024 * 1024;
 
+
+    /// <summary>800 documents of 20 KB: about 16 MB.</summary>
+    private static async Task PublishSixteenMegabytesAsync(string topic)
+    {
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
+        }
+    }
+
     [Test]
     public async Task Client_thatStopsReading_staysWithinItsQueueBudget_andDoesNotDelayOthers()
     {
@@ -27,12 +39,7 @@ public sealed class SlowConsumerTests
         await using var queued = new QueuedBytesSampler();
 
         // About 16 MB for each client while the slow one reads nothing.
-        for (var i = 0; i < 16; i++)
-        {
-            await Sql.ExecuteAsync(
-                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
-                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
-        }
+        await PublishSixteenMegabytesAsync(topic);
         var fastUpdates = await fast.UpdatesThroughAsync(topic, 800);
 
         Assert.That(fastUpdates.Select(u => u.Watermark), Is.EqualTo(Enumerable.Range(1, 800).Select(w => (long)w)));
@@ -52,24 +59,42 @@ public sealed class SlowConsumerTests
             ["Relay:Sync:SendTimeout"] = "00:00:01",
         });
         var topic = await TestTopics.CreateAsync();
-        for (var i = 0; i < 16; i++)
-        {
-            await Sql.ExecuteAsync(
-                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
-                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
-        }
+        await PublishSixteenMegabytesAsync(topic);
         await using var queued = new QueuedBytesSampler();
         await using var slow = await WsClient.ConnectAsync(relay);
 
         // It subscribes to 16 MB and reads nothing: the relay's send blocks, and after the timeout it stops queueing.
         await slow.SubscribeAsync(topic);
         await Eventually.ThatAsync(() => queued.Max > QueueBudget / 2, "the client's queue to back up");
-        await Eventually.ThatAsync(() => queued.Total == 0 && queued.Connections == 1, "the relay to give up on the blocked send");
+        // A queue found empty does not say so: it is also empty for a moment between two frames.
+        await Eventually.ThatAsync(() => queued.SlowConsumers == 1 && queued.Total == 0 && queued.Connections == 1, "the relay to give up on the blocked send");
         var received = await slow.ReceiveUntilAsync(e => e.Error is not null);
 
         Assert.That(received[^1].Error.Code, Is.EqualTo(ErrorCode.SlowConsumer));
         Assert.That(await slow.ReceiveAsync(), Is.Null);
         Assert.That(slow.CloseStatus, Is.EqualTo((System.Net.WebSockets.WebSocketCloseStatus)1013));
+    }
+
+    [Test]
+    public async Task Client_thatStillReadsNothingAfterTheGrace_isCutOff_andTheRelayLetsGoOfItsConnection()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = QueueBudget.ToString(),
+            ["Relay:Sync:SendTimeout"] = "00:00:01",
+        });
+        var topic = await TestTopics.CreateAsync();
+        await PublishSixteenMegabytesAsync(topic);
+        await using var queued = new QueuedBytesSampler();
+        await using var slow = await WsClient.ConnectAsync(relay);
+
+        await slow.SubscribeAsync(topic);
+        await Eventually.ThatAsync(() => queued.Max > QueueBudget / 2, "the client's queue to back up");
+        // A queue found empty does not say so: it is also empty for a moment between two frames.
+        await Eventually.ThatAsync(() => queued.SlowConsumers == 1 && queued.Total == 0 && queued.Connections == 1, "the relay to give up on the blocked send");
+
+        // It goes on reading nothing: after the grace the relay aborts the socket, and the connection must end with it.
+        await Eventually.ThatAsync(() => queued.Connections == 0, "the relay to let go of the aborted connection");
     }
 
     /// <summary>Samples the relay's per-connection queue gauge in the background.</summary>
@@ -84,7 +109,7 @@ public sealed class SlowConsumerTests
             _listener.InstrumentPublished = (instrument, listener) =>
             {
                 if (instrument.Meter.Name == RelayMetrics.MeterName
-                    && instrument.Name is "relay.connections.queued.max" or "relay.connections.queued" or "relay.connections")
+                    && instrument.Name is "relay.connections.queued.max" or "relay.connections.queued" or "relay.connections" or "relay.slow_consumer.disconnects")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -94,6 +119,10 @@ public sealed class SlowConsumerTests
                 if (instrument.Name == "relay.connections")
                 {
                     Connections = value;
+                }
+                else if (instrument.Name == "relay.slow_consumer.disconnects")
+                {
+                    SlowConsumers += value;
                 }
                 else if (instrument.Name == "relay.connections.queued")
                 {
@@ -121,6 +150,9 @@ public sealed class SlowConsumerTests
         public long Total { get; private set; } = -1;
 
         public long Connections { get; private set; } = -1;
+
+        /// <summary>Connections the relay gave up on (<c>relay.slow_consumer.disconnects</c>) since sampling began.</summary>
+        public long SlowConsumers { get; private set; }
 
         public async ValueTask DisposeAsync()
         {
