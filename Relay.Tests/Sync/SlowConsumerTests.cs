@@ -53,48 +53,54 @@ public sealed class SlowConsumerTests
     [Test]
     public async Task Client_whoseSendBlocksPastTheTimeout_isToldSlowConsumerAndClosedWith1013_ifItReadsAgain()
     {
-        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
-        {
-            ["Relay:Sync:OutboundQueueBytes"] = QueueBudget.ToString(),
-            ["Relay:Sync:SendTimeout"] = "00:00:01",
-        });
-        var topic = await TestTopics.CreateAsync();
-        await PublishSixteenMegabytesAsync(topic);
-        await using var queued = new QueuedBytesSampler();
-        await using var slow = await WsClient.ConnectAsync(relay);
+        await using var given = await GivenUpAsync();
 
-        // It subscribes to 16 MB and reads nothing: the relay's send blocks, and after the timeout it stops queueing.
-        await slow.SubscribeAsync(topic);
-        await Eventually.ThatAsync(() => queued.Max > QueueBudget / 2, "the client's queue to back up");
-        // A queue found empty does not say so: it is also empty for a moment between two frames.
-        await Eventually.ThatAsync(() => queued.SlowConsumers == 1 && queued.Total == 0 && queued.Connections == 1, "the relay to give up on the blocked send");
-        var received = await slow.ReceiveUntilAsync(e => e.Error is not null);
+        var received = await given.Slow.ReceiveUntilAsync(e => e.Error is not null);
 
         Assert.That(received[^1].Error.Code, Is.EqualTo(ErrorCode.SlowConsumer));
-        Assert.That(await slow.ReceiveAsync(), Is.Null);
-        Assert.That(slow.CloseStatus, Is.EqualTo((System.Net.WebSockets.WebSocketCloseStatus)1013));
+        Assert.That(await given.Slow.ReceiveAsync(), Is.Null);
+        Assert.That(given.Slow.CloseStatus, Is.EqualTo((System.Net.WebSockets.WebSocketCloseStatus)1013));
     }
 
     [Test]
     public async Task Client_thatStillReadsNothingAfterTheGrace_isCutOff_andTheRelayLetsGoOfItsConnection()
     {
-        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        await using var given = await GivenUpAsync();
+
+        // It goes on reading nothing: after the grace the relay aborts the socket, and the connection must end with it.
+        await Eventually.ThatAsync(() => given.Queued.Connections == 0, "the relay to let go of the aborted connection");
+    }
+
+    /// <summary>
+    /// A client that subscribed to 16 MB and read nothing, once the relay gave up on its blocked send (1 s) and stopped
+    /// queueing for it.
+    /// </summary>
+    private static async Task<GivenUp> GivenUpAsync()
+    {
+        var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
         {
             ["Relay:Sync:OutboundQueueBytes"] = QueueBudget.ToString(),
             ["Relay:Sync:SendTimeout"] = "00:00:01",
         });
         var topic = await TestTopics.CreateAsync();
         await PublishSixteenMegabytesAsync(topic);
-        await using var queued = new QueuedBytesSampler();
-        await using var slow = await WsClient.ConnectAsync(relay);
-
+        var queued = new QueuedBytesSampler();
+        var slow = await WsClient.ConnectAsync(relay);
         await slow.SubscribeAsync(topic);
         await Eventually.ThatAsync(() => queued.Max > QueueBudget / 2, "the client's queue to back up");
         // A queue found empty does not say so: it is also empty for a moment between two frames.
         await Eventually.ThatAsync(() => queued.SlowConsumers == 1 && queued.Total == 0 && queued.Connections == 1, "the relay to give up on the blocked send");
+        return new GivenUp(relay, queued, slow);
+    }
 
-        // It goes on reading nothing: after the grace the relay aborts the socket, and the connection must end with it.
-        await Eventually.ThatAsync(() => queued.Connections == 0, "the relay to let go of the aborted connection");
+    private sealed record GivenUp(RelayServerHarness Relay, QueuedBytesSampler Queued, WsClient Slow) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Slow.DisposeAsync();
+            await Queued.DisposeAsync();
+            await Relay.DisposeAsync();
+        }
     }
 
     /// <summary>Samples the relay's per-connection queue gauge in the background.</summary>
