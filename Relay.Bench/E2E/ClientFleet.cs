@@ -11,10 +11,11 @@ namespace Relay.Bench.E2E;
 internal static class ClientFleet
 {
     /// <summary>
-    /// Connects <paramref name="count"/> clients to every topic of <paramref name="log"/> from watermark 0 and waits
-    /// until each is caught up; the first <paramref name="recorded"/> record arrivals.
+    /// Connects <paramref name="count"/> clients to every topic of <paramref name="log"/> after watermark
+    /// <paramref name="after"/> (0: the whole topic is replayed) and waits until each is caught up; the first
+    /// <paramref name="recorded"/> record arrivals.
     /// </summary>
-    public static async Task<List<BenchClient>> ConnectAsync(ServerProcess server, CommitLog log, int count, int recorded)
+    public static async Task<List<BenchClient>> ConnectAsync(ServerProcess server, CommitLog log, int count, int recorded, long after = 0)
     {
         var token = ServerProcess.Token();
         var clients = new ConcurrentBag<BenchClient>();
@@ -24,7 +25,7 @@ internal static class ClientFleet
             await gate.WaitAsync();
             try
             {
-                var client = await BenchClient.ConnectAsync(server, log.Topics, after: 0, token);
+                var client = await BenchClient.ConnectAsync(server, log.Topics, after, token);
                 client.Start(i < recorded, CancellationToken.None);
                 await client.CaughtUp;
                 clients.Add(client);

@@ -5,7 +5,7 @@ namespace Relay.Bench.E2E;
 
 /// <summary>
 /// <c>e2e paced</c>: what one event costs the relay. A paced writer commits single-row <c>relay.publish</c>
-/// transactions to one topic at a fixed rate while 1, 100 or 1,000 binary-protocol clients are subscribed to it; rows
+/// transactions to one topic at a fixed rate while 0 (the feed's own cost), 1, 100 or 1,000 binary-protocol clients are subscribed to it; rows
 /// for an inline topic and a pointer topic (every delivery needs the document read back). Reports the rate the writer
 /// reached, commit→client latency, and the relay's CPU per published event and per delivered update (a pointer topic
 /// delivers fewer updates than were published: an event whose document already went out newer is skipped). The baseline, in
@@ -13,7 +13,7 @@ namespace Relay.Bench.E2E;
 /// </summary>
 internal static class PacedScenario
 {
-    private static readonly (int Clients, int Rate)[] s_loads = [(1, 1000), (100, 1000), (100, 2000), (1000, 500)];
+    private static readonly (int Clients, int Rate)[] s_loads = [(0, 1000), (1, 1000), (100, 1000), (100, 2000), (1000, 500)];
 
     /// <summary>Which rows to run: the inline topic only, and one load instead of the standard ones.</summary>
     public readonly record struct Selection(bool InlineOnly, (int Clients, int Rate)? Load);
@@ -27,7 +27,7 @@ internal static class PacedScenario
             return null;
         }
         var parts = at + 1 < options.Length ? options[at + 1].Split('@') : [];
-        return parts is [var clients, var rate] && int.TryParse(clients, out var c) && int.TryParse(rate, out var r) && c > 0 && r > 0
+        return parts is [var clients, var rate] && int.TryParse(clients, out var c) && int.TryParse(rate, out var r) && c >= 0 && r > 0
             ? (c, r)
             : throw new ArgumentException("--load takes CLIENTS@RATE, for example --load 1@1000");
     }
@@ -51,9 +51,12 @@ internal static class PacedScenario
             // Tiered compilation recompiles the hot paths in a process's first seconds: a warm-up load, not reported,
             // keeps that out of the first row's CPU figures.
             var published = quick ? 0L : await WarmUpAsync(dataSource, relay, log, cancellationToken);
-            foreach (var (clientCount, rate) in selection.Load is { } load ? [load] : quick ? [(1, 200), (10, 200)] : s_loads)
+            foreach (var (clientCount, rate) in selection.Load is { } load ? [load] : quick ? [(0, 200), (1, 200), (10, 200)] : s_loads)
             {
-                var clients = await ClientFleet.ConnectAsync(relay, log, clientCount, recorded: Math.Min(clientCount, 100));
+                // At the head: this measures live delivery. From 0, each of 1,000 clients would first replay every
+                // earlier row's events, which is e2e storm's and e2e catchup's to measure, and the relay's peak RSS
+                // would be that replay's.
+                var clients = await ClientFleet.ConnectAsync(relay, log, clientCount, recorded: Math.Min(clientCount, 100), after: published);
                 var before = clients.Sum(c => Interlocked.Read(ref c.Updates));
                 baseline.TakeLatencies();
                 log.Latencies(clients);
@@ -65,7 +68,7 @@ internal static class PacedScenario
                 // A pointer topic skips an event whose document was already delivered at a newer version (CONTRACT §3),
                 // so its clients receive fewer updates than were published: there, wait until deliveries stop instead.
                 var complete = mode == "inline"
-                    ? await ClientFleet.WaitReceivedAsync(clients, published, TimeSpan.FromSeconds(60))
+                    ? await ClientFleet.WaitReceivedAsync(clients, events, TimeSpan.FromSeconds(60))
                     : await ClientFleet.WaitSettledAsync(clients, TimeSpan.FromSeconds(60));
                 var shares = cpu.Stop();
                 var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
@@ -74,12 +77,12 @@ internal static class PacedScenario
                 rows.Add(new($"{mode}: {clientCount:N0} client{(clientCount == 1 ? "" : "s")} @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
                 [
                     ("writer reached (/s)", $"{events / seconds:F0}"),
-                    ("delivered per client", $"{delivered / clientCount:N0} of {events:N0}"),
-                    ("p50 (ms)", $"{latencies.At(50):F2}"),
-                    ("p99 (ms)", $"{latencies.At(99):F2}"),
+                    ("delivered per client", clientCount == 0 ? "–" : $"{delivered / clientCount:N0} of {events:N0}"),
+                    ("p50 (ms)", Milliseconds(latencies, 50)),
+                    ("p99 (ms)", Milliseconds(latencies, 99)),
                     ("baseline p99 (ms)", $"{floor.At(99):F2}"),
                     ("relay CPU per event (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, events):F0}"),
-                    ("relay CPU per delivery (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, delivered):F1}"),
+                    ("relay CPU per delivery (µs)", delivered == 0 ? "–" : $"{cpu.ServerTime.TotalMicroseconds / delivered:F1}"),
                     ("relay peak RSS (MiB)", $"{relay.PeakResidentBytes() / (1024 * 1024)}"),
                     ("CPU of the machine", shares),
                 ]));
@@ -88,6 +91,9 @@ internal static class PacedScenario
         }
         return rows;
     }
+
+    private static string Milliseconds(Percentiles latencies, double percentile) =>
+        latencies.Count == 0 ? "–" : $"{latencies.At(percentile):F2}";
 
     private static async Task<long> WarmUpAsync(NpgsqlDataSource dataSource, ServerProcess relay, CommitLog log, CancellationToken cancellationToken)
     {
