@@ -38,6 +38,29 @@ public sealed class CanonicalJsonSqlTests
     }
 
     [Test]
+    public async Task Publish_numberJustBeyondADouble_raisesRL002()
+    {
+        var topic = await TestTopics.CreateAsync();
+
+        await Sql.FailsAsync("RL002", "SELECT relay.publish($1, $1 || ':d', '{\"n\": 1.8e308}')", topic);
+    }
+
+    // check_payload sends every payload whose printed text holds a run of 255 digits to the exact test: these hold one
+    // and are valid, so they must still be published.
+    [TestCase("{\"n\": 1e300}", TestName = "Publish_numberOf301DigitsWithinADouble_isPublished")]
+    [TestCase("{\"n\": 1e-400}", TestName = "Publish_numberTooSmallForADouble_isPublished")]
+    [TestCase("{\"s\": \"1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890\"}",
+        TestName = "Publish_stringOf300Digits_isPublished")]
+    public async Task Publish_payloadWithALongRunOfDigits_isPublished(string payload)
+    {
+        var topic = await TestTopics.CreateAsync();
+
+        var watermark = await Sql.ScalarAsync<long>("SELECT watermark FROM relay.publish($1, $1 || ':d', $2::jsonb)", topic, payload);
+
+        Assert.That(watermark, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Publish_theHashTheRelayReadsBack_isTheCSharpHashOfWhatWasPublished_andWhatDbasCompute()
     {
         var topic = await TestTopics.CreateAsync();
