@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using Npgsql;
+using Relay.Bench.Micro;
+using Relay.Host.Sync;
+using Relay.Protocol;
 
 namespace Relay.Bench.E2E;
 
@@ -8,12 +11,15 @@ namespace Relay.Bench.E2E;
 /// transactions to one topic at a fixed rate while 0 (the feed's own cost), 1, 100 or 1,000 binary-protocol clients are subscribed to it; rows
 /// for an inline topic and a pointer topic (every delivery needs the document read back). Reports the rate the writer
 /// reached, commit→client latency, and the relay's CPU per published event and per delivered update (a pointer topic
-/// delivers fewer updates than were published: an event whose document already went out newer is skipped). The baseline, in
-/// the same run and under the same load, is a bare pgoutput consumer (<see cref="PostgresBaseline"/>).
+/// delivers fewer updates than were published: an event whose document already went out newer is skipped). The latency
+/// baseline, in the same run and under the same load, is a bare pgoutput consumer (<see cref="PostgresBaseline"/>); the
+/// per-delivery baseline is the bare Kestrel WebSocket loop of <see cref="RawFanoutServer"/> sent one frame per event
+/// to 100 clients (with <c>--load</c>, to that load's clients) at the same rate.
 /// </summary>
 internal static class PacedScenario
 {
     private static readonly (int Clients, int Rate)[] s_loads = [(0, 1000), (1, 1000), (100, 1000), (100, 2000), (1000, 500)];
+    private static readonly (int Clients, int Rate)[] s_bareLoads = [(100, 1000)];
 
     /// <summary>Which rows to run: the inline topic only, and one load instead of the standard ones.</summary>
     public readonly record struct Selection(bool InlineOnly, (int Clients, int Rate)? Load);
@@ -39,6 +45,13 @@ internal static class PacedScenario
         await using var __ = dataSource;
         var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
         var rows = new List<ScenarioRow>();
+        foreach (var (clientCount, rate) in selection.Load is { } only ? [only] : quick ? [(10, 200)] : s_bareLoads)
+        {
+            if (clientCount > 0)
+            {
+                rows.Add(await BareLoopRowAsync(clientCount, rate, quick, cancellationToken));
+            }
+        }
         foreach (var mode in selection.InlineOnly ? ["inline"] : new[] { "inline", "pointer" })
         {
             var log = new CommitLog($"bench.paced_{mode}");
@@ -90,6 +103,68 @@ internal static class PacedScenario
             }
         }
         return rows;
+    }
+
+    /// <summary>
+    /// The per-delivery baseline: the bare Kestrel WebSocket loop of <see cref="RawFanoutServer"/> (no database, no
+    /// journal, no budget), sent one single-update frame per event on the same schedule, each POSTed to it; what one
+    /// delivery costs ASP.NET Core's WebSocket stack on this machine. Latency runs from the POST to the client.
+    /// </summary>
+    private static async Task<ScenarioRow> BareLoopRowAsync(int clientCount, int rate, bool quick, CancellationToken cancellationToken)
+    {
+        var log = new CommitLog("bench.paced_bare");
+        await using var raw = await ServerProcess.StartRawAsync();
+        using var http = new HttpClient { BaseAddress = raw.Http };
+        var clients = await ClientFleet.ConnectAsync(raw, log, clientCount, recorded: Math.Min(clientCount, 100));
+        // The same warm-up as the relay's, not reported.
+        var sent = quick ? 0L : await BroadcastAtAsync(http, log, 500, TimeSpan.FromSeconds(5), 0, cancellationToken);
+        await ClientFleet.WaitReceivedAsync(clients, sent, TimeSpan.FromSeconds(60));
+        log.Latencies(clients);
+        var cpu = CpuMeter.Start(raw, postmaster: null);
+        var clock = Stopwatch.StartNew();
+        var events = await BroadcastAtAsync(http, log, rate, quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10), sent, cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var complete = await ClientFleet.WaitReceivedAsync(clients, sent + events, TimeSpan.FromSeconds(60));
+        var shares = cpu.Stop("server");
+        var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - sent * clientCount;
+        var latencies = log.Latencies(clients);
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        return new($"bare Kestrel loop (baseline): {clientCount:N0} clients @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
+        [
+            ("writer reached (/s)", $"{events / seconds:F0}"),
+            ("delivered per client", $"{delivered / clientCount:N0} of {events:N0}"),
+            ("p50 (ms)", Milliseconds(latencies, 50)),
+            ("p99 (ms)", Milliseconds(latencies, 99)),
+            ("baseline p99 (ms)", "–"),
+            ("relay CPU per event (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, events):F0}"),
+            ("relay CPU per delivery (µs)", delivered == 0 ? "–" : $"{cpu.ServerTime.TotalMicroseconds / delivered:F1}"),
+            ("relay peak RSS (MiB)", $"{raw.PeakResidentBytes() / (1024 * 1024)}"),
+            ("CPU of the machine", shares),
+        ]);
+    }
+
+    /// <summary>The bare loop's writer: one single-update frame per event, POSTed on the schedule of <see cref="PublishAtAsync"/>.</summary>
+    private static async Task<long> BroadcastAtAsync(HttpClient http, CommitLog log, int rate, TimeSpan duration, long offset, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var sent = 0L;
+        while (clock.Elapsed < duration)
+        {
+            var due = TimeSpan.FromSeconds((double)sent / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+            var frame = ProtoFraming.Encode(UpdateMapper.ToEnvelope(Batches.RunSummaries(1, log.Topics[0], after: offset + sent)));
+            var at = Stopwatch.GetTimestamp();
+            using (var response = await http.PostAsync("broadcast", new ByteArrayContent(frame), cancellationToken))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+            log.Add(0, [offset + sent + 1], at);
+            sent++;
+        }
+        return sent;
     }
 
     private static string Milliseconds(Percentiles latencies, double percentile) =>
