@@ -87,18 +87,8 @@ internal static class PacedScenario
                 var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
                 var (floor, _) = baseline.TakeLatencies();
                 var latencies = log.Latencies(clients);
-                rows.Add(new($"{mode}: {clientCount:N0} client{(clientCount == 1 ? "" : "s")} @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
-                [
-                    ("writer reached (/s)", $"{events / seconds:F0}"),
-                    ("delivered per client", clientCount == 0 ? "–" : $"{delivered / clientCount:N0} of {events:N0}"),
-                    ("p50 (ms)", Milliseconds(latencies, 50)),
-                    ("p99 (ms)", Milliseconds(latencies, 99)),
-                    ("baseline p99 (ms)", $"{floor.At(99):F2}"),
-                    ("relay CPU per event (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, events):F0}"),
-                    ("relay CPU per delivery (µs)", delivered == 0 ? "–" : $"{cpu.ServerTime.TotalMicroseconds / delivered:F1}"),
-                    ("relay peak RSS (MiB)", $"{relay.PeakResidentBytes() / (1024 * 1024)}"),
-                    ("CPU of the machine", shares),
-                ]));
+                rows.Add(Row($"{mode}: {clientCount:N0} client{(clientCount == 1 ? "" : "s")} @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
+                    events / seconds, clientCount, events, delivered, latencies, $"{floor.At(99):F2}", cpu.ServerTime, relay, shares));
                 await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
             }
         }
@@ -129,32 +119,28 @@ internal static class PacedScenario
         var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - sent * clientCount;
         var latencies = log.Latencies(clients);
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
-        return new($"bare Kestrel loop (baseline): {clientCount:N0} clients @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
-        [
-            ("writer reached (/s)", $"{events / seconds:F0}"),
-            ("delivered per client", $"{delivered / clientCount:N0} of {events:N0}"),
-            ("p50 (ms)", Milliseconds(latencies, 50)),
-            ("p99 (ms)", Milliseconds(latencies, 99)),
-            ("baseline p99 (ms)", "–"),
-            ("relay CPU per event (µs)", $"{cpu.ServerTime.TotalMicroseconds / Math.Max(1, events):F0}"),
-            ("relay CPU per delivery (µs)", delivered == 0 ? "–" : $"{cpu.ServerTime.TotalMicroseconds / delivered:F1}"),
-            ("relay peak RSS (MiB)", $"{raw.PeakResidentBytes() / (1024 * 1024)}"),
-            ("CPU of the machine", shares),
-        ]);
+        return Row($"bare Kestrel loop (baseline): {clientCount:N0} clients @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
+            events / seconds, clientCount, events, delivered, latencies, "–", cpu.ServerTime, raw, shares);
     }
 
-    /// <summary>The bare loop's writer: one single-update frame per event, POSTed on the schedule of <see cref="PublishAtAsync"/>.</summary>
-    private static async Task<long> BroadcastAtAsync(HttpClient http, CommitLog log, int rate, TimeSpan duration, long offset, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        var sent = 0L;
-        while (clock.Elapsed < duration)
+    private static ScenarioRow Row(string name, double reached, int clientCount, long events, long delivered, Percentiles latencies,
+        string baselineP99, TimeSpan serverTime, ServerProcess server, string shares) => new(name,
+    [
+        ("writer reached (/s)", $"{reached:F0}"),
+        ("delivered per client", clientCount == 0 ? "–" : $"{delivered / clientCount:N0} of {events:N0}"),
+        ("p50 (ms)", Milliseconds(latencies, 50)),
+        ("p99 (ms)", Milliseconds(latencies, 99)),
+        ("baseline p99 (ms)", baselineP99),
+        ("relay CPU per event (µs)", $"{serverTime.TotalMicroseconds / Math.Max(1, events):F0}"),
+        ("relay CPU per delivery (µs)", delivered == 0 ? "–" : $"{serverTime.TotalMicroseconds / delivered:F1}"),
+        ("relay peak RSS (MiB)", $"{server.PeakResidentBytes() / (1024 * 1024)}"),
+        ("CPU of the machine", shares),
+    ]);
+
+    /// <summary>The bare loop's writer: one single-update frame per event, POSTed on the writer's schedule.</summary>
+    private static Task<long> BroadcastAtAsync(HttpClient http, CommitLog log, int rate, TimeSpan duration, long offset, CancellationToken cancellationToken) =>
+        PaceAsync(rate, duration, async sent =>
         {
-            var due = TimeSpan.FromSeconds((double)sent / rate);
-            if (due > clock.Elapsed)
-            {
-                await Task.Delay(due - clock.Elapsed, cancellationToken);
-            }
             var frame = ProtoFraming.Encode(UpdateMapper.ToEnvelope(Batches.RunSummaries(1, log.Topics[0], after: offset + sent)));
             var at = Stopwatch.GetTimestamp();
             using (var response = await http.PostAsync("broadcast", new ByteArrayContent(frame), cancellationToken))
@@ -162,9 +148,27 @@ internal static class PacedScenario
                 response.EnsureSuccessStatusCode();
             }
             log.Add(0, [offset + sent + 1], at);
-            sent++;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="step"/> (given how many ran before) on a schedule of <paramref name="rate"/> a second for
+    /// <paramref name="duration"/>; a late step goes straight on to the next (behind, never bursting). Returns how many ran.
+    /// </summary>
+    private static async Task<long> PaceAsync(int rate, TimeSpan duration, Func<long, Task> step, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var done = 0L;
+        while (clock.Elapsed < duration)
+        {
+            var due = TimeSpan.FromSeconds((double)done / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+            await step(done);
+            done++;
         }
-        return sent;
+        return done;
     }
 
     private static string Milliseconds(Percentiles latencies, double percentile) =>
@@ -192,23 +196,14 @@ internal static class PacedScenario
         command.Parameters.Add(new NpgsqlParameter<string>());
         command.Parameters.Add(new NpgsqlParameter<string>());
         await command.PrepareAsync(cancellationToken);
-        var clock = Stopwatch.StartNew();
-        var committed = 0L;
-        while (clock.Elapsed < duration)
+        return await PaceAsync(rate, duration, async committed =>
         {
-            var due = TimeSpan.FromSeconds((double)committed / rate);
-            if (due > clock.Elapsed)
-            {
-                await Task.Delay(due - clock.Elapsed, cancellationToken);
-            }
             var number = offset + committed;
             ((NpgsqlParameter<string>)command.Parameters[0]).TypedValue = log.Topics[0];
             ((NpgsqlParameter<string>)command.Parameters[1]).TypedValue = $"{log.Topics[0]}:{number % 1000}";
             ((NpgsqlParameter<string>)command.Parameters[2]).TypedValue = Documents.RunSummary((int)(number % 1000), (int)(number / 1000));
             var watermark = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
             log.Add(0, [watermark], Stopwatch.GetTimestamp());
-            committed++;
-        }
-        return committed;
+        }, cancellationToken);
     }
 }
