@@ -94,6 +94,27 @@ internal static class ClientFleet
         return true;
     }
 
+    /// <summary>
+    /// Runs <paramref name="step"/> (given how many ran before) on a schedule of <paramref name="rate"/> a second for
+    /// <paramref name="duration"/>; a late step goes straight on to the next (behind, never bursting). Returns how many ran.
+    /// </summary>
+    public static async Task<long> PaceAsync(int rate, TimeSpan duration, Func<long, Task> step, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var done = 0L;
+        while (clock.Elapsed < duration)
+        {
+            var due = TimeSpan.FromSeconds((double)done / rate);
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            }
+            await step(done);
+            done++;
+        }
+        return done;
+    }
+
     /// <summary>Waits until the clients' update counts stop growing for a second; false if they still grow after <paramref name="within"/>.</summary>
     public static async Task<bool> WaitSettledAsync(IReadOnlyCollection<BenchClient> clients, TimeSpan within)
     {

@@ -5,8 +5,8 @@ namespace Relay.Bench.E2E;
 
 /// <summary>
 /// <c>e2e latency</c>: commit→client latency at fixed rates (1,000 and 5,000 updates/s, published as batches on 4
-/// topics every 20 ms, one writer per topic) to 100 binary-protocol clients, after a warm-up that is not reported, each subscribed to all 4 topics, so that every client receives
-/// every update. Run for each feed, each with a fresh relay process. The baseline, in the same run and under the same
+/// topics every 20 ms, one writer per topic) to 100 binary-protocol clients, each subscribed to all 4 topics, so that
+/// every client receives every update; a warm-up before the rates is not reported. Run for each feed, each with a fresh relay process. The baseline, in the same run and under the same
 /// load, is <see cref="PostgresBaseline"/>: how soon a bare consumer hears of the same commits from PostgreSQL.
 /// </summary>
 internal static class LatencyScenario
@@ -76,22 +76,8 @@ internal static class LatencyScenario
     private static async Task<long> PublishAtAsync(NpgsqlDataSource dataSource, CommitLog log, int rate, TimeSpan duration, CancellationToken cancellationToken)
     {
         var perTopic = (int)(rate * s_tick.TotalSeconds / Topics);
-        var ticks = await Task.WhenAll(Enumerable.Range(0, Topics).Select(async topic =>
-        {
-            var clock = Stopwatch.StartNew();
-            var tick = 0;
-            while (clock.Elapsed < duration)
-            {
-                var due = tick * s_tick;
-                if (due > clock.Elapsed)
-                {
-                    await Task.Delay(due - clock.Elapsed, cancellationToken);
-                }
-                await ClientFleet.PublishAsync(dataSource, log, topic, tick, perTopic, cancellationToken);
-                tick++;
-            }
-            return tick;
-        }));
+        var ticks = await Task.WhenAll(Enumerable.Range(0, Topics).Select(topic => ClientFleet.PaceAsync((int)(1 / s_tick.TotalSeconds), duration,
+            tick => ClientFleet.PublishAsync(dataSource, log, topic, (int)tick, perTopic, cancellationToken), cancellationToken)));
         return (long)ticks.Sum() * perTopic;
     }
 

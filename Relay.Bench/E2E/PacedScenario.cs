@@ -139,7 +139,7 @@ internal static class PacedScenario
 
     /// <summary>The bare loop's writer: one single-update frame per event, POSTed on the writer's schedule.</summary>
     private static Task<long> BroadcastAtAsync(HttpClient http, CommitLog log, int rate, TimeSpan duration, long offset, CancellationToken cancellationToken) =>
-        PaceAsync(rate, duration, async sent =>
+        ClientFleet.PaceAsync(rate, duration, async sent =>
         {
             var frame = ProtoFraming.Encode(UpdateMapper.ToEnvelope(Batches.RunSummaries(1, log.Topics[0], after: offset + sent)));
             var at = Stopwatch.GetTimestamp();
@@ -149,27 +149,6 @@ internal static class PacedScenario
             }
             log.Add(0, [offset + sent + 1], at);
         }, cancellationToken);
-
-    /// <summary>
-    /// Runs <paramref name="step"/> (given how many ran before) on a schedule of <paramref name="rate"/> a second for
-    /// <paramref name="duration"/>; a late step goes straight on to the next (behind, never bursting). Returns how many ran.
-    /// </summary>
-    private static async Task<long> PaceAsync(int rate, TimeSpan duration, Func<long, Task> step, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        var done = 0L;
-        while (clock.Elapsed < duration)
-        {
-            var due = TimeSpan.FromSeconds((double)done / rate);
-            if (due > clock.Elapsed)
-            {
-                await Task.Delay(due - clock.Elapsed, cancellationToken);
-            }
-            await step(done);
-            done++;
-        }
-        return done;
-    }
 
     private static string Milliseconds(Percentiles latencies, double percentile) =>
         latencies.Count == 0 ? "–" : $"{latencies.At(percentile):F2}";
@@ -196,7 +175,7 @@ internal static class PacedScenario
         command.Parameters.Add(new NpgsqlParameter<string>());
         command.Parameters.Add(new NpgsqlParameter<string>());
         await command.PrepareAsync(cancellationToken);
-        return await PaceAsync(rate, duration, async committed =>
+        return await ClientFleet.PaceAsync(rate, duration, async committed =>
         {
             var number = offset + committed;
             ((NpgsqlParameter<string>)command.Parameters[0]).TypedValue = log.Topics[0];
