@@ -85,6 +85,7 @@ internal static class FanoutScenario
                 ("p50 (ms)", $"{latencies.At(50):F2}"),
                 ("p99 (ms)", $"{latencies.At(99):F2}"),
                 ("sustained", sustained ? "yes" : "no"),
+                ("server CPU per delivery (µs)", delivered > 0 ? $"{cpu.ServerTime.TotalMicroseconds / delivered:F1}" : "–"),
                 ("server RSS (MiB)", $"{server.ResidentBytes() / 1048576.0:F0}"),
                 ("CPU of the machine", shares),
             ]));

@@ -46,6 +46,8 @@ internal static class LatencyScenario
             {
                 var before = clients.Sum(c => Interlocked.Read(ref c.Updates));
                 var cpu = CpuMeter.Start(relay, postmaster);
+                // The relay's own time runs until every update is delivered, so a relay that falls behind pays for it.
+                var relayCpu = CpuMeter.Start(relay, postmaster: null);
                 var clock = Stopwatch.StartNew();
                 var published = await PublishAtAsync(dataSource, log, rate, duration, cancellationToken);
                 var seconds = clock.Elapsed.TotalSeconds;
@@ -53,12 +55,14 @@ internal static class LatencyScenario
                 expected += published;
                 var complete = await ClientFleet.WaitReceivedAsync(clients, expected, TimeSpan.FromSeconds(60));
                 var delivered = clients.Sum(c => Interlocked.Read(ref c.Updates)) - before;
+                relayCpu.Stop();
                 var (floor, arrived) = baseline.TakeLatencies();
                 var latencies = log.Latencies(clients);
                 rows.Add(Row($"{feed} @ {rate:N0}/s: bare {(feed == "notify" ? "LISTEN" : "pgoutput")} consumer (baseline)",
-                    published / seconds, $"{arrived / seconds:F0} {(feed == "notify" ? "wake-ups" : "events")}/s", floor, floor, shares));
+                    published / seconds, $"{arrived / seconds:F0} {(feed == "notify" ? "wake-ups" : "events")}/s", floor, floor, ("–", "–"), shares));
                 rows.Add(Row($"{feed} @ {rate:N0}/s: relay → {clientCount} clients{(complete ? "" : " (incomplete)")}",
-                    published / seconds, $"{delivered / (double)clientCount / seconds:F0} per client", latencies, floor, shares));
+                    published / seconds, $"{delivered / (double)clientCount / seconds:F0} per client", latencies, floor,
+                    (Micros(relayCpu.ServerTime, published), Micros(relayCpu.ServerTime, delivered)), shares));
             }
             await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         }
@@ -81,7 +85,11 @@ internal static class LatencyScenario
         return (long)ticks.Sum() * perTopic;
     }
 
-    private static ScenarioRow Row(string name, double published, string delivered, Percentiles latencies, Percentiles baseline, string cpu) => new(name,
+    /// <summary>The relay's CPU time from the rate's start until its last update arrived, divided by the events published or the updates delivered.</summary>
+    private static string Micros(TimeSpan cpu, long count) => count > 0 ? $"{cpu.TotalMicroseconds / count:F1}" : "–";
+
+    private static ScenarioRow Row(
+        string name, double published, string delivered, Percentiles latencies, Percentiles baseline, (string Event, string Delivery) relayCpu, string cpu) => new(name,
     [
         ("published/s", $"{published:F0}"),
         ("received", delivered),
@@ -90,6 +98,8 @@ internal static class LatencyScenario
         ("p99 (ms)", $"{latencies.At(99):F2}"),
         ("max (ms)", $"{latencies.At(100):F2}"),
         ("p99 vs baseline", $"{latencies.At(99) / baseline.At(99):F2}×"),
+        ("relay CPU per event (µs)", relayCpu.Event),
+        ("relay CPU per delivery (µs)", relayCpu.Delivery),
         ("CPU of the machine", cpu),
     ]);
 }
