@@ -10,7 +10,7 @@ AS $$
 DECLARE
     v_size integer;
     v_topic record;
-    v_applied boolean;
+    v_result record;
     v_version bigint;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
@@ -40,10 +40,9 @@ BEGIN
             MESSAGE = format('payload of %L is %s bytes; topic %L allows %s', p_doc_key, v_size, p_topic, v_topic.max_payload_bytes);
     END IF;
 
-    SELECT a.applied, a.applied_version INTO v_applied, v_version
-      FROM relay.apply_document(p_topic, v_topic.first_watermark, v_topic.payload_mode = 'inline', p_doc_key, p_payload,
-                                p_org_id, p_doc_version) a;
-    IF v_applied THEN
+    v_result := relay.apply_document(p_topic, v_topic.first_watermark, v_topic.payload_mode = 'inline', p_doc_key, p_payload,
+                                     p_org_id, p_doc_version);
+    IF v_result.applied THEN
         watermark := v_topic.first_watermark;
         IF v_topic.notify THEN
             PERFORM pg_notify('relay_journal', p_topic);
@@ -52,7 +51,7 @@ BEGIN
         PERFORM relay.release_watermarks(p_topic, 1);
         watermark := NULL;
     END IF;
-    doc_version := v_version;
+    doc_version := v_result.applied_version;
     RETURN NEXT;
 END
 $$;

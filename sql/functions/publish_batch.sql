@@ -15,8 +15,7 @@ DECLARE
     v_doc jsonb;
     v_topic record;
     v_applied_count integer := 0;
-    v_applied boolean;
-    v_version bigint;
+    v_result record;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
     IF p_docs IS NULL OR jsonb_typeof(p_docs) <> 'array' THEN
@@ -62,12 +61,13 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'RL005',
                 MESSAGE = format('payload of p_docs[%s] is %s bytes; topic %L allows %s', i - 1, v_sizes[i], p_topic, v_topic.max_payload_bytes);
         END IF;
-        SELECT a.applied, a.applied_version INTO v_applied, v_version
-          FROM relay.apply_document(p_topic, v_topic.first_watermark + v_applied_count, v_topic.payload_mode = 'inline',
-                                    v_keys[i], v_payloads[i], v_orgs[i], v_versions[i]) a;
+        -- An assignment, not SELECT … FROM apply_document(…): PL/pgSQL evaluates it as an expression, without
+        -- starting a query per document (docs/sql.md, "Hashing").
+        v_result := relay.apply_document(p_topic, v_topic.first_watermark + v_applied_count, v_topic.payload_mode = 'inline',
+                                         v_keys[i], v_payloads[i], v_orgs[i], v_versions[i]);
         doc_key := v_keys[i];
-        doc_version := v_version;
-        IF v_applied THEN
+        doc_version := v_result.applied_version;
+        IF v_result.applied THEN
             v_applied_count := v_applied_count + 1;
             watermark := v_topic.first_watermark + v_applied_count - 1;
         ELSE
