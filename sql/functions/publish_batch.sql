@@ -62,7 +62,7 @@ BEGIN
                 MESSAGE = format('payload of p_docs[%s] is %s bytes; topic %L allows %s', i - 1, v_sizes[i], p_topic, v_topic.max_payload_bytes);
         END IF;
         -- An assignment, not SELECT … FROM apply_document(…): PL/pgSQL evaluates it as an expression, without
-        -- starting a query per document (docs/sql.md, "Hashing").
+        -- starting a query per document (docs/sql.md, "Where publish_batch's time goes").
         v_result := relay.apply_document(p_topic, v_topic.first_watermark + v_applied_count, v_topic.payload_mode = 'inline',
                                          v_keys[i], v_payloads[i], v_orgs[i], v_versions[i]);
         doc_key := v_keys[i];
