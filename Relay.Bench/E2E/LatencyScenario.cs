@@ -6,8 +6,10 @@ namespace Relay.Bench.E2E;
 /// <summary>
 /// <c>e2e latency</c>: commit→client latency at fixed rates (1,000 and 5,000 updates/s, published as batches on 4
 /// topics every 20 ms, one writer per topic) to 100 binary-protocol clients, each subscribed to all 4 topics, so that
-/// every client receives every update; a warm-up before the rates is not reported. Run for each feed, each with a fresh relay process. The baseline, in the same run and under the same
-/// load, is <see cref="PostgresBaseline"/>: how soon a bare consumer hears of the same commits from PostgreSQL.
+/// every client receives every update; a warm-up before the rates is not reported. Run for each feed, each with a
+/// fresh relay process. The baseline, in the same run and under the same load, is <see cref="PostgresBaseline"/>: how
+/// soon a bare consumer hears of the same commits from PostgreSQL. The relay rows add its CPU per event and per
+/// delivery, from the rate's start until its last update arrived.
 /// </summary>
 internal static class LatencyScenario
 {
@@ -46,7 +48,8 @@ internal static class LatencyScenario
             {
                 var before = clients.Sum(c => Interlocked.Read(ref c.Updates));
                 var cpu = CpuMeter.Start(relay, postmaster);
-                // The relay's own time runs until every update is delivered, so a relay that falls behind pays for it.
+                // The relay's own time runs until every update is delivered (the shares above stop with the writers),
+                // so a relay that falls behind pays for catching up.
                 var relayCpu = CpuMeter.Start(relay, postmaster: null);
                 var clock = Stopwatch.StartNew();
                 var published = await PublishAtAsync(dataSource, log, rate, duration, cancellationToken);

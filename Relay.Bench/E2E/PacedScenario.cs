@@ -8,13 +8,14 @@ namespace Relay.Bench.E2E;
 
 /// <summary>
 /// <c>e2e paced</c>: what one event costs the relay. A paced writer commits single-row <c>relay.publish</c>
-/// transactions to one topic at a fixed rate while 0 (the feed's own cost), 1, 100 or 1,000 binary-protocol clients are subscribed to it; rows
-/// for an inline topic and a pointer topic (every delivery needs the document read back). Reports the rate the writer
-/// reached, commit→client latency, and the relay's CPU per published event and per delivered update (a pointer topic
-/// delivers fewer updates than were published: an event whose document already went out newer is skipped). The latency
-/// baseline, in the same run and under the same load, is a bare pgoutput consumer (<see cref="PostgresBaseline"/>); the
-/// per-delivery baseline is the bare Kestrel WebSocket loop of <see cref="RawFanoutServer"/> sent one frame per event
-/// to 100 clients (with <c>--load</c>, to that load's clients) at the same rate.
+/// transactions to one topic at a fixed rate while 0 (the feed's own cost), 1, 100 or 1,000 binary-protocol clients
+/// are subscribed to it; rows for an inline topic and a pointer topic (every delivery needs the document read back).
+/// Reports the rate the writer reached, commit→client latency, and the relay's CPU per published event and per
+/// delivered update (a pointer topic delivers fewer updates than were published: an event whose document already went
+/// out newer is skipped). The latency baseline, in the same run and under the same load, is a bare pgoutput consumer
+/// (<see cref="PostgresBaseline"/>); the per-delivery baseline is the bare Kestrel WebSocket loop of
+/// <see cref="RawFanoutServer"/> sent one frame per event to 100 clients (with <c>--load</c>, to that load's clients)
+/// at the same rate.
 /// </summary>
 internal static class PacedScenario
 {
