@@ -60,6 +60,7 @@ public sealed class Subscription
     {
         var options = _source.Options;
         var events = new List<JournalEvent>(options.BatchMaxEvents);
+        using var waiter = new TopicWaiter(_log, cancellationToken);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -72,7 +73,7 @@ public sealed class Subscription
                     _phase = SubscriptionPhase.Live;
                     yield return new EventBatch(Topic, [], _position, SubscriptionPhase.CaughtUp);
                 }
-                await _log.WaitPastAsync(_position, Epoch, cancellationToken);
+                await _log.WaitPastAsync(_position, Epoch, waiter);
             }
             if (_log.Epoch is { } epoch && epoch != Epoch)
             {

@@ -4,9 +4,10 @@ namespace Relay.Core.Topics;
 
 /// <summary>
 /// One topic in memory: its head watermark and a bounded ring of its recent events. The feed is the only writer and
-/// appends strictly head + 1. Readers never register anything: they read the ring from their own cursor and wait for
-/// the next append, so an append costs the same for one subscriber or ten thousand, and a reader too slow for the ring
-/// simply finds its cursor evicted and catches up from the journal.
+/// appends strictly head + 1. Readers read the ring from their own cursor; only a reader at the head is known to the
+/// log, by the <see cref="TopicWaiter"/> it leaves until the next append wakes it. So an append wakes each waiting
+/// reader once and never waits for one, and a reader too slow for the ring simply finds its cursor evicted and catches
+/// up from the journal.
 /// </summary>
 public sealed class TopicLog
 {
@@ -14,7 +15,8 @@ public sealed class TopicLog
     private readonly EventRing _ring;
     private long _head;
     private string? _epoch;
-    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private HashSet<TopicWaiter> _waiting = [];
+    private HashSet<TopicWaiter>? _spare = [];
 
     internal TopicLog(string topic, long head, string? epoch, TopicLogOptions options)
     {
@@ -56,7 +58,7 @@ public sealed class TopicLog
         {
             return;
         }
-        TaskCompletionSource appended;
+        HashSet<TopicWaiter>? woken;
         lock (_gate)
         {
             foreach (var journalEvent in events)
@@ -69,10 +71,9 @@ public sealed class TopicLog
                 _ring.Add(journalEvent);
                 Volatile.Write(ref _head, journalEvent.Watermark);
             }
-            appended = _appended;
-            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            woken = TakeWaiting();
         }
-        appended.SetResult();
+        Wake(woken);
     }
 
     /// <summary>
@@ -81,7 +82,7 @@ public sealed class TopicLog
     /// </summary>
     internal void SkipTo(long head)
     {
-        TaskCompletionSource appended;
+        HashSet<TopicWaiter>? woken;
         lock (_gate)
         {
             if (head <= _head)
@@ -90,10 +91,9 @@ public sealed class TopicLog
             }
             _ring.Clear();
             Volatile.Write(ref _head, head);
-            appended = _appended;
-            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            woken = TakeWaiting();
         }
-        appended.SetResult();
+        Wake(woken);
     }
 
     /// <summary>
@@ -104,7 +104,7 @@ public sealed class TopicLog
     /// </summary>
     internal bool Adopt(string epoch, long head)
     {
-        TaskCompletionSource appended;
+        HashSet<TopicWaiter>? woken;
         lock (_gate)
         {
             if (_epoch is null || _epoch == epoch)
@@ -115,10 +115,9 @@ public sealed class TopicLog
             _ring.Clear();
             Volatile.Write(ref _epoch, epoch);
             Volatile.Write(ref _head, head);
-            appended = _appended;
-            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            woken = TakeWaiting();
         }
-        appended.SetResult();
+        Wake(woken);
         return true;
     }
 
@@ -158,21 +157,77 @@ public sealed class TopicLog
         }
     }
 
-    /// <summary>Completes once the head is past <paramref name="cursor"/>, or the epoch is no longer <paramref name="epoch"/>.</summary>
-    internal async Task WaitPastAsync(long cursor, string epoch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits, with <paramref name="waiter"/>, until the head is past <paramref name="cursor"/> or the epoch is no longer
+    /// <paramref name="epoch"/>; at once when it already is. Ends with <see cref="OperationCanceledException"/> when the
+    /// waiter's token is cancelled first. Every wake-up follows a change made after the waiter was recorded (an append, a
+    /// skip or a new epoch), each of which moves the head past any cursor at the head or changes the epoch.
+    /// </summary>
+    internal ValueTask WaitPastAsync(long cursor, string epoch, TopicWaiter waiter)
     {
-        while (true)
+        ValueTask wait;
+        lock (_gate)
         {
-            Task appended;
+            if (_head > cursor || (_epoch is not null && _epoch != epoch))
+            {
+                return ValueTask.CompletedTask;
+            }
+            wait = waiter.StartAsync();
+            _waiting.Add(waiter);
+        }
+        waiter.CancelIfRequested();
+        return wait;
+    }
+
+    /// <summary>Readers waiting at the head.</summary>
+    internal int Waiting
+    {
+        get
+        {
             lock (_gate)
             {
-                if (_head > cursor || (_epoch is not null && _epoch != epoch))
-                {
-                    return;
-                }
-                appended = _appended.Task;
+                return _waiting.Count;
             }
-            await appended.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Stops waking a waiter whose wait was cancelled, so that readers gone from an idle topic are not held.</summary>
+    internal void Forget(TopicWaiter waiter)
+    {
+        lock (_gate)
+        {
+            _waiting.Remove(waiter);
+        }
+    }
+
+    /// <summary>Under the gate: the waiting readers, who wait no more; none when no reader waits.</summary>
+    private HashSet<TopicWaiter>? TakeWaiting()
+    {
+        if (_waiting.Count == 0)
+        {
+            return null;
+        }
+        var taken = _waiting;
+        _waiting = _spare ?? [];
+        _spare = null;
+        return taken;
+    }
+
+    /// <summary>Outside the gate: wakes the readers taken, then keeps their set for the next time.</summary>
+    private void Wake(HashSet<TopicWaiter>? woken)
+    {
+        if (woken is null)
+        {
+            return;
+        }
+        foreach (var waiter in woken)
+        {
+            waiter.Wake();
+        }
+        woken.Clear();
+        lock (_gate)
+        {
+            _spare ??= woken;
         }
     }
 }
