@@ -5,8 +5,8 @@ namespace Relay.Core.Topics;
 /// <summary>
 /// One reader's wait for its topic log to change, reused from wait to wait so that waiting allocates nothing (a
 /// cancellable wait on a shared task allocated a promise, a registration and a state machine every time: about half of
-/// what the relay allocated per delivery). Each wait ends exactly once: the log wakes it, or the reader's cancellation token ends it
-/// with <see cref="OperationCanceledException"/>, whichever comes first. One reader, one wait at a time.
+/// what the relay allocated per delivery). Each wait ends exactly once: the log wakes it, or the reader's cancellation
+/// token ends it with <see cref="OperationCanceledException"/>, whichever comes first. One reader, one wait at a time.
 /// </summary>
 internal sealed class TopicWaiter : IValueTaskSource, IDisposable
 {
