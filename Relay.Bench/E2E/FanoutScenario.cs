@@ -23,10 +23,7 @@ internal static class FanoutScenario
         var (database, dataSource) = await BenchDatabase.StartAsync(cancellationToken);
         await using var _ = database;
         await using var __ = dataSource;
-        await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{Topic}', 'inline', '7 days', false)"))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await BenchDatabase.CreateTopicAsync(dataSource, Topic, cancellationToken);
         var postmaster = await CpuMeter.FindPostmasterAsync(dataSource);
         var clients = quick ? 50 : 1000;
         var rates = quick ? new[] { 500 } : [250, 500, 1000, 2000, 4000];

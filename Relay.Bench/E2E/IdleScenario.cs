@@ -14,10 +14,7 @@ internal static class IdleScenario
         var (database, dataSource) = await BenchDatabase.StartAsync(cancellationToken);
         await using var _ = database;
         await using var __ = dataSource;
-        await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{Topic}', 'inline', '7 days', false)"))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await BenchDatabase.CreateTopicAsync(dataSource, Topic, cancellationToken);
         var connections = quick ? 200 : 10_000;
         double baseline;
         ScenarioRow raw, relay;

@@ -31,10 +31,7 @@ internal static class SlowScenario
     private static async Task<Result> RunOnceAsync(
         NpgsqlDataSource dataSource, int? postmaster, string topic, int clients, int stalled, TimeSpan duration, CancellationToken cancellationToken)
     {
-        await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{topic}', 'inline', '7 days', false)"))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await BenchDatabase.CreateTopicAsync(dataSource, topic, cancellationToken);
         await using var relay = await ServerProcess.StartRelayAsync(dataSource.ConnectionString);
         var token = ServerProcess.Token();
         var slowClients = new List<BenchClient>();
