@@ -15,10 +15,15 @@ try {
   await page.waitForSelector("#topics tr.topic", { timeout });
   await page.click(`#topics tr[data-topic="${topic}"]`);
   console.log("loaded");
-  // The delivery chart's latest point is above 0 while a writer publishes, and the chosen topic's updates stream in.
+  // The delivery chart's latest point is above 0 while a writer publishes, and the chosen topic's updates stream in:
+  // the list shows the latest 20, so it is a key past the writer's third that is looked for, not the third itself,
+  // which the writer may have pushed out of the list by then.
   await page.waitForFunction(() => Number(document.getElementById("rate-chart").dataset.last) > 0, null, { timeout, polling: 100 });
   await page.waitForFunction(
-    t => [...document.querySelectorAll("#recent li")].some(li => li.textContent.includes(`${t}:3 `)), topic, { timeout, polling: 100 });
+    t => [...document.querySelectorAll("#recent li")].some(li => {
+      const key = li.textContent.split("  ")[1] ?? "";
+      return key.startsWith(`${t}:`) && Number(key.slice(t.length + 1)) >= 3;
+    }), topic, { timeout, polling: 100 });
   console.log("moving");
   await page.waitForSelector("#banner", { state: "visible", timeout });
   console.log("lost");
