@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net;
 using System.Net.WebSockets;
 using OpenAgents.Sync.V1;
 using Relay.Protocol;
@@ -68,6 +69,8 @@ public sealed partial class RelayClient
         socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
         // The client sends Ping envelopes itself, which the relay counts as activity; WebSocket pings would not be seen.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        // A refused upgrade then says its status, which UpgradeRefusedException carries.
+        socket.Options.CollectHttpResponseDetails = true;
         var url = new UriBuilder(new Uri(_options.Url, SyncEndpoints.WebSocketPath))
         {
             Scheme = _options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
@@ -77,6 +80,11 @@ public sealed partial class RelayClient
         try
         {
             await socket.ConnectAsync(url.Uri, timeout.Token);
+        }
+        catch (WebSocketException e) when (socket.HttpStatusCode is >= HttpStatusCode.BadRequest and var status)
+        {
+            socket.Dispose();
+            throw new UpgradeRefusedException(status, e);
         }
         catch
         {
