@@ -26,7 +26,9 @@ internal static class ExpectedFailure
         AddressInUseException e => $"{e.Message.TrimEnd('.')}: choose another address with --urls http://127.0.0.1:<port>",
         ProvisioningException or AuthConfigurationException => exception.Message,
         OptionsValidationException e => $"invalid configuration: {string.Join("; ", e.Failures)}",
-        PostgresException e => $"{e.SqlState}: {e.MessageText}",
+        PostgresException e => $"{e.SqlState}: {e.MessageText}{(e.Hint is { Length: > 0 } hint ? ": " + hint : "")}",
+        FormatException e when e.TargetSite?.DeclaringType == typeof(BindingAddress) =>
+            $"{e.Message.TrimEnd('.')}: give --urls as http://HOST:PORT (several separated by ;), e.g. http://127.0.0.1:8080",
         NpgsqlException e => $"database error: {e.Message}",
         _ => null,
     };
@@ -35,6 +37,14 @@ internal static class ExpectedFailure
     public static async Task<int> InvokeAsync(System.CommandLine.ParseResult parse, System.CommandLine.InvocationConfiguration configuration)
     {
         configuration.EnableDefaultExceptionHandler = false;
+        if (parse.Errors.Count > 0)
+        {
+            // System.CommandLine would print the errors and then the whole help: one line says what and where to look.
+            var help = parse.CommandResult.Command is System.CommandLine.RootCommand ? "relay --help" : $"relay {parse.CommandResult.Command.Name} --help";
+            await configuration.Error.WriteLineAsync(
+                $"relay: {string.Join("; ", parse.Errors.Select(error => error.Message.TrimEnd('.')))}: {help} lists the options");
+            return ExitCode;
+        }
         try
         {
             return await parse.InvokeAsync(configuration);

@@ -28,9 +28,9 @@ internal static class OperatorCommands
     {
         var topic = new Option<string>("--topic") { Description = "The topic", Required = true };
         var key = new Option<string>("--key") { Description = "The doc_key", Required = true };
-        var payload = new Option<string>("--payload") { Description = "The document, as JSON", Required = true };
+        var payload = CliOptions.Json("--payload", "The document, as JSON");
         var org = new Option<string?>("--org") { Description = "The owning organisation (oa_org_id)" };
-        var version = new Option<long?>("--version") { Description = "The doc_version (default: current + 1)" };
+        var version = CliOptions.WholeNumber<long?>("--version", "The doc_version (default: current + 1)", minimum: 1);
         var command = new Command("publish", "Publish one document through relay.publish and print its watermark") { connectionString, dataDirectory, topic, key, payload, org, version };
         command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
         {
@@ -122,17 +122,9 @@ internal static class OperatorCommands
         ParseResult result, Option<string?> connectionString, Option<string?> dataDirectory, Func<CliDatabase, TextWriter, Task<int>> action,
         CancellationToken cancellationToken)
     {
-        var output = result.InvocationConfiguration.Output;
-        try
-        {
-            await using var database = await CliDatabase.OpenAsync(result.GetValue(connectionString), result.GetValue(dataDirectory), cancellationToken);
-            return await action(database, output);
-        }
-        catch (PostgresException e)
-        {
-            await result.InvocationConfiguration.Error.WriteLineAsync($"{e.SqlState}: {e.MessageText}");
-            return 1;
-        }
+        // A refusal of the database (RL001, 22P02, …) is an expected failure: ExpectedFailure prints it as one line.
+        await using var database = await CliDatabase.OpenAsync(result.GetValue(connectionString), result.GetValue(dataDirectory), cancellationToken);
+        return await action(database, result.InvocationConfiguration.Output);
     }
 
     /// <summary>Every row of every result set as one JSON object per line.</summary>

@@ -12,11 +12,11 @@ internal static class ProbeCommand
 
     public static Command Create()
     {
-        var url = new Option<string>("--url") { Description = $"The relay's HTTP address (default {TailCommand.DefaultUrl})", DefaultValueFactory = _ => TailCommand.DefaultUrl };
+        var url = CliOptions.RelayUrl();
         var command = new Command("probe", "Exit 0 when the relay at --url is ready (GET /readyz), else 1 with the reason") { url };
         command.SetAction(async (result, cancellationToken) =>
         {
-            using var http = new HttpClient { BaseAddress = new Uri(result.GetRequiredValue(url)), Timeout = s_timeout };
+            using var http = new HttpClient { BaseAddress = result.GetRequiredValue(url), Timeout = s_timeout };
             try
             {
                 using var response = await http.GetAsync("/readyz", cancellationToken);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using OpenAgents.Sync.V1;
@@ -14,7 +15,7 @@ namespace Relay.Host.Cli;
 /// and prints every change as one JSON line, <c>{"topic","docKey","docVersion","watermark","tombstone","payload"}</c>,
 /// until Ctrl-C. A stale cursor re-hydrates the topic: its documents are printed with the list's watermark. Without a
 /// token, the development key of the embedded database (<c>relay up</c>'s) signs one. A refusal no retry can mend (an
-/// unknown or forbidden topic, a refused token) ends it with exit code 1.
+/// unknown or forbidden topic, a refused token or request) ends it with one line and exit code 1.
 /// </summary>
 public static class TailCommand
 {
@@ -29,8 +30,8 @@ public static class TailCommand
     public static Command Create(Option<string?> dataDirectory)
     {
         var topics = new Option<string[]>("--topic") { Description = "A topic to follow; repeat for several", Required = true };
-        var from = new Option<long>("--from") { Description = "Print changes after this watermark (default 0: all retained)" };
-        var url = new Option<string>("--url") { Description = $"The relay's HTTP address (default {DefaultUrl})", DefaultValueFactory = _ => DefaultUrl };
+        var from = CliOptions.WholeNumber<long>("--from", "Print changes after this watermark (default 0: all retained)", minimum: 0);
+        var url = CliOptions.RelayUrl();
         var token = new Option<string?>("--token") { Description = $"The bearer token (default: ${TokenVariable})" };
 
         var command = new Command("tail", "Follow topics from a watermark and print each change as a JSON line") { topics, from, url, token, dataDirectory };
@@ -48,26 +49,35 @@ public static class TailCommand
             var start = result.GetValue(from);
             await using var client = new RelayClient(new RelayClientOptions
             {
-                Url = new Uri(result.GetRequiredValue(url)),
+                Url = result.GetRequiredValue(url),
                 TokenProvider = _ => ValueTask.FromResult(bearer),
                 WatermarkStore = new InMemoryWatermarkStore(followed.ToDictionary(topic => topic, _ => start)),
             });
             client.DocumentChanged += change => output.WriteLine(Line(change));
-            client.ConnectionFailed += e => error.WriteLine($"relay tail: {e.Message}; reconnecting");
-            var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A refusal no retry can mend ends the verb with its one line; anything else is reported and retried.
+            var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            client.ConnectionFailed += e =>
+            {
+                if (e is UpgradeRefusedException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden })
+                {
+                    refused.TrySetResult($"{e.Message}: pass a valid --token or set {TokenVariable}");
+                    return;
+                }
+                error.WriteLine($"relay tail: {e.Message}; reconnecting");
+            };
             client.ErrorReceived += e =>
             {
                 error.WriteLine($"relay tail: {e.Code}: {e.Message}");
-                if (e.Code is ErrorCode.UnknownTopic or ErrorCode.ForbiddenTopic or ErrorCode.Unauthorized)
+                if (Refusal(e) is { } line)
                 {
-                    refused.TrySetResult();
+                    refused.TrySetResult(line);
                 }
             };
             await client.SubscribeAsync(followed, cancellationToken);
             client.Start();
             try
             {
-                await refused.Task.WaitAsync(cancellationToken);
+                await error.WriteLineAsync("relay: " + await refused.Task.WaitAsync(cancellationToken));
                 return 1;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -78,6 +88,16 @@ public static class TailCommand
         });
         return command;
     }
+
+    /// <summary>The line for an error that ends <c>tail</c>, or null for one the client recovers from.</summary>
+    private static string? Refusal(Error error) => error.Code switch
+    {
+        ErrorCode.UnknownTopic => $"{error.Message}: relay status lists the topics",
+        ErrorCode.ForbiddenTopic => $"{error.Message}: use a token whose scopes cover it (relay token --scopes)",
+        ErrorCode.Unauthorized => $"{error.Message}: pass a valid --token or set {TokenVariable}",
+        ErrorCode.BadRequest => $"{error.Message}: relay tail --help lists the options",
+        _ => null,
+    };
 
     /// <summary>A development token signed with the embedded database's key, if <c>relay up</c> made one.</summary>
     private static string? DevToken(string? dataDirectory)

@@ -9,9 +9,9 @@ public sealed class OperatorCommandTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await RelayCommandLine.Create()
-            .Parse([args[0], "--connection-string", TestDatabase.ConnectionString, .. args[1..]])
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var exit = await ExpectedFailure.InvokeAsync(
+            RelayCommandLine.Create().Parse([args[0], "--connection-string", TestDatabase.ConnectionString, .. args[1..]]),
+            new InvocationConfiguration { Output = output, Error = error });
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -35,7 +35,41 @@ public sealed class OperatorCommandTests
         var (exit, _, error) = await RelayAsync("publish", "--topic", TestTopics.Name(), "--key", "k", "--payload", "{}");
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(error, Does.StartWith("RL001: unknown topic"));
+        Assert.That(error, Does.StartWith("relay: RL001: unknown topic"));
+    }
+
+    [Test]
+    public async Task Publish_badTopicName_printsTheRuleFromTheDatabasesHint()
+    {
+        var run = await RelayAsync("publish", "--topic", "Bad Topic!", "--key", "k", "--payload", "{}");
+
+        StartupErrorTests.AssertOneLine(run, "RL002: invalid topic name", "Topic names match");
+    }
+
+    [Test]
+    public async Task Publish_payloadNotJson_saysSoBeforeTheDatabase()
+    {
+        var run = await RelayAsync("publish", "--topic", TestTopics.Name(), "--key", "k", "--payload", """{"a":""");
+
+        StartupErrorTests.AssertOneLine(run, "--payload is not JSON", "give the document as JSON");
+    }
+
+    [Test]
+    public async Task Publish_versionNotANumber_namesTheOption_notATypeName()
+    {
+        var run = await RelayAsync("publish", "--topic", TestTopics.Name(), "--key", "k", "--payload", "{}", "--version", "abc");
+
+        StartupErrorTests.AssertOneLine(run, "--version 'abc' is not a whole number", "relay publish --help");
+        Assert.That(run.Error, Does.Not.Contain("System."));
+    }
+
+    [Test]
+    public async Task UnknownOption_isOneLine_withoutTheWholeHelp()
+    {
+        var run = await RelayAsync("status", "--bogus");
+
+        StartupErrorTests.AssertOneLine(run, "Unrecognized command or argument '--bogus'", "relay status --help");
+        Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
     }
 
     [Test]

@@ -22,4 +22,12 @@ public sealed class ProbeCommandTests
 
         StartupErrorTests.AssertOneLine(run, "no answer from", "readyz");
     }
+
+    [Test]
+    public async Task Probe_notAUrl_saysWhatAnAddressLooksLike()
+    {
+        var run = await RelayProcess.RunAsync(["probe", "--url", "notaurl"]);
+
+        StartupErrorTests.AssertOneLine(run, "--url 'notaurl' is not an http:// or https:// address", "http://127.0.0.1:8080");
+    }
 }

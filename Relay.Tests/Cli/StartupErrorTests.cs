@@ -105,6 +105,14 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_urlsNotAnAddress_saysHowToGiveIt()
+    {
+        var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString, "--feed", "notify", "--urls", "notaurl"]);
+
+        AssertOneLine(run, "Invalid url: 'notaurl'", "http://HOST:PORT");
+    }
+
+    [Test]
     public async Task Serve_walLevelReplica_saysToSetLogicalOrUseNotify()
     {
         await using var cluster = await DatabaseProvisioner.ProvisionAsync(
