@@ -42,7 +42,7 @@ public static class TailCommand
             var bearer = result.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable) ?? DevToken(result.GetValue(dataDirectory));
             if (string.IsNullOrEmpty(bearer))
             {
-                await error.WriteLineAsync($"relay tail: no token: pass --token or set {TokenVariable} (under relay up, its development key signs one)");
+                await error.WriteLineAsync($"relay: no token: pass --token or set {TokenVariable} (under relay up, its development key signs one)");
                 return 1;
             }
             var followed = result.GetRequiredValue(topics);

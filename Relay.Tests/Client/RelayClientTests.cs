@@ -125,6 +125,31 @@ public class RelayClientTests
         Assert.That(payload, Is.EqualTo(await Sql.ScalarAsync<string>("SELECT payload::text FROM relay.documents WHERE doc_key = $1", $"{topic}:big")));
     }
 
+    [Test]
+    public async Task Client_refusedToken_isReportedAsUpgradeRefusedWith401_andRetried()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var failures = new List<Exception>();
+        await using var client = new RelayClient(new RelayClientOptions
+        {
+            Url = relay.Http,
+            TokenProvider = _ => ValueTask.FromResult("not-a-jwt"),
+            WatermarkStore = new InMemoryWatermarkStore(),
+            InitialReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(200),
+        });
+        client.ConnectionFailed += e => { lock (failures) { failures.Add(e); } };
+        await client.SubscribeAsync(["runtime.run_summaries"]);
+        client.Start();
+
+        await Eventually.ThatAsync(() => { lock (failures) { return failures.Count >= 2; } }, "two refused attempts");
+        lock (failures)
+        {
+            Assert.That(failures, Has.All.TypeOf<UpgradeRefusedException>()
+                .With.Property(nameof(UpgradeRefusedException.StatusCode)).EqualTo(System.Net.HttpStatusCode.Unauthorized));
+        }
+    }
+
     /// <summary>Publishes <c>{prefix}{first}</c> … <c>{prefix}{first + count - 1}</c>, keyed by the topic.</summary>
     public static async Task PublishAsync(string topic, string prefix, int first, int count)
     {

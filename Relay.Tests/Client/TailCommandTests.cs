@@ -59,6 +59,32 @@ public class TailCommandTests
         }
     }
 
+    [Test]
+    public async Task Tail_refusedToken_endsWithOneLine_insteadOfReconnectingForever()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+
+        var run = await Cli.RelayProcess.RunAsync(["tail", "--topic", "runtime.run_summaries", "--url", relay.Http.ToString(), "--token", "not-a-jwt"]);
+
+        Cli.StartupErrorTests.AssertOneLine(run, "refused the connection with HTTP 401", "pass a valid --token");
+    }
+
+    [Test]
+    public async Task Tail_negativeFrom_isRefusedBeforeConnecting()
+    {
+        var run = await Cli.RelayProcess.RunAsync(["tail", "--topic", "runtime.run_summaries", "--from", "-5", "--token", "not-a-jwt"]);
+
+        Cli.StartupErrorTests.AssertOneLine(run, "--from '-5' is not a whole number of 0 or more", "relay tail --help");
+    }
+
+    [Test]
+    public async Task Tail_notAUrl_saysWhatAnAddressLooksLike()
+    {
+        var run = await Cli.RelayProcess.RunAsync(["tail", "--topic", "runtime.run_summaries", "--url", "notaurl", "--token", "not-a-jwt"]);
+
+        Cli.StartupErrorTests.AssertOneLine(run, "--url 'notaurl' is not an http:// or https:// address", "http://127.0.0.1:8080");
+    }
+
     /// <summary>The lines written so far; the synchronized writer locks itself while writing.</summary>
     private static string[] Lines(StringWriter output, TextWriter synchronized)
     {
