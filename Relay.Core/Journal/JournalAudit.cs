@@ -93,12 +93,34 @@ public static class JournalAudit
             {
                 problems.Add($"document {key}: no journal event at its watermark");
             }
-            else if (reader.GetInt64(1) != reader.GetInt64(4) || reader.GetBoolean(2) != reader.GetBoolean(5)
-                     || !reader.GetBoolean(7) || !Equal(reader, 3, 6))
+            else if (Differences(reader) is { Count: > 0 } differences)
             {
-                problems.Add($"document {key}: the read model (v{reader.GetInt64(1)}) disagrees with its newest journal event (v{reader.GetInt64(4)})");
+                problems.Add($"document {key}: the read model disagrees with its newest journal event: {string.Join(", ", differences)}");
             }
         }
+    }
+
+    /// <summary>What differs between a document's row and its newest journal event, as the audit's reader has them.</summary>
+    private static List<string> Differences(NpgsqlDataReader reader)
+    {
+        var differences = new List<string>();
+        if (reader.GetInt64(1) != reader.GetInt64(4))
+        {
+            differences.Add($"doc_version {reader.GetInt64(1)} against the event's {reader.GetInt64(4)}");
+        }
+        if (reader.GetBoolean(2) != reader.GetBoolean(5))
+        {
+            differences.Add(reader.GetBoolean(2) ? "deleted, but the event is not a tombstone" : "not deleted, but the event is a tombstone");
+        }
+        if (!reader.GetBoolean(7))
+        {
+            differences.Add("another payload");
+        }
+        if (!Equal(reader, 3, 6))
+        {
+            differences.Add("another payload_hash");
+        }
+        return differences;
     }
 
     /// <summary>Two stored hashes agree, or one of them is not stored.</summary>

@@ -104,12 +104,14 @@ public sealed class OperatorCommandTests
         await Sql.ExecuteAsync("UPDATE relay.stream_events SET payload_hash = sha256('x') WHERE topic = $1 AND watermark = 1", topic);
         await Sql.ExecuteAsync("DELETE FROM relay.stream_events WHERE topic = $1 AND watermark = 3", topic);
         await Sql.ExecuteAsync("UPDATE relay.documents SET doc_version = 9 WHERE doc_key = $1 || ':4'", topic);
+        await Sql.ExecuteAsync("UPDATE relay.documents SET payload = '{\"i\": 0}' WHERE doc_key = $1 || ':2'", topic);
         var (exit, output, _) = await RelayAsync("audit", "--topic", topic);
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(output, Does.Contain($"{topic}: the journal after 0 holds 3 events, not the 4 up to the head 4"));
         Assert.That(output, Does.Contain($"journal {topic}@1: payload_hash is not the SHA-256"));
         Assert.That(output, Does.Contain($"document {topic}:3: no journal event at its watermark"));
-        Assert.That(output, Does.Contain($"document {topic}:4: the read model (v9) disagrees"));
+        Assert.That(output, Does.Contain($"document {topic}:4: the read model disagrees with its newest journal event: doc_version 9 against the event's 1"));
+        Assert.That(output, Does.Contain($"document {topic}:2: the read model disagrees with its newest journal event: another payload"));
     }
 }
