@@ -41,10 +41,17 @@ internal static class EmbeddedDirectory
 
     /// <summary>The data directory of an existing embedded database, for the verbs that must not create one.</summary>
     /// <exception cref="ProvisioningException">None is found.</exception>
-    public static string Require(string? dataDirectory, RelayOptions options) =>
-        Find(dataDirectory, options) is { } found && Directory.Exists(Path.Combine(found, "postgres"))
-            ? found
-            : throw new ProvisioningException(
-                $"no embedded database in {Path.GetFullPath(dataDirectory ?? DefaultName)} or any folder above: start one with relay up, " +
-                "or pass --data-dir or --connection-string");
+    public static string Require(string? dataDirectory, RelayOptions options)
+    {
+        var found = Find(dataDirectory, options);
+        if (found is not null && Directory.Exists(Path.Combine(found, "postgres")))
+        {
+            return found;
+        }
+        throw new ProvisioningException(found is null
+            ? $"no embedded database in {Path.GetFullPath(DefaultName)} or any folder above: start one with relay up, " +
+              "or pass --data-dir or --connection-string"
+            : $"no embedded database in {found}: --data-dir (or Relay:DataDirectory) names the database's folder itself, " +
+              "the .relay folder relay up made; or start one there with relay up --data-dir");
+    }
 }

@@ -18,6 +18,17 @@ public sealed class EmbeddedCliTests
     }
 
     [Test]
+    public async Task Status_dataDirWithoutADatabase_saysDataDirNamesTheDatabasesOwnFolder()
+    {
+        var folder = RelayProcess.NewFolder();
+
+        var run = await RelayProcess.RunAsync(["status", "--data-dir", folder]);
+
+        StartupErrorTests.AssertOneLine(run, $"no embedded database in {folder}:", "names the database's folder itself");
+        Assert.That(run.Error, Does.Not.Contain("any folder above"));
+    }
+
+    [Test]
     public async Task Down_noEmbeddedDatabase_isAnError()
     {
         var run = await RelayProcess.RunAsync(["down"], directory: RelayProcess.NewFolder());
