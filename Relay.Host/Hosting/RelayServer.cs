@@ -35,7 +35,13 @@ public static partial class RelayServer
         // appsettings.json ships beside the executable; relative paths in settings resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrl);
+        var urls = builder.Configuration["urls"] ?? DefaultUrl;
+        builder.WebHost.UseUrls(urls);
+        // A malformed address stops the start here too, as Kestrel would only after the database work below.
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            BindingAddress.Parse(url);
+        }
         // An invalid setting stops the start here, before a cluster or a migration runs; the host checks again at start.
         var options = RelayOptionsRegistration.Validate(builder.Configuration);
         builder.Services.AddRelayOptions();

@@ -105,9 +105,10 @@ public sealed class StartupErrorTests
     }
 
     [Test]
-    public async Task Serve_urlsNotAnAddress_saysHowToGiveIt()
+    public async Task Serve_urlsNotAnAddress_saysHowToGiveIt_beforeTouchingTheDatabase()
     {
-        var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString, "--feed", "notify", "--urls", "notaurl"]);
+        // The database is down: a malformed address is reported before it is reached.
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres", "--urls", "notaurl"]);
 
         AssertOneLine(run, "Invalid url: 'notaurl'", "http://HOST:PORT");
     }
