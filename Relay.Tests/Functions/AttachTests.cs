@@ -34,6 +34,23 @@ public sealed class AttachTests
     }
 
     [Test]
+    public async Task PublishDeleteAndBatch_onAnAttachedTopic_raiseRL002_andJournalNothing()
+    {
+        var (topic, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('row', 'org-1', 1, '{{}}')");
+
+        // relay.documents is not what an attached topic's clients read: such a write would reach them as a deletion.
+        var publish = await Sql.FailsAsync("RL002", "SELECT * FROM relay.publish($1, 'k', '{}', 'org-1')", topic);
+        await Sql.FailsAsync("RL002", """SELECT * FROM relay.publish_batch($1, '[{"doc_key":"k","payload":{},"org_id":"org-1"}]')""", topic);
+        await Sql.FailsAsync("RL002", "SELECT * FROM relay.publish_batch($1, '[]')", topic);
+        await Sql.FailsAsync("RL002", "SELECT * FROM relay.delete($1, 'row')", topic);
+
+        Assert.That(publish.MessageText, Does.Contain($"is fed by table {table}").And.Contain("write the table instead"));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(1));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.documents WHERE topic = $1", topic), Is.Zero);
+    }
+
+    [Test]
     public async Task Attach_updateWithoutNewVersion_raisesRL004AndKeepsRow()
     {
         var (_, table) = await AttachNewTableAsync();

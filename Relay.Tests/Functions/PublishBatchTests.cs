@@ -85,6 +85,12 @@ public sealed class PublishBatchTests
     }
 
     [Test]
+    public async Task PublishBatch_emptyArrayToAnUnknownTopic_raisesRL001LikeAnyOtherBatch()
+    {
+        await Sql.FailsAsync("RL001", "SELECT * FROM relay.publish_batch($1, '[]')", TestTopics.Name());
+    }
+
+    [Test]
     public async Task PublishBatch_docKeyOfAnotherTopic_raisesRL002()
     {
         var first = await TestTopics.CreateAsync();

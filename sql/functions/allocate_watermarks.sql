@@ -2,16 +2,19 @@
 -- a single-row UPDATE of the topic, so the topic's writers wait for each other until commit and
 -- the sequence is gap-free in commit order (CONTRACT §2). Returns the first of p_count new
 -- watermarks and the topic's settings; raises RL001 for an unknown topic.
-CREATE OR REPLACE FUNCTION relay.allocate_watermarks(
+-- (Dropped first: CREATE OR REPLACE cannot change the columns a function returns.)
+DROP FUNCTION IF EXISTS relay.allocate_watermarks(text, integer);
+CREATE FUNCTION relay.allocate_watermarks(
     p_topic text, p_count integer,
-    OUT first_watermark bigint, OUT payload_mode text, OUT require_org boolean, OUT notify boolean, OUT max_payload_bytes integer)
+    OUT first_watermark bigint, OUT payload_mode text, OUT require_org boolean, OUT notify boolean, OUT max_payload_bytes integer,
+    OUT read_model regclass)
 LANGUAGE plpgsql
 AS $$
 BEGIN
     UPDATE relay.topics t SET head_watermark = t.head_watermark + p_count
      WHERE t.topic = p_topic
-    RETURNING t.head_watermark - p_count + 1, t.payload_mode, t.require_org, t.notify, t.max_payload_bytes
-         INTO first_watermark, payload_mode, require_org, notify, max_payload_bytes;
+    RETURNING t.head_watermark - p_count + 1, t.payload_mode, t.require_org, t.notify, t.max_payload_bytes, t.read_model
+         INTO first_watermark, payload_mode, require_org, notify, max_payload_bytes, read_model;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
     END IF;
@@ -25,4 +28,19 @@ RETURNS void
 LANGUAGE sql
 AS $$
     UPDATE relay.topics t SET head_watermark = t.head_watermark - p_count WHERE t.topic = p_topic;
+$$;
+
+-- publish, publish_batch and delete write relay.documents, which a topic fed by relay.attach does not read: its
+-- documents are the rows of its table. Such a write is refused rather than journaled as a document the relay
+-- would deliver as deleted.
+CREATE OR REPLACE FUNCTION relay.refuse_attached(p_topic text, p_read_model regclass)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF p_read_model IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('topic %L is fed by table %s (relay.attach): write the table instead', p_topic, p_read_model);
+    END IF;
+END
 $$;

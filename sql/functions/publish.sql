@@ -32,6 +32,7 @@ BEGIN
     END IF;
 
     SELECT * INTO v_topic FROM relay.allocate_watermarks(p_topic, 1);
+    PERFORM relay.refuse_attached(p_topic, v_topic.read_model);
     IF v_topic.require_org AND p_org_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('topic %L requires an org_id', p_topic);
     END IF;

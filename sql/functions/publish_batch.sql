@@ -16,6 +16,7 @@ DECLARE
     v_topic record;
     v_applied_count integer := 0;
     v_result record;
+    v_read_model regclass;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
     IF p_docs IS NULL OR jsonb_typeof(p_docs) <> 'array' THEN
@@ -27,6 +28,12 @@ BEGIN
             MESSAGE = format('a batch holds at most 10000 documents, got %s', v_count);
     END IF;
     IF v_count = 0 THEN
+        -- Nothing to write, but the topic is still checked, as for any other batch.
+        SELECT t.read_model INTO v_read_model FROM relay.topics t WHERE t.topic = p_topic;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+        END IF;
+        PERFORM relay.refuse_attached(p_topic, v_read_model);
         RETURN;
     END IF;
 
@@ -52,6 +59,7 @@ BEGIN
     END LOOP;
 
     SELECT * INTO v_topic FROM relay.allocate_watermarks(p_topic, v_count);
+    PERFORM relay.refuse_attached(p_topic, v_topic.read_model);
 
     FOR i IN 1 .. v_count LOOP
         IF v_topic.require_org AND v_orgs[i] IS NULL THEN
