@@ -60,7 +60,7 @@ public static class TailCommand
             {
                 if (e is UpgradeRefusedException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden })
                 {
-                    refused.TrySetResult($"{e.Message}: pass a valid --token or set {TokenVariable}");
+                    refused.TrySetResult($"{e.Message}: {TokenHint}");
                     return;
                 }
                 error.WriteLine($"relay tail: {e.Message}; reconnecting");
@@ -89,12 +89,14 @@ public static class TailCommand
         return command;
     }
 
+    private const string TokenHint = $"pass a valid --token or set {TokenVariable}";
+
     /// <summary>The line for an error that ends <c>tail</c>, or null for one the client recovers from.</summary>
     private static string? Refusal(Error error) => error.Code switch
     {
         ErrorCode.UnknownTopic => $"{error.Message}: relay status lists the topics",
         ErrorCode.ForbiddenTopic => $"{error.Message}: use a token whose scopes cover it (relay token --scopes)",
-        ErrorCode.Unauthorized => $"{error.Message}: pass a valid --token or set {TokenVariable}",
+        ErrorCode.Unauthorized => $"{error.Message}: {TokenHint}",
         ErrorCode.BadRequest => $"{error.Message}: relay tail --help lists the options",
         _ => null,
     };

@@ -44,3 +44,20 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The same checks without allocating (delete before it knows there is work, an empty publish_batch): RL001 for an
+-- unknown topic, RL002 for an attached one.
+CREATE OR REPLACE FUNCTION relay.check_writable_topic(p_topic text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_read_model regclass;
+BEGIN
+    SELECT t.read_model INTO v_read_model FROM relay.topics t WHERE t.topic = p_topic;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
+    END IF;
+    PERFORM relay.refuse_attached(p_topic, v_read_model);
+END
+$$;

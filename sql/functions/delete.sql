@@ -10,15 +10,10 @@ DECLARE
     v_topic record;
     v_version bigint;
     v_org text;
-    v_read_model regclass;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
     PERFORM relay.check_document_args(p_doc_key, NULL, NULL);
-    SELECT t.read_model INTO v_read_model FROM relay.topics t WHERE t.topic = p_topic;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
-    END IF;
-    PERFORM relay.refuse_attached(p_topic, v_read_model);
+    PERFORM relay.check_writable_topic(p_topic);
 
     SELECT * INTO v_existing FROM relay.documents d WHERE d.doc_key = p_doc_key;
     IF FOUND AND v_existing.topic <> p_topic THEN

@@ -16,7 +16,6 @@ DECLARE
     v_topic record;
     v_applied_count integer := 0;
     v_result record;
-    v_read_model regclass;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
     IF p_docs IS NULL OR jsonb_typeof(p_docs) <> 'array' THEN
@@ -29,11 +28,7 @@ BEGIN
     END IF;
     IF v_count = 0 THEN
         -- Nothing to write, but the topic is still checked, as for any other batch.
-        SELECT t.read_model INTO v_read_model FROM relay.topics t WHERE t.topic = p_topic;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
-        END IF;
-        PERFORM relay.refuse_attached(p_topic, v_read_model);
+        PERFORM relay.check_writable_topic(p_topic);
         RETURN;
     END IF;
 
