@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { minVersion, satisfies, subset } from "semver";
 import { describe, expect, it } from "vitest";
 
 interface LockEntry {
@@ -10,32 +11,27 @@ const read = <T>(file: string): T => JSON.parse(readFileSync(new URL(`../${file}
 const manifest = read<{ engines: { node: string } }>("package.json");
 const lock = read<{ packages: Record<string, LockEntry> }>("package-lock.json");
 
-/** The version of a lower bound such as `>=20.19` or `>= 18.0.0`; null for any other form of range. */
-function lowerBound(range: string): number[] | null {
-  const match = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(range.trim());
-  return match ? [...match[1]!.split(".").map(Number), 0, 0].slice(0, 3) : null;
-}
+const supported = manifest.engines.node;
+const oldest = minVersion(supported);
+/** Each package of the lock, runtime or build-and-test, whose engines.node range the given check refuses. */
+const refused = (dev: boolean, takes: (range: string) => boolean) =>
+  Object.entries(lock.packages).flatMap(([path, entry]) =>
+    path !== "" && !!entry.dev === dev && entry.engines && !Array.isArray(entry.engines) && entry.engines.node && !takes(entry.engines.node)
+      ? [`${path} (node ${entry.engines.node})`]
+      : [],
+  );
 
-function compare(left: readonly number[], right: readonly number[]): number {
-  return left.map((part, i) => part - right[i]!).find((difference) => difference !== 0) ?? 0;
-}
-
-const oldest = lowerBound(manifest.engines.node);
-const runtime = Object.entries(lock.packages).flatMap(([path, entry]) =>
-  path !== "" && !entry.dev && entry.engines && !Array.isArray(entry.engines) && "node" in entry.engines && entry.engines.node
-    ? [[path, entry.engines.node] as const]
-    : [],
-);
-
-describe("installing on the oldest Node the package supports", () => {
-  it("the package names its oldest Node as a lower bound", () => {
-    expect(oldest, `package.json engines.node is "${manifest.engines.node}"`).not.toBeNull();
+// npm warns (EBADENGINE) on every install whose Node is outside a package's range.
+describe("installing on the Nodes the package supports", () => {
+  it("the package names the Nodes it supports", () => {
+    expect(oldest, `package.json engines.node is "${supported}"`).not.toBeNull();
   });
 
-  // npm warns (EBADENGINE) on every install whose Node is below a dependency's bound.
-  it.each(runtime)("%s (node %s) asks for no newer Node", (path, range) => {
-    const bound = lowerBound(range);
-    expect(bound, `${path} declares node "${range}": teach this test that form of range`).not.toBeNull();
-    expect(compare(bound!, oldest!), `${path} needs node ${range}, the package promises ${manifest.engines.node}`).toBeLessThanOrEqual(0);
+  it("a user's install: every Node the package promises takes every runtime dependency", () => {
+    expect(refused(false, (range) => subset(supported, range))).toEqual([]);
+  });
+
+  it("a contributor's npm ci: the oldest Node the package promises takes every build and test tool", () => {
+    expect(refused(true, (range) => satisfies(oldest!, range))).toEqual([]);
   });
 });
