@@ -37,11 +37,7 @@ public static partial class RelayServer
         builder.Configuration.AddInMemoryCollection(settings);
         var urls = builder.Configuration["urls"] ?? DefaultUrl;
         builder.WebHost.UseUrls(urls);
-        // A malformed address stops the start here too, as Kestrel would only after the database work below.
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            BindingAddress.Parse(url);
-        }
+        ListenAddresses.Check(urls);
         // An invalid setting stops the start here, before a cluster or a migration runs; the host checks again at start.
         var options = RelayOptionsRegistration.Validate(builder.Configuration);
         builder.Services.AddRelayOptions();
