@@ -14,7 +14,8 @@ public sealed class RelayPrincipal
         OrgId = orgId;
         Scopes = scopes;
         ExpiresAt = expiresAt;
-        Deadline = expiresAt + clockSkew;
+        // An expiry within the skew of the calendar's end (exp = 253402300799, year 9999) would overflow.
+        Deadline = expiresAt < DateTimeOffset.MaxValue - clockSkew ? expiresAt + clockSkew : DateTimeOffset.MaxValue;
         Audience = Audience.Of(orgId);
         TokenId = tokenId;
         ClaimsVersion = claimsVersion;

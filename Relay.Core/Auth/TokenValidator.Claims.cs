@@ -1,11 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Relay.Core.Auth;
 
 public sealed partial class TokenValidator
 {
+    private static readonly string[] s_numericDates = [RelayClaims.Expiration, "nbf"];
+
     // Claims are read as the JSON gave them: the library's typed getters would turn 3 into "3" or "a b" into ["a b"].
     private AuthResult ReadPrincipal(JsonWebToken jwt)
     {
@@ -14,7 +17,8 @@ public sealed partial class TokenValidator
             || !TryReadString(jwt, RelayClaims.Subject, out var subject, out failure)
             || !TryReadString(jwt, RelayClaims.OrgId, out var orgId, out failure)
             || !TryReadString(jwt, RelayClaims.TokenId, out var tokenId, out failure)
-            || !TryReadScopes(jwt, out var scopes, out failure))
+            || !TryReadScopes(jwt, out var scopes, out failure)
+            || !HasNumericDates(jwt, out failure))
         {
             return AuthResult.Fail(failure);
         }
@@ -24,6 +28,19 @@ public sealed partial class TokenValidator
 
     private static object? Claim(JsonWebToken jwt, string name) =>
         jwt.TryGetPayloadValue<object>(name, out var value) ? value : null;
+
+    /// <summary>
+    /// <c>exp</c> and <c>nbf</c> are NumericDates, JSON numbers (RFC 7519 §2); the library also reads a string of
+    /// digits. Presence is the lifetime check's to require.
+    /// </summary>
+    private static bool HasNumericDates(JsonWebToken jwt, [NotNullWhen(false)] out AuthFailure? failure)
+    {
+        // The library keeps exp and nbf as numbers whatever the JSON had, so the payload itself is read.
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
+        var name = Array.Find(s_numericDates, date => payload.RootElement.TryGetProperty(date, out var value) && value.ValueKind != JsonValueKind.Number);
+        failure = name is null ? null : new AuthFailure(AuthFailureReason.InvalidClaim, $"{name} is not a number of seconds since 1970", name);
+        return failure is null;
+    }
 
     private bool TryReadVersion(JsonWebToken jwt, out int version, [NotNullWhen(false)] out AuthFailure? failure)
     {

@@ -126,6 +126,13 @@ public sealed partial class TokenValidator
             refused = new AuthFailure(AuthFailureReason.UnknownKey, "the header has no kid");
             return false;
         }
+        // RFC 7515 §4.1.11: a token whose crit names extensions the recipient does not understand is invalid; the
+        // relay understands none.
+        if (jwt.TryGetHeaderValue<object>("crit", out _))
+        {
+            refused = new AuthFailure(AuthFailureReason.Malformed, "the header lists critical extensions (crit), which this relay does not support");
+            return false;
+        }
         // The key decides the algorithm, never the token: this is what defeats algorithm confusion.
         var (found, keyAlg) = _hmacKeys.TryGetValue(kid, out var hmac)
             ? (hmac, SecurityAlgorithms.HmacSha256)

@@ -88,6 +88,31 @@ public sealed class TokenValidatorTests
     }
 
     [Test]
+    public async Task Validate_expiryAtTheEndOfTheCalendar_succeedsWithThatDeadline()
+    {
+        var claims = TokenForge.Claims();
+        claims["exp"] = 253402300799; // 9999-12-31T23:59:59Z: adding the clock skew would overflow.
+
+        var result = await Validator().ValidateAsync(TokenForge.Hs256(s_key, claims));
+
+        Assert.That(result.Succeeded, Is.True, result.ToString());
+        Assert.That(result.Principal!.Deadline, Is.EqualTo(DateTimeOffset.MaxValue));
+    }
+
+    [Test]
+    public async Task Validate_criticalHeaderExtension_isMalformed()
+    {
+        var header = TokenForge.Header("HS256", s_key.KeyId);
+        header["crit"] = new JsonArray("urn:example:must-understand");
+        header["urn:example:must-understand"] = true;
+
+        var failure = await RefusedAsync(Validator(), TokenForge.HmacWith(s_key.Secret, header));
+
+        Assert.That(failure.Reason, Is.EqualTo(AuthFailureReason.Malformed));
+        Assert.That(failure.Detail, Does.Contain("crit"));
+    }
+
+    [Test]
     public async Task Validate_notYetValid_isNotYetValid()
     {
         var claims = TokenForge.Claims();
@@ -162,6 +187,8 @@ public sealed class TokenValidatorTests
     [TestCase("oa_claims_version", "1")]
     [TestCase("oa_claims_version", 1.5)]
     [TestCase("oa_sync_scopes", 7)]
+    [TestCase("exp", "4102444800")]
+    [TestCase("nbf", "1000000000")]
     [TestCase("oa_sync_scopes", "runtime.* Bad-Topic")]
     public async Task Validate_mistypedClaim_isInvalidClaimNamingIt(string claim, object value)
     {
