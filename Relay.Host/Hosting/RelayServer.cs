@@ -62,7 +62,8 @@ public static partial class RelayServer
             await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
         }
 
-        builder.Services.AddRelayCore(options, dataSource);
+        // The feed opens connections of its own: the data source's ConnectionString has lost the password.
+        builder.Services.AddRelayCore(options, dataSource, database.ConnectionString);
         builder.Services.AddRelaySync(tokens);
         builder.Services.AddRelayMetrics();
         builder.Services.AddJsonErrors();

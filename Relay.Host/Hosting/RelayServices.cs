@@ -14,7 +14,7 @@ namespace Relay.Host.Hosting;
 /// <summary>Registers the relay's core services on a data source.</summary>
 internal static class RelayServices
 {
-    public static IServiceCollection AddRelayCore(this IServiceCollection services, RelayOptions options, NpgsqlDataSource dataSource)
+    public static IServiceCollection AddRelayCore(this IServiceCollection services, RelayOptions options, NpgsqlDataSource dataSource, string connectionString)
     {
         services.AddSingleton(dataSource);
         // Relay.Core takes its options as plain objects: the validated values of the options pipeline.
@@ -27,7 +27,7 @@ internal static class RelayServices
         services.AddSingleton(provider => new CatchUpReads(provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogOptions>().CatchUpReads));
         services.AddSingleton<SubscriptionSource>();
         services.AddSingleton(provider => JournalFeeds.Create(
-            options.Feed, dataSource.ConnectionString, provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogs>(),
+            options.Feed, connectionString, provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogs>(),
             provider.GetRequiredService<FeedOptions>(), provider.GetRequiredService<RelayMetrics>(), provider.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<FeedService>();
         return services;
