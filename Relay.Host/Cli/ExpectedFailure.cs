@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,7 +11,7 @@ namespace Relay.Host.Cli;
 /// The failures an operator is expected to meet (a port in use, a bad setting, a database that is down), each told as
 /// one line that says what to do, instead of an unhandled exception's stack trace.
 /// </summary>
-internal static class ExpectedFailure
+internal static partial class ExpectedFailure
 {
     /// <summary>The exit code of an expected failure.</summary>
     public const int ExitCode = 1;
@@ -30,8 +31,22 @@ internal static class ExpectedFailure
         FormatException e when e.TargetSite?.DeclaringType == typeof(BindingAddress) =>
             $"{e.Message.TrimEnd('.')}: give --urls as http://HOST:PORT (several separated by ;), e.g. http://127.0.0.1:8080",
         NpgsqlException e => $"database error: {e.Message}",
+        InvalidOperationException e when e.TargetSite?.DeclaringType == typeof(ConfigurationBinder) =>
+            $"invalid configuration: {e.Message.TrimEnd('.')}: {ValueForm(e.Message)}",
         _ => null,
     };
+
+    /// <summary>What a value of the type named in the binder's message looks like.</summary>
+    private static string ValueForm(string message) => ConvertedType().Match(message).Groups[1].Value switch
+    {
+        "System.TimeSpan" => "give a duration as hh:mm:ss, e.g. 00:00:15",
+        "System.Boolean" => "give true or false",
+        "System.Int32" or "System.Int64" => "give a whole number",
+        _ => "see the setting in docs/deployment.md",
+    };
+
+    [GeneratedRegex("to type '([^']+)'")]
+    private static partial Regex ConvertedType();
 
     /// <summary>Runs the command line; an expected failure is printed to standard error as <c>relay: …</c> and exits with 1.</summary>
     public static async Task<int> InvokeAsync(System.CommandLine.ParseResult parse, System.CommandLine.InvocationConfiguration configuration)

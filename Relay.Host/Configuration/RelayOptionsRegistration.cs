@@ -22,8 +22,9 @@ internal static class RelayOptionsRegistration
         services.Add<TopicLogOptions, TopicLogOptionsValidator>($"{RelayOptions.Section}:TopicLogs");
         services.Add<SyncOptions, SyncOptionsValidator>($"{RelayOptions.Section}:Sync");
         services.Add<MetricsOptions, MetricsOptionsValidator>(MetricsOptions.Section);
-        services.AddOptions<StatusPageOptions>().BindConfiguration(StatusPageOptions.Section);
-        services.AddOptions<RelayCorsOptions>().BindConfiguration(RelayCorsOptions.Section);
+        // No validator, but bound at start all the same, so that a value that does not convert stops it there.
+        services.AddOptions<StatusPageOptions>().BindConfiguration(StatusPageOptions.Section).ValidateOnStart();
+        services.AddOptions<RelayCorsOptions>().BindConfiguration(RelayCorsOptions.Section).ValidateOnStart();
         return services;
     }
 

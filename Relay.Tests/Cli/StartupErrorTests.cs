@@ -83,6 +83,23 @@ public sealed class StartupErrorTests
         Assert.That(run.Error, Does.Contain("Relay:TopicLogs:BatchMaxEvents must be between 1 and 200"));
     }
 
+    [TestCase("Relay__Sync__HeartbeatInterval", "15s", "Relay:Sync:HeartbeatInterval", "hh:mm:ss")]
+    [TestCase("Relay__AutoMigrate", "yes", "Relay:AutoMigrate", "true or false")]
+    [TestCase("Relay__DatabaseConnections", "many", "Relay:DatabaseConnections", "a whole number")]
+    [TestCase("Relay__StatusPage__Enabled", "1", "Relay:StatusPage:Enabled", "true or false")]
+    [TestCase("Relay__Cors__AllowLocalhost", "1", "Relay:Cors:AllowLocalhost", "true or false")]
+    [TestCase("Relay__Auth__ClockSkew", "30s", "Relay:Auth:ClockSkew", "hh:mm:ss")]
+    public async Task Serve_valueThatDoesNotConvert_namesTheSettingAndItsForm_beforeTouchingTheDatabase(
+        string variable, string value, string setting, string form)
+    {
+        // The database is down: the setting is reported before it is reached.
+        var run = await ServeAsync(
+            ["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres"],
+            new Dictionary<string, string>(WithKey) { [variable] = value });
+
+        AssertOneLine(run, $"invalid configuration: Failed to convert configuration value '{value}' at '{setting}'", form);
+    }
+
     [Test]
     public async Task Serve_zeroOutboundQueue_namesTheSetting()
     {
