@@ -63,7 +63,10 @@ internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity act
 
     protected override string? Channel => _joinRef;
 
-    /// <summary>Joining <c>sync:v1</c>: a token in the join params replaces the connection's; without any, refused.</summary>
+    /// <summary>
+    /// Joining <c>sync:v1</c>: a token in the join params replaces the connection's, as a refresh does, so of the same
+    /// organization and subject (a connection never changes whose documents it carries); without any, refused.
+    /// </summary>
     private async Task JoinAsync(PhoenixClientFrame request)
     {
         if (_joinRef is not null)
@@ -74,7 +77,9 @@ internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity act
         _joinRef = request.JoinRef;
         if (request.Token is { } token)
         {
-            var result = await Context.Tokens.ValidateAsync(token);
+            var result = Identity is { } current
+                ? await Context.Tokens.ValidateRefreshAsync(current, token)
+                : await Context.Tokens.ValidateAsync(token);
             if (result.Principal is null)
             {
                 Context.Refusals.Refused("a Phoenix join", result.Failure!.ReasonName);

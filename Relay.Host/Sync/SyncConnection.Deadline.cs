@@ -5,24 +5,31 @@ namespace Relay.Host.Sync;
 
 internal abstract partial class SyncConnection
 {
-    /// <summary>Points the deadline timer at the token in force: its expiry plus the clock skew it was accepted with.</summary>
+    /// <summary>
+    /// Points the deadline timer at the token in force: its expiry plus the clock skew it was accepted with. A connection
+    /// without one yet (a Phoenix socket before its join) has <see cref="SyncOptions.JoinTimeout"/> from its start.
+    /// </summary>
     private void ArmDeadline()
     {
-        if (Identity is not { } identity)
-        {
-            return;
-        }
-        var left = identity.Deadline - DateTimeOffset.UtcNow;
+        var left = Identity is { } identity ? identity.Deadline - DateTimeOffset.UtcNow : _joinDeadline - DateTimeOffset.UtcNow;
         _deadline.Change(left < TimeSpan.Zero ? TimeSpan.Zero : left < s_longestTimer ? left : s_longestTimer, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>At the token's deadline (unless refreshed in time): <c>UNAUTHORIZED</c>, then close 1008.</summary>
+    /// <summary>At the token's deadline (unless refreshed in time), or with no token by the join's: <c>UNAUTHORIZED</c>, then close 1008.</summary>
     private void OnDeadline()
     {
-        if (Identity is { } identity && identity.Deadline > DateTimeOffset.UtcNow)
+        var identity = Identity;
+        if ((identity?.Deadline ?? _joinDeadline) > DateTimeOffset.UtcNow)
         {
-            // Refreshed meanwhile, or a deadline further than one timer reaches.
+            // Refreshed or joined meanwhile, or a deadline further than one timer reaches.
             ArmDeadline();
+            return;
+        }
+        if (identity is null)
+        {
+            Log.NoTokenInTime(Context.Logger);
+            Push(Errors.Create(ErrorCode.Unauthorized, "no token in time: join sync:v1 with one, or pass it in the socket params"));
+            Close(WebSocketCloseStatus.PolicyViolation, "no token");
             return;
         }
         Log.TokenExpired(Context.Logger);

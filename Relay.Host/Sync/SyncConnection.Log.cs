@@ -32,5 +32,8 @@ internal abstract partial class SyncConnection
 
         [LoggerMessage(RelayEventIds.Host + 28, LogLevel.Information, "Closing a connection whose token expired (UNAUTHORIZED, 1008)")]
         public static partial void TokenExpired(ILogger logger);
+
+        [LoggerMessage(RelayEventIds.Host + 30, LogLevel.Information, "Closing a Phoenix connection that joined with no token in time (UNAUTHORIZED, 1008)")]
+        public static partial void NoTokenInTime(ILogger logger);
     }
 }

@@ -30,6 +30,7 @@ internal abstract partial class SyncConnection
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ITimer _deadline;
+    private readonly DateTimeOffset _joinDeadline;
     private RelayPrincipal? _identity;
 
     protected SyncConnection(WebSocket socket, ConnectionActivity activity, IFraming framing, SyncContext context, RelayPrincipal? identity)
@@ -40,6 +41,7 @@ internal abstract partial class SyncConnection
         Context = context;
         _queue = new OutboundQueue(context.Options.OutboundQueueBytes);
         _deadline = TimeProvider.System.CreateTimer(_ => OnDeadline(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _joinDeadline = DateTimeOffset.UtcNow + context.Options.JoinTimeout;
         Identity = identity;
     }
 

@@ -14,6 +14,14 @@ public sealed class SyncOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan IdleTimeout { get; set; } = ProtocolLimits.IdleTimeout;
 
+    /// <summary>
+    /// A Phoenix connection that brought no token in its socket params, and has not joined with one this long after the
+    /// upgrade, gets <c>UNAUTHORIZED</c> and is closed with 1008: a socket never holds a place without a token. Default
+    /// 10 s; between 1 ms and 1 h.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>A single send blocked this long ends the connection with <c>SLOW_CONSUMER</c> (close 1013). Default 10 s; between 1 ms and 1 h.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan SendTimeout { get; set; } = ProtocolLimits.SendTimeout;

@@ -38,6 +38,65 @@ public sealed class TokenDeadlineTests
         var join = $$"""["1","1","sync:v1","phx_join",{"token":"{{RelayServerHarness.Token(lifetime: TimeSpan.FromSeconds(2))}}"}]""";
         await socket.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
 
+        var frames = await ReceiveUntilClosedAsync(socket);
+
+        Assert.That((string?)frames[0][4]!["status"], Is.EqualTo("ok"), "the join was accepted");
+        Assert.That(frames.Select(f => (string?)f[3]), Does.Contain("error"));
+        Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+    }
+
+    [Test]
+    public async Task PhoenixSocket_withNoTokenThatNeverJoins_isClosedAtTheJoinTimeout()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string> { ["Relay:Sync:JoinTimeout"] = "00:00:01" });
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(relay.Phoenix, CancellationToken.None);
+        var started = DateTimeOffset.UtcNow;
+        // Heartbeats, as the stock client sends them: answered, but they are not a token.
+        var heartbeat = Encoding.UTF8.GetBytes("""[null,"1","phoenix","heartbeat",{}]""");
+        await socket.SendAsync(heartbeat, WebSocketMessageType.Text, true, CancellationToken.None);
+
+        var frames = await ReceiveUntilClosedAsync(socket);
+
+        Assert.That(DateTimeOffset.UtcNow - started, Is.GreaterThan(TimeSpan.FromSeconds(0.9)).And.LessThan(TimeSpan.FromSeconds(15)));
+        Assert.That(frames.Where(f => (string?)f[3] == "error").Select(f => (string?)f[4]!["code"]), Does.Contain("UNAUTHORIZED"));
+        Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+    }
+
+    [Test]
+    public async Task PhoenixJoin_withAnotherOrganizationsToken_isRefusedAndTheSocketKeepsItsOwn()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"{relay.Phoenix}&token={RelayServerHarness.Token(org: "org-1")}"), CancellationToken.None);
+
+        var refused = await JoinAsync(socket, "1", RelayServerHarness.Token(org: "org-2"));
+        var rejoined = await JoinAsync(socket, "2", token: null);
+
+        Assert.That((string?)refused[4]!["status"], Is.EqualTo("error"), refused.ToJsonString());
+        Assert.That(refused.ToJsonString(), Does.Contain("org_mismatch"));
+        Assert.That((string?)rejoined[4]!["status"], Is.EqualTo("ok"), "a join without a token keeps the socket's own");
+    }
+
+    private static async Task<JsonArray> JoinAsync(ClientWebSocket socket, string joinRef, string? token)
+    {
+        var payload = token is null ? "{}" : $$"""{"token":"{{token}}"}""";
+        await socket.SendAsync(Encoding.UTF8.GetBytes($"""["{joinRef}","{joinRef}","sync:v1","phx_join",{payload}]"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            var frame = JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsArray();
+            if ((string?)frame[1] == joinRef && (string?)frame[3] == "phx_reply")
+            {
+                return frame;
+            }
+        }
+    }
+
+    private static async Task<List<JsonArray>> ReceiveUntilClosedAsync(ClientWebSocket socket)
+    {
         var frames = new List<JsonArray>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var buffer = new byte[64 * 1024];
@@ -46,14 +105,10 @@ public sealed class TokenDeadlineTests
             var result = await socket.ReceiveAsync(buffer, timeout.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                break;
+                return frames;
             }
             frames.Add(JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsArray());
         }
-
-        Assert.That((string?)frames[0][4]!["status"], Is.EqualTo("ok"), "the join was accepted");
-        Assert.That(frames.Select(f => (string?)f[3]), Does.Contain("error"));
-        Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
     }
 
     [Test]
