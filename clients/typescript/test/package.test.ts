@@ -15,11 +15,10 @@ const supported = manifest.engines.node;
 const oldest = minVersion(supported);
 /** Each package of the lock, runtime or build-and-test, whose engines.node range the given check refuses. */
 const refused = (dev: boolean, takes: (range: string) => boolean) =>
-  Object.entries(lock.packages).flatMap(([path, entry]) =>
-    path !== "" && !!entry.dev === dev && entry.engines && !Array.isArray(entry.engines) && entry.engines.node && !takes(entry.engines.node)
-      ? [`${path} (node ${entry.engines.node})`]
-      : [],
-  );
+  Object.entries(lock.packages).flatMap(([path, entry]) => {
+    const node = entry.engines && !Array.isArray(entry.engines) ? (entry.engines as { readonly node?: string }).node : undefined;
+    return path !== "" && !!entry.dev === dev && node && !takes(node) ? [`${path} (node ${node})`] : [];
+  });
 
 // npm warns (EBADENGINE) on every install whose Node is outside a package's range.
 describe("installing on the Nodes the package supports", () => {
