@@ -112,6 +112,56 @@ public sealed class AttachTests
     }
 
     [Test]
+    public async Task Attach_docKeyUniqueOnlyWithTheOrg_raisesRL002()
+    {
+        // Two organisations could hold the same doc_key, and the relay reads a row back by its key alone.
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        var table = "app_pair_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text, org_id text, doc_version bigint, payload jsonb, PRIMARY KEY (org_id, doc_key))");
+
+        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
+    }
+
+    [Test]
+    public async Task Attach_docKeyWithAUniqueIndex_isAccepted()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        var table = "app_unique_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (id bigint PRIMARY KEY, doc_key text NOT NULL UNIQUE, org_id text, doc_version bigint, payload jsonb)");
+
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+    }
+
+    [Test]
+    public async Task Attach_rowsWithoutAnOrgOnATopicThatRequiresOne_raisesRL002()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_nullorg_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('legacy', NULL, 1, '{{}}')");
+
+        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
+
+        var attached = await Sql.RowsAsync("SELECT read_model::text FROM relay.topics WHERE topic = $1", topic);
+        Assert.That(attached.Single()[0], Is.Null, "the topic is not attached");
+    }
+
+    [Test]
+    public async Task CreateTopic_requiringAnOrgOfAnAttachedTopicWithGlobalRows_raisesRL002()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: false);
+        var table = "app_global_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('global', NULL, 1, '{{}}')");
+
+        await Sql.FailsAsync("RL002", "SELECT relay.create_topic($1, 'pointer', '7 days', true)", topic);
+
+        await Sql.ExecuteAsync($"DELETE FROM {table}");
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'pointer', '7 days', true)", topic);
+    }
+
+    [Test]
     public async Task CreateTopic_inlineOnAttachedTopic_raisesRL002()
     {
         var (topic, _) = await AttachNewTableAsync();

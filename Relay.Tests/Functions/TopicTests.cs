@@ -17,6 +17,22 @@ public sealed class TopicTests
     }
 
     [Test]
+    public async Task CreateTopic_requiringAnOrgOfATopicWithGlobalDocuments_raisesRL002_untilTheyAreGone()
+    {
+        // Clients of every organisation receive a document without one: the topic may not start to require one.
+        var topic = TestTopics.Name();
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'inline', '7 days', false)", topic);
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':global', '{}', NULL)", topic);
+
+        await Sql.FailsAsync("RL002", "SELECT relay.create_topic($1, 'inline', '7 days', true)", topic);
+        var setting = await Sql.RowsAsync("SELECT require_org FROM relay.topics WHERE topic = $1", topic);
+        Assert.That(setting.Single()[0], Is.False);
+
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $1 || ':global')", topic);
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'inline', '7 days', true)", topic);
+    }
+
+    [Test]
     public async Task CreateTopic_twiceOrWithNewSettings_isIdempotentAndKeepsTheHead()
     {
         var topic = TestTopics.Name();

@@ -12,6 +12,7 @@ DECLARE
     v_require_org boolean;
     v_column text;
     v_type regtype;
+    v_found boolean;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
     IF p_table IS NULL THEN
@@ -37,6 +38,25 @@ BEGIN
                 MESSAGE = format('payload column %s.%I must be json or jsonb, not %s', p_table, v_column, v_type);
         END IF;
     END LOOP;
+
+    -- A doc_key names one document of the topic: the relay reads a row back by its key alone.
+    IF NOT EXISTS (
+        SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = p_table AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL
+           AND a.attname = p_doc_key_column) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('table %s has no unique index on %I alone', p_table, p_doc_key_column),
+            HINT = format('make %I the primary key, or add a unique index on it: a doc_key names one document of the topic', p_doc_key_column);
+    END IF;
+    -- Rows already there are served by hydration as they are: none may lack an organisation the topic requires.
+    IF v_require_org THEN
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I IS NULL)', p_table, p_org_column) INTO v_found;
+        IF v_found THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002',
+                MESSAGE = format('table %s has rows whose %I is null, and topic %L requires an org', p_table, p_org_column, p_topic),
+                HINT = 'give those rows an organisation, or create the topic with p_require_org => false for global documents';
+        END IF;
+    END IF;
 
     UPDATE relay.topics t
        SET payload_mode = 'pointer', read_model = p_table,

@@ -1,3 +1,26 @@
+-- Whether a topic's current documents include one without an organisation: in relay.documents, or in its attached table.
+CREATE OR REPLACE FUNCTION relay.has_global_documents(p_topic text)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+AS $$
+DECLARE
+    v_table regclass;
+    v_org_column text;
+    v_found boolean;
+BEGIN
+    SELECT t.read_model, t.read_model_columns->>'org_id' INTO v_table, v_org_column FROM relay.topics t WHERE t.topic = p_topic;
+    IF v_table IS NULL THEN
+        RETURN EXISTS (SELECT FROM relay.documents d WHERE d.topic = p_topic AND d.org_id IS NULL AND NOT d.deleted);
+    END IF;
+    IF v_org_column IS NULL THEN
+        RETURN true;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I IS NULL)', v_table, v_org_column) INTO v_found;
+    RETURN v_found;
+END
+$$;
+
 -- Creates a topic, or updates the settings of an existing one; idempotent.
 CREATE OR REPLACE FUNCTION relay.create_topic(
     p_topic text, p_payload_mode text DEFAULT 'inline', p_retention interval DEFAULT '7 days',
@@ -21,6 +44,13 @@ BEGIN
         SELECT FROM relay.topics t WHERE t.topic = p_topic AND t.read_model IS NOT NULL) THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002',
             MESSAGE = format('topic %L has an attached read model and must stay in pointer mode', p_topic);
+    END IF;
+    -- Requiring an org of a topic that holds global documents would leave them visible to every organisation.
+    IF p_require_org AND EXISTS (
+        SELECT FROM relay.topics t WHERE t.topic = p_topic AND NOT t.require_org) AND relay.has_global_documents(p_topic) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('topic %L holds documents without an org, so it cannot require one', p_topic),
+            HINT = 'delete them, or give them an organisation, first';
     END IF;
 
     INSERT INTO relay.topics AS t (topic, payload_mode, retention, require_org)
