@@ -100,11 +100,7 @@ export class Delivery {
         verified.push(document);
       }
     }
-    topic.replace(verified);
-    // The list's snapshot is of the topic's current epoch, which the next Subscribed names: resume without one.
-    topic.forgetEpoch();
-    topic.setWatermark(watermark);
-    topic.setCaughtUp(false);
+    topic.replace(verified, watermark);
     await this.#commit(new Set([topic]));
     return watermark;
   }

@@ -90,8 +90,11 @@ export class Topic<T> {
     return true;
   }
 
-  /** @internal Replaces every entry, as a re-hydration does. */
-  replace(documents: readonly { docKey: string; docVersion: number; payload: unknown; payloadHash: string | undefined }[]): void {
+  /**
+   * @internal Replaces every entry and the resume point, as a re-hydration does. The documents are of the topic's
+   * current epoch, which the next Subscribed names: the topic resumes without one, and is not caught up until then.
+   */
+  replace(documents: readonly { docKey: string; docVersion: number; payload: unknown; payloadHash: string | undefined }[], watermark: number): void {
     this.#entries.clear();
     for (const document of documents) {
       const payload = this.#parsed(document.docKey, document.docVersion, document.payload);
@@ -99,6 +102,9 @@ export class Topic<T> {
         this.#entries.set(document.docKey, { topic: this.name, ...document, payload });
       }
     }
+    this.#watermark = watermark;
+    this.#epoch = undefined;
+    this.#caughtUp = false;
     this.#snapshot = undefined;
   }
 
@@ -122,11 +128,6 @@ export class Topic<T> {
   /** @internal Every entry, tombstones included, for saving. */
   entries(): CacheEntry[] {
     return [...this.#entries.values()];
-  }
-
-  /** @internal After a re-hydration: the watermark to come is of the current epoch, whatever it is. */
-  forgetEpoch(): void {
-    this.#epoch = undefined;
   }
 
   /** @internal */
