@@ -3,7 +3,7 @@ import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js
 import { Delivery } from "./delivery.js";
 import { SyncRelayError } from "./errors.js";
 import { Hydrator } from "./http.js";
-import { MemoryStore, type SyncStore } from "./store.js";
+import { MemoryStore, type SyncIdentity, type SyncStore } from "./store.js";
 import { TokenKeeper, type TokenProvider } from "./tokens.js";
 import { Topic, type PayloadParser } from "./topic.js";
 import {
@@ -19,7 +19,10 @@ export interface SyncClientOptions {
   readonly url: string;
   /** Returns a JWT; called at start, before expiry (sent in band) and before reconnecting after expiry or a 401. */
   readonly token: TokenProvider;
-  /** Where documents and watermarks are kept, together. Default: {@link MemoryStore}. */
+  /**
+   * Where documents and watermarks are kept, together, with the org and subject of the tokens they came with: a state
+   * of another org or subject is not shown, and dropped. Default: {@link MemoryStore}.
+   */
   readonly store?: SyncStore;
   /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Node 22+). */
   readonly transport?: WebSocketClass;
@@ -53,7 +56,8 @@ const staleAgainWithinMs = 10_000;
 /**
  * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
  * docs/protocol/WS_MAPPING.md). Every join subscribes each topic from its stored watermark; updates are applied by
- * `(doc_key, doc_version)`; documents and watermarks are saved together after each batch and heartbeat.
+ * `(doc_key, doc_version)`; documents and watermarks are saved together after each batch and heartbeat. They belong
+ * to the token's org and subject: a token of another drops them, and the client hydrates afresh.
  */
 export class SyncClient {
   readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
@@ -96,10 +100,10 @@ export class SyncClient {
     this.#options = options;
     this.#backoff = { ...defaultBackoff, ...options.backoff };
     this.#tokens = new TokenKeeper(options.token, options.tokenRefreshMarginMs ?? 60_000,
-      (token) => this.#refreshInBand(token), (error) => this.#report(error));
+      (token) => this.#refreshInBand(token), (error) => this.#report(error), (identity) => this.#onIdentityChanged(identity));
     const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
     this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
-      options.verifyHashes !== false, (error) => this.#report(error));
+      options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity);
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
     this.#socket = new Socket(`${base}/socket`, {
       transport,
@@ -129,7 +133,10 @@ export class SyncClient {
     return () => this.#stateListeners.delete(listener);
   };
 
-  /** Loads the store, gets a first token and connects. Rejects when either fails; calling it again does nothing. */
+  /**
+   * Gets a first token, loads the store (what it holds for the token's org and subject only) and connects. Rejects
+   * when either fails; calling it again does nothing.
+   */
   start(): Promise<void> {
     this.#started ??= this.#start();
     return this.#started;
@@ -166,8 +173,14 @@ export class SyncClient {
   }
 
   async #start(): Promise<void> {
-    await this.#delivery.load();
     await this.#tokens.fresh();
+    try {
+      // The token says whose state may be shown.
+      await this.#delivery.load(this.#tokens.identity as SyncIdentity);
+    } catch (error) {
+      this.#tokens.stop();
+      throw error;
+    }
     this.#setState("connecting");
     this.#channel.join()
       .receive("ok", () => this.#onJoined())
@@ -267,6 +280,21 @@ export class SyncClient {
     this.#sendSubscribe([name]);
   }
 
+  /**
+   * A fresh token names another org or subject (a user switched organisation, or another one signed in): the
+   * documents and watermarks held are not theirs. They are dropped, listeners see the topics empty, and the client
+   * reconnects with the new token (the relay takes no other identity's in band) and hydrates from scratch.
+   */
+  #onIdentityChanged(identity: SyncIdentity): void {
+    // What the previous identity was refused, this one may be allowed.
+    this.#refused.clear();
+    if (!this.#reconnecting && !this.#stop.signal.aborted) {
+      this.#dropConnection(false);
+    }
+    // Queued whatever becomes of this connection: the previous identity's state must go before anything is resumed.
+    this.#chain(() => this.#delivery.reset(identity));
+  }
+
   #refreshInBand(token: string): void {
     if (this.#joined) {
       this.stats.tokenRefreshes++;
@@ -277,8 +305,13 @@ export class SyncClient {
 
   /** Runs `work` after everything queued before it, unless the connection it belongs to has ended since. */
   #enqueue(work: () => void | Promise<void>, generation = this.#generation): void {
+    this.#chain(() => (generation === this.#generation ? work() : undefined));
+  }
+
+  /** Runs `work` after everything queued before it, unless the client stopped; a failure drops the connection. */
+  #chain(work: () => void | Promise<void>): void {
     this.#queue = this.#queue
-      .then(() => (generation === this.#generation && !this.#stop.signal.aborted ? work() : undefined))
+      .then(() => (this.#stop.signal.aborted ? undefined : work()))
       .catch((error: Error) => this.#restart(error));
   }
 

@@ -2,14 +2,15 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { IntegrityError } from "./errors.js";
 import { hashMatches } from "./hash.js";
 import type { HydratedDocument, Hydrator } from "./http.js";
-import type { StoredTopic, SyncState, SyncStore } from "./store.js";
+import { sameIdentity, type StoredTopic, type SyncIdentity, type SyncStore } from "./store.js";
 import type { Topic } from "./topic.js";
 import type { WireBatch, WireWatermarks } from "./wire.js";
 
 /**
  * The document side of a client: applies batches and heartbeats to its topics (WS_MAPPING §5.3), fetches omitted
  * payloads, checks hashes, re-hydrates a topic over HTTP, and saves every topic's documents and watermark in one
- * store write. The client calls it one step at a time, in the order frames arrived.
+ * store write, under the identity (org and subject) they were received for. The client calls it one step at a time,
+ * in the order frames arrived.
  */
 export class Delivery {
   readonly #topics: ReadonlyMap<string, Topic<unknown>>;
@@ -17,23 +18,49 @@ export class Delivery {
   readonly #hydrator: Hydrator;
   readonly #verifyHashes: boolean;
   readonly #report: (error: Error) => void;
+  readonly #tokenIdentity: () => SyncIdentity | undefined;
   #saved: Readonly<Record<string, StoredTopic>> = {};
+  #identity: SyncIdentity | undefined;
 
-  constructor(topics: ReadonlyMap<string, Topic<unknown>>, store: SyncStore, hydrator: Hydrator, verifyHashes: boolean, report: (error: Error) => void) {
+  /** `tokenIdentity` gives the identity of the token in force: a state is saved only while it is the state's. */
+  constructor(topics: ReadonlyMap<string, Topic<unknown>>, store: SyncStore, hydrator: Hydrator, verifyHashes: boolean,
+    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined) {
     this.#topics = topics;
     this.#store = store;
     this.#hydrator = hydrator;
     this.#verifyHashes = verifyHashes;
     this.#report = report;
+    this.#tokenIdentity = tokenIdentity;
   }
 
-  /** Reads the saved state and restores every topic subscribed so far. */
-  async load(): Promise<void> {
-    this.#saved = { ...(await this.#store.load())?.topics };
+  /**
+   * Reads the saved state and restores every topic subscribed so far, if the state is `identity`'s. One saved for
+   * another org or subject, or without an identity, is neither shown nor resumed from: it is replaced by an empty one.
+   */
+  async load(identity: SyncIdentity): Promise<void> {
+    const state = await this.#store.load();
+    if (state !== undefined && !sameIdentity(identity, state.identity)) {
+      return this.reset(identity);
+    }
+    this.#identity = identity;
+    this.#saved = { ...state?.topics };
     for (const topic of this.#topics.values()) {
       this.restore(topic);
       topic.notify();
     }
+  }
+
+  /**
+   * Drops every document, watermark and epoch held, of topics subscribed or only saved, for they were received for
+   * another identity; saves the empty state as `identity`'s and tells every topic's listeners.
+   */
+  async reset(identity: SyncIdentity): Promise<void> {
+    this.#identity = identity;
+    this.#saved = {};
+    for (const topic of this.#topics.values()) {
+      topic.replace([], 0);
+    }
+    await this.#commit(new Set(this.#topics.values()));
   }
 
   /** Gives `topic` its saved documents, watermark and epoch, if any. */
@@ -114,14 +141,22 @@ export class Delivery {
     return false;
   }
 
-  /** Saves the whole state in one write, then tells the changed topics' listeners. */
+  /**
+   * Saves the whole state in one write, then tells the changed topics' listeners, who see what is held even when the
+   * save failed. Work begun under the previous identity's token is not saved: the reset queued behind it replaces it.
+   */
   async #commit(changed: ReadonlySet<Topic<unknown>>): Promise<void> {
-    const topics: Record<string, StoredTopic> = { ...this.#saved };
-    for (const topic of this.#topics.values()) {
-      topics[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
+    const identity = this.#identity;
+    try {
+      if (identity !== undefined && sameIdentity(identity, this.#tokenIdentity())) {
+        const topics: Record<string, StoredTopic> = { ...this.#saved };
+        for (const topic of this.#topics.values()) {
+          topics[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
+        }
+        await this.#store.save({ version: 1, identity, topics });
+      }
+    } finally {
+      changed.forEach((topic) => topic.notify());
     }
-    const state: SyncState = { version: 1, topics };
-    await this.#store.save(state);
-    changed.forEach((topic) => topic.notify());
   }
 }

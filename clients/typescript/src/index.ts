@@ -1,7 +1,7 @@
 export { SyncClient, type SyncClientOptions, type ConnectionState, type SyncClientStats, type WebSocketClass } from "./client.js";
 export { Topic, type PayloadParser } from "./topic.js";
 export type { SyncDocument, Tombstone, CacheEntry } from "./document.js";
-export { MemoryStore, StoredStateError, type SyncStore, type SyncState, type StoredTopic } from "./store.js";
+export { MemoryStore, StoredStateError, type SyncStore, type SyncState, type SyncIdentity, type StoredTopic } from "./store.js";
 export { LocalStorageStore, IndexedDbStore } from "./stores/browser.js";
 export { TokenError, type TokenProvider } from "./tokens.js";
 export { HydrationError, type HydratedDocument } from "./http.js";

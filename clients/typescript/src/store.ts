@@ -8,12 +8,28 @@ export interface StoredTopic {
   readonly entries: readonly CacheEntry[];
 }
 
+/** Whom a state belongs to: the `oa_org_id` and `sub` of the tokens its documents were received with (CONTRACT §4). */
+export interface SyncIdentity {
+  readonly org: string;
+  readonly subject: string;
+}
+
+/** Whether `b` names the same organisation and subject as `a`. */
+export function sameIdentity(a: SyncIdentity, b: SyncIdentity | undefined): boolean {
+  return a.org === b?.org && a.subject === b.subject;
+}
+
 /**
  * Everything a client persists, saved as one value so that watermarks and documents can never disagree: a client
  * restarted from it never resumes past documents it no longer holds.
  */
 export interface SyncState {
   readonly version: 1;
+  /**
+   * Whose documents these are. A client started with a token of another organisation or subject discards the state,
+   * as it does one without an identity (saved before states recorded theirs), and hydrates afresh.
+   */
+  readonly identity?: SyncIdentity;
   readonly topics: Readonly<Record<string, StoredTopic>>;
 }
 
@@ -38,6 +54,9 @@ export function checkState(value: unknown, where: string): SyncState {
   const state = value as Partial<SyncState> | null;
   if (typeof state !== "object" || state === null || state.version !== 1 || typeof state.topics !== "object" || state.topics === null) {
     throw new StoredStateError(`${where}: not a saved sync state (version 1); delete it to start over`);
+  }
+  if (state.identity !== undefined && (typeof state.identity?.org !== "string" || typeof state.identity.subject !== "string")) {
+    throw new StoredStateError(`${where}: its identity is not an org and a subject; delete it to start over`);
   }
   for (const [topic, stored] of Object.entries(state.topics)) {
     if (typeof stored?.watermark !== "number" || !Array.isArray(stored.entries)) {

@@ -1,4 +1,5 @@
 import { jwtDecode } from "jwt-decode";
+import { sameIdentity, type SyncIdentity } from "./store.js";
 
 /** Returns a bearer token (a JWT); called at start, ahead of expiry, and before reconnecting after expiry or a 401. */
 export type TokenProvider = () => Promise<string>;
@@ -14,33 +15,46 @@ const providerTimeoutMs = 30_000;
 interface Claims {
   readonly exp?: number;
   readonly iat?: number;
+  readonly sub?: unknown;
+  readonly oa_org_id?: unknown;
 }
 
 /**
  * Holds the current token and asks the provider for a fresh one `marginMs` before it expires (at most half its
  * lifetime before, so short-lived tokens do not refresh in a loop), handing each refreshed token to `onRefreshed`.
+ * A token that names another organisation or subject than the one before it goes to `onIdentityChanged` first,
+ * before whoever asked for it gets it.
  */
 export class TokenKeeper {
   readonly #provider: TokenProvider;
   readonly #marginMs: number;
   readonly #onRefreshed: (token: string) => void;
   readonly #onError: (error: Error) => void;
+  readonly #onIdentityChanged: (identity: SyncIdentity) => void;
   #token: string | undefined;
+  #identity: SyncIdentity | undefined;
   #expiresAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pending: Promise<string> | undefined;
   #stopped = false;
 
-  constructor(provider: TokenProvider, marginMs: number, onRefreshed: (token: string) => void, onError: (error: Error) => void) {
+  constructor(provider: TokenProvider, marginMs: number, onRefreshed: (token: string) => void, onError: (error: Error) => void,
+    onIdentityChanged: (identity: SyncIdentity) => void) {
     this.#provider = provider;
     this.#marginMs = marginMs;
     this.#onRefreshed = onRefreshed;
     this.#onError = onError;
+    this.#onIdentityChanged = onIdentityChanged;
   }
 
   /** The token in force, or undefined before the first. */
   get current(): string | undefined {
     return this.#token;
+  }
+
+  /** The organisation and subject of the token in force, or undefined before the first. */
+  get identity(): SyncIdentity | undefined {
+    return this.#identity;
   }
 
   /** Whether the token expires within `ms` (or there is none). */
@@ -86,11 +100,20 @@ export class TokenKeeper {
     if (typeof claims.exp !== "number") {
       throw new TokenError("the token provider returned a JWT without exp; the relay requires one");
     }
+    if (typeof claims.oa_org_id !== "string" || typeof claims.sub !== "string") {
+      throw new TokenError("the token provider returned a JWT without oa_org_id or sub; the relay requires both");
+    }
+    const identity: SyncIdentity = { org: claims.oa_org_id, subject: claims.sub };
+    const switched = this.#identity !== undefined && !sameIdentity(this.#identity, identity);
     const expiresAt = claims.exp * 1000;
     const previous = this.#expiresAt;
     this.#token = token;
+    this.#identity = identity;
     this.#expiresAt = expiresAt;
     clearTimeout(this.#timer);
+    if (switched) {
+      this.#onIdentityChanged(identity);
+    }
     if (this.#stopped) {
       return token;
     }

@@ -82,7 +82,7 @@ describe("tokens", () => {
     const relay = sharedRelay();
     const cached = await mintToken(relay, { ttl: 3600 });
     const errors: Error[] = [];
-    const keeper = new TokenKeeper(() => Promise.resolve(cached), 60_000, () => undefined, (error) => errors.push(error));
+    const keeper = new TokenKeeper(() => Promise.resolve(cached), 60_000, () => undefined, (error) => errors.push(error), () => undefined);
 
     const first = await keeper.fresh();
     const again = await keeper.fresh();

@@ -19,6 +19,8 @@ export function sharedRelay(): RelayEndpoint {
 
 export interface TokenRequest {
   readonly org?: string;
+  /** The `sub` claim. Default `ts-test`. */
+  readonly subject?: string;
   readonly scopes?: readonly string[];
   /** Seconds from now; negative for an expired token. Default 1 hour. */
   readonly ttl?: number;
@@ -31,7 +33,7 @@ export async function mintToken(relay: RelayEndpoint, request: TokenRequest = {}
   const ttl = request.ttl ?? 3600;
   return new SignJWT({ oa_org_id: request.org ?? "org-1", oa_sync_scopes: request.scopes ?? ["tsclient.*"], oa_claims_version: 1 })
     .setProtectedHeader({ alg: "HS256", kid: key.kid })
-    .setSubject("ts-test")
+    .setSubject(request.subject ?? "ts-test")
     .setJti(randomUUID())
     .setIssuedAt(ttl > 0 ? now : now + ttl - 60)
     .setNotBefore(ttl > 0 ? now : now + ttl - 60)
