@@ -32,7 +32,7 @@ internal static class HydrationRoutes
 
     private static async Task GetDocumentAsync(HttpContext http, string docKey, string? topic, TokenValidator tokens, NpgsqlDataSource dataSource)
     {
-        if (await AuthenticateAsync(http, tokens) is not { } principal)
+        if (await AuthenticateAsync(http, tokens) is not { } principal || await RefusedForNulAsync(http, topic, "topic"))
         {
             return;
         }
@@ -64,7 +64,7 @@ internal static class HydrationRoutes
 
     private static async Task ListAsync(HttpContext http, string topic, string? after, int? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
     {
-        if (await AuthenticateAsync(http, tokens) is not { } principal)
+        if (await AuthenticateAsync(http, tokens) is not { } principal || await RefusedForNulAsync(http, after, "after"))
         {
             return;
         }
@@ -132,6 +132,20 @@ internal static class HydrationRoutes
             await NotFoundAsync(http);
             return null;
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL's text cannot hold a NUL character: a query parameter with one is the client's mistake, a 400 (Kestrel
+    /// refuses one in the path itself).
+    /// </summary>
+    private static async Task<bool> RefusedForNulAsync(HttpContext http, string? value, string name)
+    {
+        if (value is null || !value.Contains('\0', StringComparison.Ordinal))
+        {
+            return false;
+        }
+        await ErrorAsync(http, StatusCodes.Status400BadRequest, HttpErrorCodes.BadRequest, $"{name} must not contain a NUL character");
+        return true;
     }
 
     private static Task NotFoundAsync(HttpContext http) => ErrorAsync(http, StatusCodes.Status404NotFound, HttpErrorCodes.NotFound, "no such document");

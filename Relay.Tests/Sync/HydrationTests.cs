@@ -1,4 +1,8 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Relay.Core.Schema;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Sync;
 
@@ -41,6 +45,46 @@ public sealed class HydrationTests
 
         Assert.That(watermark, Is.EqualTo(26));
         Assert.That(documents.Select(d => d.Key), Is.EqualTo(Enumerable.Range(1, 25).Where(i => i != 2).Select(i => $"{topic}:{i:000}")));
+    }
+
+    [TestCase("/sync/v1/list/{0}?after=%00", "after")]
+    [TestCase("/sync/v1/doc/a?topic={0}%00", "topic")]
+    public async Task Request_withANulCharacter_is400NamingTheParameter(string path, string parameter)
+    {
+        var topic = await TestTopics.CreateAsync();
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+
+        using var response = await http.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, topic));
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(400));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(body.RootElement.GetProperty("error").GetString(), Is.EqualTo("BAD_REQUEST"));
+        Assert.That(body.RootElement.GetProperty("message").GetString(), Does.StartWith(parameter));
+    }
+
+    [Test]
+    public async Task ListAndDocument_withTheDatabaseDown_are503UnavailableWithRetryAfter()
+    {
+        var database = await DatabaseProvisioner.ProvisionAsync(
+            null, new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-down-{Guid.NewGuid():N}"), Durable = false },
+            NullLogger.Instance);
+        await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
+        {
+            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        }
+        await using var relay = await RelayServerHarness.StartAsync(settings: new Dictionary<string, string> { ["Relay:Feed"] = "notify" }, connectionString: database.ConnectionString);
+        await database.DisposeAsync();
+        using var http = relay.HttpClient(RelayServerHarness.Token(scopes: "runtime.*"));
+
+        foreach (var path in new[] { "/sync/v1/list/runtime.run_summaries", "/sync/v1/doc/run-1" })
+        {
+            using var response = await http.GetAsync(path);
+
+            Assert.That((int)response.StatusCode, Is.EqualTo(503), path);
+            Assert.That(response.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(1)), path);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.That(body.RootElement.GetProperty("error").GetString(), Is.EqualTo("UNAVAILABLE"), path);
+        }
     }
 
     [Test]
