@@ -8,7 +8,8 @@ namespace Relay.Host.Cli;
 
 /// <summary>
 /// <c>relay token</c>: mints a development JWT with the configured HS256 key (<c>Relay:Auth:Keys</c>), or with the
-/// development key under <c>Relay:DataDirectory</c> when none is configured, and prints it on standard output.
+/// development key of the embedded database <c>relay up</c> runs (found as the other verbs find it) when none is
+/// configured, and prints it on standard output.
 /// </summary>
 public static class TokenCommand
 {
@@ -49,7 +50,7 @@ public static class TokenCommand
                 var settings = configuration();
                 var auth = settings.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
                 var relay = RelayOptionsRegistration.Get<RelayOptions>(settings);
-                var key = SigningKey(auth, relay.DataDirectory, result.GetValue(kid));
+                var key = SigningKey(auth, EmbeddedDirectory.Find(null, relay), result.GetValue(kid));
                 var request = new DevTokenRequest(
                     result.GetRequiredValue(sub), result.GetRequiredValue(org), SplitScopes(result.GetRequiredValue(scopes)), result.GetValue(ttl))
                 {
@@ -71,29 +72,30 @@ public static class TokenCommand
 
     /// <summary>
     /// The key <c>relay token</c> signs with: the one named by <paramref name="kid"/>, else the only key of
-    /// <c>Relay:Auth:Keys</c>, else (none configured) the development key under <paramref name="dataDirectory"/>,
-    /// created if missing.
+    /// <c>Relay:Auth:Keys</c>, else (none configured) the development key <c>relay up</c> keeps under
+    /// <paramref name="dataDirectory"/>. It never makes a key: one that no relay trusts would sign tokens every relay
+    /// refuses.
     /// </summary>
-    /// <exception cref="AuthConfigurationException">No key fits: the message says which kids there are.</exception>
-    public static HmacKey SigningKey(AuthOptions auth, string dataDirectory, string? kid)
+    /// <param name="auth">The configured keys.</param>
+    /// <param name="dataDirectory">The embedded database's folder (<see cref="EmbeddedDirectory.Find"/>); null when there is none.</param>
+    /// <param name="kid">The key to sign with, when several are configured.</param>
+    /// <exception cref="AuthConfigurationException">No key fits: the message says which kids there are, or where to get one.</exception>
+    public static HmacKey SigningKey(AuthOptions auth, string? dataDirectory, string? kid)
     {
         ArgumentNullException.ThrowIfNull(auth);
         var configured = auth.DecodeKeys();
+        var dev = dataDirectory is not null && File.Exists(DevTokens.DevKeyPath(dataDirectory)) ? DevTokens.EnsureDevKey(dataDirectory) : null;
         if (kid is not null)
         {
-            if (configured.FirstOrDefault(key => key.KeyId == kid) is { } named)
-            {
-                return named;
-            }
-            if (File.Exists(DevTokens.DevKeyPath(dataDirectory)) && DevTokens.EnsureDevKey(dataDirectory) is { } dev && dev.KeyId == kid)
-            {
-                return dev;
-            }
-            throw new AuthConfigurationException($"no HS256 key has kid '{kid}' (configured: {KeyIds(configured)})");
+            return configured.FirstOrDefault(key => key.KeyId == kid) ?? (dev?.KeyId == kid ? dev : null)
+                ?? throw new AuthConfigurationException($"no HS256 key has kid '{kid}' (configured: {KeyIds(configured)})");
         }
         return configured.Count switch
         {
-            0 => DevTokens.EnsureDevKey(dataDirectory),
+            0 => dev ?? throw new AuthConfigurationException(
+                $"{AuthOptions.Section}:Keys configures no key, and there is no relay up development key in " +
+                $"{dataDirectory ?? Path.GetFullPath(EmbeddedDirectory.DefaultName) + " or any folder above"}: run it where relay up ran " +
+                $"(or after it), or configure the relay's key as {AuthOptions.Section}:Keys:<kid>"),
             1 => configured[0],
             _ => throw new AuthConfigurationException($"{AuthOptions.Section}:Keys holds several keys ({KeyIds(configured)}): choose one with --kid"),
         };

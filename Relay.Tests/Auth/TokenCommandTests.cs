@@ -57,12 +57,26 @@ public sealed class TokenCommandTests
     }
 
     [Test]
-    public async Task Token_noConfiguredKey_signsWithTheDevKeyItCreates()
+    public async Task Token_noConfiguredKey_signsWithTheDevKeyOfRelayUp()
     {
+        var devKey = DevTokens.EnsureDevKey(_directory);
+
         var (exit, output, error) = Run([], "--sub", "u", "--org", "o", "--scopes", "runtime.*");
 
         Assert.That(exit, Is.EqualTo(0), error);
-        Assert.That((await ValidateAsync(output, DevTokens.EnsureDevKey(_directory))).Succeeded, Is.True);
+        Assert.That((await ValidateAsync(output, devKey)).Succeeded, Is.True);
+    }
+
+    [Test]
+    public void Token_noConfiguredKeyAndNoRelayUp_failsSayingWhereToRunIt_andMakesNoKey()
+    {
+        // A key made here would sign tokens that every relay refuses with bad_signature.
+        var (exit, output, error) = Run([], "--sub", "u", "--org", "o", "--scopes", "runtime.*");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Is.Empty);
+        Assert.That(error, Does.Contain("no relay up development key").And.Contain("Relay:Auth:Keys:<kid>"));
+        Assert.That(File.Exists(DevTokens.DevKeyPath(_directory)), Is.False);
     }
 
     [Test]
