@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 using Relay.Core.Schema;
 using Relay.Host.Configuration;
 using Relay.Host.Hosting;
@@ -6,7 +8,7 @@ using Relay.Host.Hosting;
 namespace Relay.Host.Cli;
 
 /// <summary>The <c>relay</c> verbs. Configuration comes from appsettings, <c>Relay__…</c> variables and the options here.</summary>
-public static class RelayCommandLine
+public static partial class RelayCommandLine
 {
     /// <summary>
     /// Builds the root command: <c>serve</c> (the default), <c>up</c>, <c>down</c>, <c>migrate</c>, <c>token</c>, <c>tail</c>,
@@ -25,7 +27,10 @@ public static class RelayCommandLine
             Description = "The embedded database's folder (Relay:DataDirectory); default: the nearest .relay/ here or in a folder above",
         };
 
-        var serve = new Command("serve", "Serve WebSocket sync and HTTP hydration (the default verb)") { connectionString, urls, feed, dataDirectory };
+        var serve = new Command("serve", "Serve WebSocket sync and HTTP hydration (the default verb); other settings as --Relay:Key=value")
+        {
+            connectionString, urls, feed, dataDirectory,
+        }.TakingSettings();
         serve.SetAction((result, cancellationToken) => ServeAsync(result, connectionString, urls, feed, dataDirectory, cancellationToken));
 
         var migrate = new Command("migrate", "Apply the sql/ migrations to the database") { connectionString, dataDirectory };
@@ -67,8 +72,30 @@ public static class RelayCommandLine
         {
             settings[$"{RelayOptions.Section}:Feed"] = f;
         }
+        // Any other setting, as .NET's command-line configuration takes it: --Relay:Sync:SendTimeout=00:00:05.
+        foreach (var token in result.UnmatchedTokens)
+        {
+            var setting = SettingArgument().Match(token);
+            if (!setting.Success)
+            {
+                var verb = $"relay {result.CommandResult.Command.Name}";
+                throw new OptionsValidationException("command line", typeof(RelayOptions),
+                    [$"'{token}' is neither an option of {verb} nor a setting such as --Relay:Feed=notify; {verb} --help lists the options"]);
+            }
+            settings[setting.Groups[1].Value] = setting.Groups[2].Value;
+        }
         return settings;
     }
+
+    /// <summary>Lets <paramref name="command"/> take settings as arguments (<see cref="Settings"/> reads them).</summary>
+    internal static Command TakingSettings(this Command command)
+    {
+        command.TreatUnmatchedTokensAsErrors = false;
+        return command;
+    }
+
+    [GeneratedRegex("^--?([A-Za-z][A-Za-z0-9_]*(?::[A-Za-z0-9_]+)+)=(.*)$")]
+    private static partial Regex SettingArgument();
 
     private static async Task<int> ServeAsync(
         ParseResult result, Option<string?> connectionString, Option<string?> urls, Option<string?> feed, Option<string?> dataDirectory,

@@ -21,7 +21,10 @@ internal static class UpCommand
 
     public static Command Create(Option<string?> urls, Option<string?> feed, Option<string?> dataDirectory)
     {
-        var up = new Command("up", "Start the embedded PostgreSQL under ./.relay/ (or --data-dir), migrate it and serve, until Ctrl-C") { urls, feed, dataDirectory };
+        var up = new Command("up", "Start the embedded PostgreSQL under ./.relay/ (or --data-dir), migrate it and serve, until Ctrl-C")
+        {
+            urls, feed, dataDirectory,
+        }.TakingSettings();
         up.SetAction(async (result, cancellationToken) =>
         {
             var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), RelayCommandLine.Options());

@@ -101,6 +101,24 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_settingAsAnArgument_isConfiguration()
+    {
+        // The database is down: the setting given as an argument is checked before it is reached.
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres", "--Relay:TopicLogs:RingCapacity=0"]);
+
+        AssertOneLine(run, "invalid configuration", "Relay:TopicLogs:RingCapacity must be between 1 and");
+    }
+
+    [TestCase("--bogus")]
+    [TestCase("--Relay:Feed")]
+    public async Task Serve_argumentThatIsNeitherAnOptionNorASetting_saysWhereOptionsAreListed(string argument)
+    {
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres", argument]);
+
+        AssertOneLine(run, $"'{argument}' is neither an option of relay serve nor a setting", "relay serve --help");
+    }
+
+    [Test]
     public async Task Serve_zeroOutboundQueue_namesTheSetting()
     {
         var run = await ServeAsync(
