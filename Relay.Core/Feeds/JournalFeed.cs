@@ -1,3 +1,4 @@
+using Npgsql;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -35,7 +36,7 @@ public abstract partial class JournalFeed
                 OnRetry = args =>
                 {
                     Status.SetProblem("connecting: " + args.Outcome.Exception?.Message);
-                    Log.ConnectFailed(Logger, Name, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception!);
+                    Log.ConnectFailed(Logger, Name, args.AttemptNumber + 1, args.Outcome.Exception!.Message, args.RetryDelay, Unexpected(args.Outcome.Exception));
                     return ValueTask.CompletedTask;
                 },
             })
@@ -76,7 +77,7 @@ public abstract partial class JournalFeed
             {
                 Status.SetProblem("reconnecting: " + e.Message);
                 Metrics.Reconnects.Add(1);
-                Log.Lost(Logger, Name, e);
+                Log.Lost(Logger, Name, e.Message, Unexpected(e));
             }
             catch (OperationCanceledException)
             {
@@ -86,6 +87,12 @@ public abstract partial class JournalFeed
         Status.SetProblem("stopped");
     }
 
+    /// <summary>
+    /// The exception to log with its stack trace: none for the database's own failures (down, refusing, a password or
+    /// pg_hba.conf), which repeat on every attempt and whose message says all, so each attempt is one line.
+    /// </summary>
+    private static Exception? Unexpected(Exception e) => e is NpgsqlException or IOException or TimeoutException ? null : e;
+
     /// <summary>Connects and brings every topic log level with the database; the result follows the journal from there.</summary>
     protected abstract ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken);
 
@@ -94,10 +101,10 @@ public abstract partial class JournalFeed
         [LoggerMessage(RelayEventIds.Feed + 1, LogLevel.Information, "The {Feed} feed is streaming")]
         public static partial void Streaming(ILogger logger, string feed);
 
-        [LoggerMessage(RelayEventIds.Feed + 2, LogLevel.Warning, "The {Feed} feed lost its connection; reconnecting")]
-        public static partial void Lost(ILogger logger, string feed, Exception exception);
+        [LoggerMessage(RelayEventIds.Feed + 2, LogLevel.Warning, "The {Feed} feed lost its connection: {Reason}; reconnecting")]
+        public static partial void Lost(ILogger logger, string feed, string reason, Exception? exception);
 
-        [LoggerMessage(RelayEventIds.Feed + 3, LogLevel.Warning, "The {Feed} feed could not connect (attempt {Attempt}); retrying in {Delay}")]
-        public static partial void ConnectFailed(ILogger logger, string feed, int attempt, TimeSpan delay, Exception exception);
+        [LoggerMessage(RelayEventIds.Feed + 3, LogLevel.Warning, "The {Feed} feed could not connect (attempt {Attempt}): {Reason}; retrying in {Delay}")]
+        public static partial void ConnectFailed(ILogger logger, string feed, int attempt, string reason, TimeSpan delay, Exception? exception);
     }
 }
