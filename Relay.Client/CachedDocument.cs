@@ -3,7 +3,7 @@ namespace Relay.Client;
 /// <summary>
 /// One document as the client holds it: the newest version it has seen of <see cref="DocKey"/>. A deleted
 /// document is kept as a tombstone (<see cref="Deleted"/>, no payload) so that an older update arriving
-/// later cannot bring it back.
+/// later cannot bring it back; <see cref="DocumentCache.Documents"/> does not list tombstones, <see cref="DocumentCache.Entries"/> does.
 /// </summary>
 /// <param name="DocKey">The document's key, unique across the database.</param>
 /// <param name="DocVersion">The version held.</param>

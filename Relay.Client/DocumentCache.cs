@@ -3,7 +3,8 @@ namespace Relay.Client;
 /// <summary>
 /// The documents a client holds, per topic, applied monotonically by <c>(doc_key, doc_version)</c>
 /// (docs/protocol/WS_MAPPING.md §5.3): an update replaces what is held only when its version is newer, and a
-/// tombstone removes the document but remembers its version. Thread-safe. Pass one in
+/// tombstone removes the document (<see cref="Documents"/> no longer lists it) but remembers its version
+/// (<see cref="Entries"/> holds the tombstone). Thread-safe. Pass one in
 /// <see cref="RelayClientOptions.Cache"/> to start from documents kept elsewhere.
 /// </summary>
 public sealed class DocumentCache
@@ -63,14 +64,31 @@ public sealed class DocumentCache
         }
     }
 
-    /// <summary>A snapshot of <paramref name="topic"/>'s entries by doc_key, tombstones included (<see cref="CachedDocument.Deleted"/>).</summary>
-    public IReadOnlyDictionary<string, CachedDocument> Documents(string topic)
+    /// <summary>A snapshot of <paramref name="topic"/>'s documents by doc_key: the live ones; a deleted document is not listed.</summary>
+    public IReadOnlyDictionary<string, CachedDocument> Documents(string topic) => Snapshot(topic, tombstones: false);
+
+    /// <summary>
+    /// A snapshot of <paramref name="topic"/>'s entries by doc_key, tombstones included (<see cref="CachedDocument.Deleted"/>):
+    /// what a <see cref="IWatermarkStore"/> saves, so that an older update cannot bring a deleted document back after a restart.
+    /// </summary>
+    public IReadOnlyDictionary<string, CachedDocument> Entries(string topic) => Snapshot(topic, tombstones: true);
+
+    private Dictionary<string, CachedDocument> Snapshot(string topic, bool tombstones)
     {
         lock (_lock)
         {
-            return _topics.TryGetValue(topic, out var documents)
-                ? new Dictionary<string, CachedDocument>(documents, StringComparer.Ordinal)
-                : new Dictionary<string, CachedDocument>(StringComparer.Ordinal);
+            var snapshot = new Dictionary<string, CachedDocument>(StringComparer.Ordinal);
+            if (_topics.TryGetValue(topic, out var documents))
+            {
+                foreach (var (docKey, document) in documents)
+                {
+                    if (tombstones || !document.Deleted)
+                    {
+                        snapshot[docKey] = document;
+                    }
+                }
+            }
+            return snapshot;
         }
     }
 

@@ -25,7 +25,7 @@ internal static class PersistedState
         foreach (var topic in cache.Topics)
         {
             json.WriteStartArray(topic);
-            foreach (var document in cache.Documents(topic).Values)
+            foreach (var document in cache.Entries(topic).Values)
             {
                 json.WriteStartObject();
                 json.WriteString("docKey", document.DocKey);

@@ -93,7 +93,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         }
     }
 
-    /// <summary>A snapshot of <paramref name="topic"/>'s documents by doc_key, tombstones included.</summary>
+    /// <summary>A snapshot of <paramref name="topic"/>'s documents by doc_key; a deleted document is not listed (<see cref="DocumentCache.Entries"/> holds its tombstone).</summary>
     public IReadOnlyDictionary<string, CachedDocument> Documents(string topic) => _options.Cache.Documents(topic);
 
     /// <summary>The watermark <paramref name="topic"/> was last brought up to (0 before any).</summary>

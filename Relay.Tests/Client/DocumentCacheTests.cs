@@ -33,7 +33,8 @@ public class DocumentCacheTests
         cache.Apply(Topic, Document("a", 3, "{}"));
         Assert.That(cache.Apply(Topic, CachedDocument.Tombstone("a", 4)), Is.True);
         Assert.That(cache.Apply(Topic, Document("a", 3, "{}")), Is.False, "an older update must not bring a deleted document back");
-        var held = cache.Documents(Topic)["a"];
+        Assert.That(cache.Documents(Topic), Does.Not.ContainKey("a"), "a deleted document is not listed");
+        var held = cache.Entries(Topic)["a"];
         Assert.That((held.Deleted, held.DocVersion, held.Payload.Length), Is.EqualTo((true, 4L, 0)));
     }
 

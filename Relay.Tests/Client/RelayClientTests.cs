@@ -29,7 +29,8 @@ public class RelayClientTests
         {
             await client.CaughtUpAsync(topic);
             await client.AssertMatchesReadModelAsync(topic);
-            Assert.That(client.Documents(topic)[$"{topic}:a3"].Deleted, Is.True);
+            Assert.That(client.Documents(topic), Does.Not.ContainKey($"{topic}:a3"), "a deleted document is not listed");
+            Assert.That(client.Cache.Entries(topic)[$"{topic}:a3"].Deleted, Is.True, "its tombstone is kept");
             lock (states)
             {
                 Assert.That(states.Count(state => state == ConnectionState.Connected), Is.GreaterThanOrEqualTo(2));

@@ -39,12 +39,13 @@ public static class TestClients
             $"the client to reach {string.Join(", ", heads.Select(h => $"{h.Key}@{h.Value}"))}");
     }
 
-    /// <summary>Asserts that the client's cache of each topic equals the read model.</summary>
+    /// <summary>Asserts that the client's cache of each topic, tombstones included, equals the read model.</summary>
     public static async Task AssertMatchesReadModelAsync(this RelayClient client, params string[] topics)
     {
         foreach (var topic in topics)
         {
-            var differences = await ReadModel.DifferencesAsync(client.Documents(topic), topic);
+            Assert.That(client.Documents(topic).Values, Has.None.Matches<CachedDocument>(document => document!.Deleted), $"{topic}: a deleted document is listed");
+            var differences = await ReadModel.DifferencesAsync(client.Cache.Entries(topic), topic);
             Assert.That(differences, Is.Empty, $"{topic}: {string.Join("; ", differences.Take(10))}");
         }
     }

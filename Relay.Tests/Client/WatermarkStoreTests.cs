@@ -23,7 +23,7 @@ public class WatermarkStoreTests
             var reopened = new FileWatermarkStore(path, restored);
             Assert.That(await reopened.GetAsync("test.a"), Is.EqualTo(new ResumePoint(42, "e1")), "the epoch is kept beside the watermark");
             Assert.That(await reopened.GetAsync("test.b"), Is.EqualTo(new ResumePoint(7)));
-            var documents = restored.Documents("test.a");
+            var documents = restored.Entries("test.a");
             Assert.That(System.Text.Encoding.UTF8.GetString(documents["doc-1"].Payload.Span), Is.EqualTo("{\"n\": 155627012252807600}"));
             Assert.That((documents["doc-1"].DocVersion, documents["doc-2"].DocVersion, documents["doc-2"].Deleted), Is.EqualTo((3L, 5L, true)));
             Assert.That(directory.GetFiles().Select(f => f.Name), Is.EqualTo(new[] { "watermarks.json" }), "no temporary file is left behind");
