@@ -41,14 +41,22 @@ public sealed class DocumentCache
         }
     }
 
-    /// <summary>Replaces every entry of <paramref name="topic"/> with <paramref name="documents"/>, as a re-hydration does.</summary>
-    public void Replace(string topic, IEnumerable<CachedDocument> documents)
+    /// <summary>
+    /// Replaces every entry of <paramref name="topic"/> with <paramref name="documents"/>, as a re-hydration does, and
+    /// returns the live documents it held that <paramref name="documents"/> does not list: deleted since, or no longer
+    /// visible. Tombstones held are dropped without being returned (their deletion was applied already).
+    /// </summary>
+    public IReadOnlyList<CachedDocument> Replace(string topic, IEnumerable<CachedDocument> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);
         var fresh = documents.ToDictionary(document => document.DocKey, StringComparer.Ordinal);
         lock (_lock)
         {
+            var removed = _topics.TryGetValue(topic, out var held)
+                ? held.Values.Where(document => !document.Deleted && !fresh.ContainsKey(document.DocKey)).ToList()
+                : [];
             _topics[topic] = fresh;
+            return removed;
         }
     }
 

@@ -37,7 +37,11 @@ public sealed partial class RelayClient : IAsyncDisposable
         _hydration = new HydrationClient(options);
     }
 
-    /// <summary>Raised for every change applied to the cache; not for updates ignored as older than the version held.</summary>
+    /// <summary>
+    /// Raised for every change applied to the cache: an update, a deletion (<see cref="CachedDocument.Deleted"/>), and, on
+    /// a re-hydration, every document read and a deletion for every document dropped (<see cref="HydrateAsync"/>). Not for
+    /// updates ignored as older than the version held.
+    /// </summary>
     public event Action<DocumentChange>? DocumentChanged;
 
     /// <summary>Raised when the connection's state changes.</summary>
@@ -105,6 +109,8 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// <summary>
     /// Re-reads <paramref name="topic"/> through <c>GET /sync/v1/list</c> (every page), replaces its cache entries with
     /// the documents read and returns the first page's watermark, to subscribe from. The default stale-cursor reaction.
+    /// Raises <see cref="DocumentChanged"/> with a tombstone (of the version held) for every document held that the list
+    /// no longer has (deleted meanwhile, or no longer visible), then for every document read, all with the list's watermark.
     /// </summary>
     /// <exception cref="PayloadHashMismatchException">A document does not match its payload_hash; the cache is left as it was.</exception>
     public async ValueTask<long> HydrateAsync(string topic, CancellationToken cancellationToken = default)
@@ -114,7 +120,10 @@ public sealed partial class RelayClient : IAsyncDisposable
         {
             documents.ForEach(document => PayloadVerification.Verify(topic, document));
         }
-        _options.Cache.Replace(topic, documents);
+        foreach (var removed in _options.Cache.Replace(topic, documents))
+        {
+            DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(removed.DocKey, removed.DocVersion), watermark));
+        }
         foreach (var document in documents)
         {
             DocumentChanged?.Invoke(new DocumentChange(topic, document, watermark));

@@ -62,8 +62,12 @@ public class DocumentCacheTests
         var cache = new DocumentCache();
         cache.Apply(Topic, Document("a", 9, "{}"));
         cache.Apply("test.other", Document("b", 1, "{}"));
-        cache.Replace(Topic, [Document("c", 2, "{}")]);
-        Assert.That(cache.Documents(Topic).Keys, Is.EqualTo(new[] { "c" }));
+        cache.Apply(Topic, Document("kept", 1, "{}"));
+        cache.Apply(Topic, CachedDocument.Tombstone("gone", 3));
+        var removed = cache.Replace(Topic, [Document("c", 2, "{}"), Document("kept", 2, "{}")]);
+        Assert.That(removed.Select(document => (document.DocKey, document.DocVersion)), Is.EqualTo(new[] { ("a", 9L) }),
+            "the live documents the replacement drops are returned, not the tombstones");
+        Assert.That(cache.Documents(Topic).Keys, Is.EquivalentTo(new[] { "c", "kept" }));
         Assert.That(cache.Documents("test.other").Keys, Is.EqualTo(new[] { "b" }));
         Assert.That(cache.Apply(Topic, Document("a", 1, "{}")), Is.True, "a replaced topic forgets the versions it held");
     }

@@ -111,6 +111,41 @@ public class RelayClientTests
     }
 
     [Test]
+    public async Task Client_staleCursorRehydration_raisesADeletionForEachDocumentDeletedMeanwhile()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, "d", 1, 3);
+        var store = new InMemoryWatermarkStore();
+        var cache = new DocumentCache();
+        await using (var before = TestClients.Create(relay, store, cache))
+        {
+            await before.SubscribeAsync([topic]);
+            before.Start();
+            await before.CaughtUpAsync(topic);
+        }
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d1");
+        await PublishAsync(topic, "e", 1, 1);
+        await Sql.ExecuteAsync("SELECT relay.prune($1, '0 seconds')", topic);
+        var changes = new List<DocumentChange>();
+        await using var after = TestClients.Create(relay, store, cache);
+        after.DocumentChanged += change => { lock (changes) { changes.Add(change); } };
+        await after.SubscribeAsync([topic]);
+        after.Start();
+        await after.CaughtUpAsync(topic);
+
+        await after.AssertMatchesReadModelAsync(topic);
+        lock (changes)
+        {
+            var deletions = changes.Where(change => change.Document.Deleted).Select(change => (change.Document.DocKey, change.Document.DocVersion));
+            Assert.That(deletions, Is.EqualTo(new[] { ($"{topic}:d1", 1L) }), "the re-hydration tells the app what it dropped");
+            Assert.That(changes.Where(change => !change.Document.Deleted).Select(change => change.Document.DocKey),
+                Is.EquivalentTo(new[] { $"{topic}:d2", $"{topic}:d3", $"{topic}:e1" }));
+        }
+        Assert.That(after.Documents(topic).Keys, Is.EquivalentTo(new[] { $"{topic}:d2", $"{topic}:d3", $"{topic}:e1" }));
+    }
+
+    [Test]
     public async Task Client_payload_over_256_KiB_is_fetched_over_http([Values] bool json)
     {
         await using var relay = await RelayServerHarness.StartAsync();
