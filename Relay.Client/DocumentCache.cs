@@ -60,6 +60,17 @@ public sealed class DocumentCache
         }
     }
 
+    /// <summary>Drops every entry of every topic and returns the live documents it held, with their topics.</summary>
+    internal List<(string Topic, CachedDocument Document)> Clear()
+    {
+        lock (_lock)
+        {
+            var dropped = _topics.SelectMany(topic => topic.Value.Values.Where(document => !document.Deleted).Select(document => (topic.Key, document))).ToList();
+            _topics.Clear();
+            return dropped;
+        }
+    }
+
     /// <summary>The topics that have entries (or were replaced), in no particular order.</summary>
     public IReadOnlyCollection<string> Topics
     {

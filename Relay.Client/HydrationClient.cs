@@ -31,14 +31,15 @@ internal sealed class HydrationClient : IDisposable
         })
         .Build();
 
-    public HydrationClient(RelayClientOptions options)
+    /// <summary>Requests go to <see cref="RelayClientOptions.Url"/> with a bearer token from <paramref name="tokens"/>.</summary>
+    public HydrationClient(RelayClientOptions options, Func<CancellationToken, ValueTask<string>> tokens)
     {
         _http = new HttpClient(options.HttpHandler ?? new SocketsHttpHandler(), disposeHandler: options.HttpHandler is null)
         {
             BaseAddress = options.Url,
             Timeout = TimeSpan.FromSeconds(30),
         };
-        _tokens = options.TokenProvider;
+        _tokens = tokens;
     }
 
     /// <summary>The document, or null when the relay answers 404 (deleted, or not visible to this token).</summary>

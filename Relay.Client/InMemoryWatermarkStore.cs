@@ -2,10 +2,17 @@ using System.Collections.Concurrent;
 
 namespace Relay.Client;
 
-/// <summary>Resume points kept in memory only: a new process starts again from its initial watermarks.</summary>
+/// <summary>
+/// Resume points kept in memory only: a new process starts again from its initial watermarks. The first identity
+/// loaded takes the initial watermarks (they are the caller's, in this process); another identity loaded later starts
+/// from scratch.
+/// </summary>
 public sealed class InMemoryWatermarkStore : IWatermarkStore
 {
     private readonly ConcurrentDictionary<string, ResumePoint> _points = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private bool _loaded;
+    private SyncIdentity? _identity;
 
     /// <summary>An empty store, or one holding <paramref name="initial"/> watermarks (of no particular epoch).</summary>
     public InMemoryWatermarkStore(IReadOnlyDictionary<string, long>? initial = null)
@@ -13,6 +20,22 @@ public sealed class InMemoryWatermarkStore : IWatermarkStore
         foreach (var (topic, watermark) in initial ?? new Dictionary<string, long>())
         {
             _points[topic] = new ResumePoint(watermark);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> LoadAsync(SyncIdentity? identity, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var kept = !_loaded || identity == _identity;
+            if (!kept)
+            {
+                _points.Clear();
+            }
+            _loaded = true;
+            _identity = identity;
+            return ValueTask.FromResult(kept);
         }
     }
 

@@ -3,12 +3,22 @@ using System.Text.Json;
 
 namespace Relay.Client;
 
-/// <summary>The JSON form of <see cref="FileWatermarkStore"/>'s file: watermarks and documents per topic.</summary>
+/// <summary>
+/// The JSON form of <see cref="FileWatermarkStore"/>'s file: the identity the state belongs to, and watermarks, epochs
+/// and documents per topic.
+/// </summary>
 internal static class PersistedState
 {
-    public static void Write(Utf8JsonWriter json, IReadOnlyDictionary<string, ResumePoint> points, DocumentCache cache)
+    public static void Write(Utf8JsonWriter json, SyncIdentity? identity, IReadOnlyDictionary<string, ResumePoint> points, DocumentCache cache)
     {
         json.WriteStartObject();
+        if (identity is not null)
+        {
+            json.WriteStartObject("identity");
+            json.WriteString("org", identity.Org);
+            json.WriteString("subject", identity.Subject);
+            json.WriteEndObject();
+        }
         json.WriteStartObject("watermarks");
         foreach (var (topic, point) in points)
         {
@@ -45,15 +55,31 @@ internal static class PersistedState
         json.WriteEndObject();
     }
 
+    /// <summary>
+    /// The identity the state in <paramref name="root"/> was written under, or null when it records none (an older
+    /// client wrote it).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a saved state at all.</exception>
+    public static SyncIdentity? ReadIdentity(JsonElement root, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{path} is not a saved sync state (a JSON object): delete it to sync from scratch");
+        }
+        return root.TryGetProperty("identity", out var identity) && identity.ValueKind == JsonValueKind.Object
+            && identity.TryGetProperty("org", out var org) && org.ValueKind == JsonValueKind.String
+            && identity.TryGetProperty("subject", out var subject) && subject.ValueKind == JsonValueKind.String
+            ? new SyncIdentity(org.GetString()!, subject.GetString()!)
+            : null;
+    }
+
     /// <summary>Restores the documents into <paramref name="cache"/> and returns the resume points.</summary>
-    /// <exception cref="InvalidDataException">The file is not in this form (e.g. written by an older client, without documents).</exception>
+    /// <exception cref="InvalidDataException">The state lacks its watermarks or documents (the file was damaged).</exception>
     public static Dictionary<string, ResumePoint> Read(JsonElement root, DocumentCache cache, string path)
     {
-        if (root.ValueKind != JsonValueKind.Object
-            || !root.TryGetProperty("watermarks", out var watermarks) || !root.TryGetProperty("documents", out var documents))
+        if (!root.TryGetProperty("watermarks", out var watermarks) || !root.TryGetProperty("documents", out var documents))
         {
-            throw new InvalidDataException(
-                $"{path} holds no watermarks and documents (an older client wrote watermarks alone): delete it to sync from scratch");
+            throw new InvalidDataException($"{path} holds no watermarks and documents: delete it to sync from scratch");
         }
         foreach (var topic in documents.EnumerateObject())
         {

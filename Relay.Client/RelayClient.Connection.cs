@@ -48,13 +48,22 @@ public sealed partial class RelayClient
                     // Disposing: whatever the teardown threw is the end of the run, not a failure.
                     return;
                 }
-                ConnectionFailed?.Invoke(e);
+                if (!_identityChanged)
+                {
+                    ConnectionFailed?.Invoke(e);
+                }
             }
             if (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
             SetState(ConnectionState.Disconnected);
+            if (_identityChanged)
+            {
+                // The token provider switched identity: reconnect at once; ConnectAsync drops the old identity's state first.
+                _identityChanged = false;
+                continue;
+            }
             var delay = backoff.Next(connectedFor, _retryAfter);
             _retryAfter = TimeSpan.Zero;
             await Task.Delay(delay, cancellationToken);
@@ -64,6 +73,9 @@ public sealed partial class RelayClient
     private async Task<ClientWebSocket> ConnectAsync(CancellationToken cancellationToken)
     {
         var token = await _options.TokenProvider(cancellationToken);
+        // The state loaded (the first time, which lets Documents serve the saved copy offline) or dropped (when the token
+        // names another identity) before any update of this connection can be applied.
+        await AdoptIdentityAsync(token, cancellationToken);
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(_options.UseJson ? SyncEndpoints.JsonSubprotocol : SyncEndpoints.ProtoSubprotocol);
         socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
@@ -91,7 +103,7 @@ public sealed partial class RelayClient
             socket.Dispose();
             throw;
         }
-        _tokenExpiry = TokenExpiry.Read(token);
+        _tokenExpiry = TokenClaims.Read(token).Expiry;
         _token = token;
         return socket;
     }
@@ -117,7 +129,7 @@ public sealed partial class RelayClient
             {
                 await SubscribeOnAsync(socket, topics, connection.Token);
             }
-            keepAlive = KeepAliveAsync(socket, connection.Token);
+            keepAlive = KeepAliveAsync(socket, connection, connection.Token);
             await ReceiveLoopAsync(socket, connection.Token);
         }
         finally

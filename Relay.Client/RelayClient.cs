@@ -34,7 +34,7 @@ public sealed partial class RelayClient : IAsyncDisposable
                 "the FileWatermarkStore saves the documents of another DocumentCache than RelayClientOptions.Cache: pass the same cache to both", nameof(options));
         }
         _options = options;
-        _hydration = new HydrationClient(options);
+        _hydration = new HydrationClient(options, RequestTokenAsync);
     }
 
     /// <summary>

@@ -55,15 +55,15 @@ public sealed class PersistedStateTests
     }
 
     [Test]
-    public async Task FileStore_writtenByAnOlderClient_isRefusedWithWhatToDo()
+    public async Task FileStore_thatIsNotASavedState_isRefusedWithWhatToDo()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"relay-old-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(path, "{\"test.a\": 42}");
+        var path = Path.Combine(Path.GetTempPath(), $"relay-damaged-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, "[42]");
         try
         {
             var store = new FileWatermarkStore(path, new DocumentCache());
 
-            var refused = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.GetAsync("test.a"));
+            var refused = await Assert.ThrowsAsync<InvalidDataException>(async () => await store.LoadAsync(new SyncIdentity("org-1", "tester")));
 
             Assert.That(refused!.Message, Does.EndWith("delete it to sync from scratch"));
         }

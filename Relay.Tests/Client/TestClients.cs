@@ -5,11 +5,12 @@ namespace Relay.Tests.Client;
 /// <summary>Relay clients for tests: a test token, short reconnect delays, and a wait for a topic's head.</summary>
 public static class TestClients
 {
-    public static RelayClient Create(RelayServerHarness relay, IWatermarkStore? store = null, DocumentCache? cache = null, bool json = false) =>
+    public static RelayClient Create(
+        RelayServerHarness relay, IWatermarkStore? store = null, DocumentCache? cache = null, bool json = false, Func<string>? token = null) =>
         new(new RelayClientOptions
         {
             Url = relay.Http,
-            TokenProvider = _ => ValueTask.FromResult(RelayServerHarness.Token()),
+            TokenProvider = _ => ValueTask.FromResult(token is null ? RelayServerHarness.Token() : token()),
             WatermarkStore = store ?? new InMemoryWatermarkStore(),
             Cache = cache ?? new DocumentCache(),
             UseJson = json,

@@ -1,0 +1,98 @@
+namespace Relay.Client;
+
+public sealed partial class RelayClient
+{
+    private readonly SemaphoreSlim _identityLock = new(1, 1);
+    private volatile bool _loaded;
+    private volatile SyncIdentity? _identity;
+    private volatile bool _identityChanged;
+
+    /// <summary>
+    /// The identity (org and subject) whose documents and watermarks the client holds: that of the token it loaded its
+    /// state with. Null before it has loaded any, or when the token names none.
+    /// </summary>
+    public SyncIdentity? Identity => _identity;
+
+    /// <summary>
+    /// Makes the identity <paramref name="token"/> names the one in force. The first time, and whenever it differs from
+    /// the one in force, the store is loaded for it: its state is kept only if it is that identity's. Otherwise (and
+    /// always when another identity was in force) the client drops every document and watermark it holds, raising
+    /// <see cref="DocumentChanged"/> with a deletion for each document, and hydrates from scratch. Called only where no
+    /// connection applies updates: before connecting.
+    /// </summary>
+    private async Task AdoptIdentityAsync(string token, CancellationToken cancellationToken)
+    {
+        var identity = TokenClaims.Read(token).Identity;
+        await _identityLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_loaded && identity == _identity)
+            {
+                return;
+            }
+            var switched = _loaded;
+            var kept = await _options.WatermarkStore.LoadAsync(identity, cancellationToken);
+            _identity = identity;
+            _loaded = true;
+            if (switched || !kept)
+            {
+                DropState();
+            }
+            foreach (var topic in SubscribedTopics())
+            {
+                _watermarks[topic] = (await _options.WatermarkStore.GetAsync(topic, cancellationToken)).Watermark;
+            }
+        }
+        finally
+        {
+            _identityLock.Release();
+        }
+    }
+
+    /// <summary>Forgets every document and watermark held, and tells the app each document is gone.</summary>
+    private void DropState()
+    {
+        var dropped = _options.Cache.Clear();
+        _watermarks.Clear();
+        _epochs.Clear();
+        _caughtUp.Clear();
+        foreach (var (topic, document) in dropped)
+        {
+            DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(document.DocKey, document.DocVersion), 0));
+        }
+    }
+
+    /// <summary>
+    /// A token for an HTTP request. One of another identity than the state in force is not used: the connection ends
+    /// and the client reconnects, switching identity before it does.
+    /// </summary>
+    private async ValueTask<string> RequestTokenAsync(CancellationToken cancellationToken)
+    {
+        var token = await _options.TokenProvider(cancellationToken);
+        if (!_loaded)
+        {
+            await AdoptIdentityAsync(token, cancellationToken);
+        }
+        else if (TokenClaims.Read(token).Identity is var identity && identity != _identity)
+        {
+            _identityChanged = true;
+            throw new IdentityChangedException(_identity, identity);
+        }
+        return token;
+    }
+
+    private List<string> SubscribedTopics()
+    {
+        lock (_lock)
+        {
+            return [.. _topics];
+        }
+    }
+
+    /// <summary>The token provider now gives tokens of another identity than the state in force.</summary>
+    private sealed class IdentityChangedException(SyncIdentity? held, SyncIdentity? token)
+        : InvalidOperationException($"the token names {Describe(token)}, not {Describe(held)} whose state the client holds: it drops that state and hydrates afresh")
+    {
+        private static string Describe(SyncIdentity? identity) => identity?.ToString() ?? "no identity";
+    }
+}
