@@ -75,7 +75,7 @@ public sealed partial class RelayClient
         var token = await _options.TokenProvider(cancellationToken);
         // The state loaded (the first time, which lets Documents serve the saved copy offline) or dropped (when the token
         // names another identity) before any update of this connection can be applied.
-        await AdoptIdentityAsync(token, cancellationToken);
+        await AdoptIdentityAsync(token, loadOnly: false, cancellationToken);
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(_options.UseJson ? SyncEndpoints.JsonSubprotocol : SyncEndpoints.ProtoSubprotocol);
         socket.Options.SetRequestHeader("Authorization", "Bearer " + token);

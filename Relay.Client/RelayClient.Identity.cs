@@ -20,13 +20,15 @@ public sealed partial class RelayClient
     /// <see cref="DocumentChanged"/> with a deletion for each document, and hydrates from scratch. Called only where no
     /// connection applies updates: before connecting.
     /// </summary>
-    private async Task AdoptIdentityAsync(string token, CancellationToken cancellationToken)
+    private async Task AdoptIdentityAsync(string token, bool loadOnly, CancellationToken cancellationToken)
     {
         var identity = TokenClaims.Read(token).Identity;
         await _identityLock.WaitAsync(cancellationToken);
         try
         {
-            if (_loaded && identity == _identity)
+            // loadOnly (LoadAsync, or an HTTP request before the first connection): the run loop may be connected by now,
+            // and only the run loop switches identity, where no connection applies updates.
+            if (_loaded && (loadOnly || identity == _identity))
             {
                 return;
             }
@@ -71,9 +73,9 @@ public sealed partial class RelayClient
         var token = await _options.TokenProvider(cancellationToken);
         if (!_loaded)
         {
-            await AdoptIdentityAsync(token, cancellationToken);
+            await AdoptIdentityAsync(token, loadOnly: true, cancellationToken);
         }
-        else if (TokenClaims.Read(token).Identity is var identity && identity != _identity)
+        if (TokenClaims.Read(token).Identity is var identity && identity != _identity)
         {
             _identityChanged = true;
             throw new IdentityChangedException(_identity, identity);

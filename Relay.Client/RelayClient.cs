@@ -78,6 +78,22 @@ public sealed partial class RelayClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Loads the saved state, unless it was loaded already: asks the <see cref="RelayClientOptions.TokenProvider"/> for a
+    /// token and loads <see cref="RelayClientOptions.WatermarkStore"/> for its identity (<see cref="Identity"/>), so that
+    /// <see cref="Documents"/> and <see cref="Watermark"/> serve the saved copy before, or without, any connection.
+    /// <see cref="Start"/> does it too, before it first connects; await this to show the saved copy at once. Loading raises
+    /// no <see cref="DocumentChanged"/>: read <see cref="Documents"/> after it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The store's file is not a saved state.</exception>
+    public async Task LoadAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_loaded)
+        {
+            await AdoptIdentityAsync(await _options.TokenProvider(cancellationToken), loadOnly: true, cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Adds topics to follow, each from its watermark in <see cref="RelayClientOptions.WatermarkStore"/> (0 when none is
     /// stored). When connected, subscribes to them right away; otherwise with the next connection.
     /// </summary>
@@ -94,6 +110,14 @@ public sealed partial class RelayClient : IAsyncDisposable
         if (added.Count > 0 && socket is not null)
         {
             await SubscribeOnAsync(socket, added, cancellationToken);
+        }
+        else if (_loaded)
+        {
+            // Not connected: Watermark tells how far the saved copy goes until the next connection subscribes.
+            foreach (var topic in added)
+            {
+                _watermarks[topic] = (await _options.WatermarkStore.GetAsync(topic, cancellationToken)).Watermark;
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using Relay.Client;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Client;
 
@@ -32,6 +33,63 @@ public sealed class PersistedStateTests
             await restarted.CaughtUpAsync(topic);
 
             await restarted.AssertMatchesReadModelAsync(topic);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Client_withTheRelayUnreachable_servesTheSavedDocuments([Values] bool awaitLoad)
+    {
+        var topic = await TestTopics.CreateAsync();
+        var directory = Directory.CreateTempSubdirectory("relay-offline-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "state.json");
+            await RelayClientTests.PublishAsync(topic, "d", 1, 20);
+            await Sql.ExecuteAsync("SELECT relay.delete($1, $1 || ':d20')", topic);
+            var head = await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic);
+            await using (var relay = await RelayServerHarness.StartAsync())
+            {
+                var firstCache = new DocumentCache();
+                await using var first = TestClients.Create(relay, new FileWatermarkStore(path, firstCache), firstCache);
+                await first.SubscribeAsync([topic]);
+                first.Start();
+                await first.CaughtUpAsync(topic);
+            }
+
+            var cache = new DocumentCache();
+            var failures = new List<Exception>();
+            await using var offline = new RelayClient(new RelayClientOptions
+            {
+                Url = new Uri($"http://127.0.0.1:{FreePort.Next()}"),
+                TokenProvider = _ => ValueTask.FromResult(RelayServerHarness.Token()),
+                Cache = cache,
+                WatermarkStore = new FileWatermarkStore(path, cache),
+                InitialReconnectDelay = TimeSpan.FromMilliseconds(200),
+            });
+            offline.ConnectionFailed += e => { lock (failures) { failures.Add(e); } };
+            await offline.SubscribeAsync([topic]);
+            if (awaitLoad)
+            {
+                await offline.LoadAsync();
+            }
+            else
+            {
+                offline.Start();
+                await Eventually.ThatAsync(() => offline.Documents(topic).Count > 0, "the saved documents", TimeSpan.FromSeconds(10));
+            }
+
+            Assert.That(offline.Documents(topic).Keys, Is.EquivalentTo(Enumerable.Range(1, 19).Select(i => $"{topic}:d{i}")),
+                "the saved copy, without the deleted document");
+            Assert.That(offline.Watermark(topic), Is.EqualTo(head));
+            Assert.That(offline.State, Is.Not.EqualTo(ConnectionState.Connected));
+            if (!awaitLoad)
+            {
+                await Eventually.ThatAsync(() => { lock (failures) { return failures.Count > 0; } }, "a failed connection", TimeSpan.FromSeconds(10));
+            }
         }
         finally
         {
