@@ -27,6 +27,7 @@ public sealed partial class RelayClient
         while (!cancellationToken.IsCancellationRequested)
         {
             var connectedFor = TimeSpan.Zero;
+            var identityChanged = false;
             try
             {
                 SetState(ConnectionState.Connecting);
@@ -48,7 +49,9 @@ public sealed partial class RelayClient
                     // Disposing: whatever the teardown threw is the end of the run, not a failure.
                     return;
                 }
-                if (!_identityChanged)
+                // The token provider switched identity (seen by the keep-alive, or by an HTTP request): not a failure.
+                identityChanged = _identityChanged || e is IdentityChangedException;
+                if (!identityChanged)
                 {
                     ConnectionFailed?.Invoke(e);
                 }
@@ -58,9 +61,9 @@ public sealed partial class RelayClient
                 return;
             }
             SetState(ConnectionState.Disconnected);
-            if (_identityChanged)
+            if (identityChanged)
             {
-                // The token provider switched identity: reconnect at once; ConnectAsync drops the old identity's state first.
+                // Reconnect at once: ConnectAsync drops the old identity's state before the new connection.
                 _identityChanged = false;
                 continue;
             }

@@ -77,7 +77,6 @@ public sealed partial class RelayClient
         }
         if (TokenClaims.Read(token).Identity is var identity && identity != _identity)
         {
-            _identityChanged = true;
             throw new IdentityChangedException(_identity, identity);
         }
         return token;
@@ -91,9 +90,12 @@ public sealed partial class RelayClient
         }
     }
 
-    /// <summary>The token provider now gives tokens of another identity than the state in force.</summary>
+    /// <summary>
+    /// The token provider now gives tokens of another identity than the state in force. Ending a connection, it makes
+    /// the run loop reconnect at once, switching identity; thrown to a caller of <see cref="HydrateAsync"/> otherwise.
+    /// </summary>
     private sealed class IdentityChangedException(SyncIdentity? held, SyncIdentity? token)
-        : InvalidOperationException($"the token names {Describe(token)}, not {Describe(held)} whose state the client holds: it drops that state and hydrates afresh")
+        : InvalidOperationException($"the token names {Describe(token)}, not {Describe(held)} whose state the client holds: it is not used; the client drops that state and hydrates afresh when it next connects")
     {
         private static string Describe(SyncIdentity? identity) => identity?.ToString() ?? "no identity";
     }

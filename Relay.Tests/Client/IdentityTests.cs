@@ -110,6 +110,25 @@ public sealed class IdentityTests
     }
 
     [Test]
+    public async Task Client_hydratingWithATokenOfAnotherIdentity_isRefused_andMixesNothingIn()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var (topic, org1Doc, _) = await TwoOrgTopicAsync();
+        var org = "org-1";
+        await using var client = TestClients.Create(relay, token: () => RelayServerHarness.Token(Volatile.Read(ref org)));
+        await client.SubscribeAsync([topic]);
+        await client.LoadAsync();
+        await client.HydrateAsync(topic);
+        Assert.That(client.Documents(topic).Keys, Is.EqualTo(new[] { org1Doc }));
+
+        Volatile.Write(ref org, "org-2");
+        var refused = await Assert.CatchAsync<InvalidOperationException>(async () => await client.HydrateAsync(topic));
+
+        Assert.That(refused!.Message, Does.StartWith("the token names org org-2, subject tester, not org org-1, subject tester"));
+        Assert.That(client.Documents(topic).Keys, Is.EqualTo(new[] { org1Doc }), "org-2's documents are not mixed into org-1's state");
+    }
+
+    [Test]
     public async Task FileStore_recordingNoIdentity_isDiscarded_andAnotherIdentitysIsNotRestored()
     {
         var directory = Directory.CreateTempSubdirectory("relay-identity-");
