@@ -91,45 +91,25 @@ public sealed class AttachTests
         Assert.That(journal, Is.EqualTo(new[] { new object?[] { "old", 2L, true }, new object?[] { "new", 1L, false } }));
     }
 
-    [Test]
-    public async Task Attach_missingColumn_raisesRL002()
-    {
-        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
-        var table = "app_missing_" + topic.Replace('.', '_');
-        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, payload jsonb)");
-
-        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
-    }
+    // Columns missing; a payload column that is not json; a doc_key unique only with the org, so two organisations
+    // could hold one key while the relay reads a row back by its key alone.
+    [TestCase("doc_key text PRIMARY KEY, payload jsonb")]
+    [TestCase("doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload text")]
+    [TestCase("doc_key text, org_id text, doc_version bigint, payload jsonb, PRIMARY KEY (org_id, doc_key)")]
+    public async Task Attach_tableItCannotServe_raisesRL002(string columns) =>
+        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", await PointerTopicWithTableAsync(columns));
 
     [Test]
-    public async Task Attach_textPayloadColumn_raisesRL002()
+    public async Task Attach_docKeyWithAUniqueIndex_isAccepted() =>
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)",
+            await PointerTopicWithTableAsync("id bigint PRIMARY KEY, doc_key text NOT NULL UNIQUE, org_id text, doc_version bigint, payload jsonb"));
+
+    private static async Task<object?[]> PointerTopicWithTableAsync(string columns)
     {
         var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
-        var table = "app_text_" + topic.Replace('.', '_');
-        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload text)");
-
-        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
-    }
-
-    [Test]
-    public async Task Attach_docKeyUniqueOnlyWithTheOrg_raisesRL002()
-    {
-        // Two organisations could hold the same doc_key, and the relay reads a row back by its key alone.
-        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
-        var table = "app_pair_" + topic.Replace('.', '_');
-        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text, org_id text, doc_version bigint, payload jsonb, PRIMARY KEY (org_id, doc_key))");
-
-        await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
-    }
-
-    [Test]
-    public async Task Attach_docKeyWithAUniqueIndex_isAccepted()
-    {
-        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
-        var table = "app_unique_" + topic.Replace('.', '_');
-        await Sql.ExecuteAsync($"CREATE TABLE {table} (id bigint PRIMARY KEY, doc_key text NOT NULL UNIQUE, org_id text, doc_version bigint, payload jsonb)");
-
-        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+        var table = "app_shape_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} ({columns})");
+        return [topic, table];
     }
 
     [Test]
