@@ -17,6 +17,7 @@ public sealed partial class NotifyFeed(
     : JournalFeed("notify", logs, options, metrics, logger)
 {
     private readonly HashSet<string> _served = new(StringComparer.Ordinal);
+    private bool _notifyRefused;
 
     /// <inheritdoc />
     protected override async ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken)
@@ -30,6 +31,7 @@ public sealed partial class NotifyFeed(
                 await listen.ExecuteNonQueryAsync(cancellationToken);
             }
             _served.Clear();
+            _notifyRefused = false;
             await ServeAsync(cancellationToken);
             return new Session(this, listener);
         }
@@ -40,25 +42,61 @@ public sealed partial class NotifyFeed(
         }
     }
 
-    /// <summary>Turns wake-ups on for topics not served yet, then brings every log level with its head.</summary>
+    /// <summary>
+    /// Turns wake-ups on for topics not served yet, then brings every log level with its head. A topic row a writer holds
+    /// locked (a long transaction publishing to a new topic) is skipped and tried at the next poll: waiting for it would
+    /// stop every topic's delivery on this feed. Polling serves such a topic meanwhile.
+    /// </summary>
     private async Task ServeAsync(CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         var topics = await JournalReader.ReadTopicsAsync(connection, cancellationToken);
         var fresh = topics.Select(t => t.Topic).Where(_served.Add).ToArray();
-        if (fresh.Length > 0)
+        if (fresh.Length > 0 && !_notifyRefused)
         {
-            await using var enable = new NpgsqlCommand(
-                "UPDATE relay.topics SET notify = true WHERE topic = ANY($1) AND NOT notify RETURNING topic", connection);
-            enable.Parameters.AddWithValue(fresh);
+            await EnableAsync(connection, fresh, cancellationToken);
+        }
+        await Logs.SyncAsync(topics, cancellationToken);
+    }
+
+    private async Task EnableAsync(NpgsqlConnection connection, string[] fresh, CancellationToken cancellationToken)
+    {
+        await using var enable = new NpgsqlCommand(
+            """
+            UPDATE relay.topics t SET notify = true
+              FROM (SELECT topic FROM relay.topics WHERE topic = ANY($1) AND NOT notify FOR UPDATE SKIP LOCKED) off
+             WHERE t.topic = off.topic
+            RETURNING t.topic
+            """, connection);
+        enable.Parameters.AddWithValue(fresh);
+        var enabled = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
             await using var reader = await enable.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
+                enabled.Add(reader.GetString(0));
                 Log.NotifyEnabled(Logger, reader.GetString(0));
             }
         }
-        await Logs.SyncAsync(topics, cancellationToken);
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // Delivery still works, by polling: say once what would make it prompt.
+            _notifyRefused = true;
+            Log.NotifyRefused(Logger, e.MessageText, Options.NotifyPollInterval);
+            return;
+        }
+        await using var check = new NpgsqlCommand("SELECT topic FROM relay.topics WHERE topic = ANY($1) AND NOT notify", connection);
+        check.Parameters.AddWithValue(fresh);
+        await using (var reader = await check.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                // Locked by a writer, or turned off meanwhile: the next poll tries again.
+                _served.Remove(reader.GetString(0));
+            }
+        }
     }
 
     private async Task CatchUpAsync(string topic, CancellationToken cancellationToken)
@@ -154,5 +192,9 @@ public sealed partial class NotifyFeed(
     {
         [LoggerMessage(RelayEventIds.Feed + 30, LogLevel.Information, "Turned NOTIFY wake-ups on for topic {Topic}: the notify feed serves it")]
         public static partial void NotifyEnabled(ILogger logger, string topic);
+
+        [LoggerMessage(RelayEventIds.Feed + 31, LogLevel.Warning,
+            "Cannot turn NOTIFY wake-ups on ({Reason}): GRANT UPDATE (notify) ON relay.topics TO the relay's role; until then updates arrive by polling, within {Interval}")]
+        public static partial void NotifyRefused(ILogger logger, string reason, TimeSpan interval);
     }
 }

@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Relay.Tests.Feeds;
 
 public sealed class NotifyFeedTests
@@ -15,5 +17,58 @@ public sealed class NotifyFeedTests
         }
 
         Assert.That(relay.Logs.Find(topic)!.Head, Is.EqualTo(20));
+    }
+
+    [Test]
+    public async Task NotifyFeed_topicRowHeldByALongTransaction_doesNotStopTheFeedOrOtherTopics()
+    {
+        var busy = await TestTopics.CreateAsync();
+        var held = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("UPDATE relay.topics SET notify = false WHERE topic = $1", held);
+        // A backfill job publishing to that topic holds its row until it commits, past the end of this test.
+        await using var backfill = new NpgsqlConnection(TestDatabase.ConnectionString);
+        await backfill.OpenAsync();
+        await using var transaction = await backfill.BeginTransactionAsync();
+        await using (var publish = new NpgsqlCommand("SELECT relay.publish($1, $1 || ':backfill', '{}')", backfill, transaction))
+        {
+            publish.Parameters.AddWithValue(held);
+            await publish.ExecuteNonQueryAsync();
+        }
+
+        // Turning wake-ups on for it would wait for that transaction: before, the feed never started streaming.
+        await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromMilliseconds(200));
+        for (var i = 1; i <= 5; i++)
+        {
+            await Writers.RunAsync(TestDatabase.ConnectionString, [busy], writers: 1, perWriter: 1);
+            await relay.WaitForHeadAsync(busy, i);
+        }
+
+        Assert.That(relay.Feed.Status.Streaming, Is.True);
+        await transaction.CommitAsync();
+        await relay.WaitForHeadAsync(held, 1);
+        await Eventually.ThatAsync(
+            async () => await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", held) == true, "wake-ups on once the row is free");
+    }
+
+    [Test]
+    public async Task NotifyFeed_roleThatMayNotTurnWakeUpsOn_streamsByPolling()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("UPDATE relay.topics SET notify = false WHERE topic = $1", topic);
+        // A relay role a DBA granted reads only: no UPDATE on relay.topics.
+        await Sql.ExecuteAsync("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relay_reader') THEN CREATE ROLE relay_reader LOGIN; END IF; END $$;
+            GRANT USAGE ON SCHEMA relay TO relay_reader;
+            GRANT SELECT ON ALL TABLES IN SCHEMA relay TO relay_reader;
+            GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA relay TO relay_reader;
+            """);
+        var reader = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Username = "relay_reader" }.ConnectionString;
+
+        // Before, every connect failed on the UPDATE (42501) and the feed never streamed.
+        await using var relay = await CoreHarness.StartAsync("notify", connectionString: reader, notifyPoll: TimeSpan.FromMilliseconds(200));
+        await Writers.RunAsync(TestDatabase.ConnectionString, [topic], writers: 1, perWriter: 3);
+
+        await relay.WaitForHeadAsync(topic, 3);
+        Assert.That(await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", topic), Is.False);
     }
 }
