@@ -70,13 +70,11 @@ public sealed partial class NotifyFeed(
             RETURNING t.topic
             """, connection);
         enable.Parameters.AddWithValue(fresh);
-        var enabled = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             await using var reader = await enable.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                enabled.Add(reader.GetString(0));
                 Log.NotifyEnabled(Logger, reader.GetString(0));
             }
         }
