@@ -1,3 +1,5 @@
+using Relay.Protocol;
+
 namespace Relay.Core.Journal;
 
 /// <summary>
@@ -29,4 +31,10 @@ public sealed record JournalEvent(
 
     /// <summary>Approximate bytes this event holds, for the bounds of rings and batches.</summary>
     public int Size => 96 + (Topic.Length + DocKey.Length + (OrgId?.Length ?? 0)) * 2 + (Payload?.Length ?? 0) + (PayloadHash?.Length ?? 0);
+
+    /// <summary>
+    /// Bytes this event adds to the bound of a batch as sent: <see cref="Size"/>, except that a payload too large to
+    /// send inline (over <see cref="ProtocolLimits.MaxInlinePayloadBytes"/>: the client fetches it) counts 0.
+    /// </summary>
+    public int SentSize => Payload is { Length: > ProtocolLimits.MaxInlinePayloadBytes } ? Size - Payload.Length : Size;
 }

@@ -96,6 +96,14 @@ public sealed class Subscription
 
             _position = events[^1].Watermark;
             var visible = await DeliverableAsync(events, cancellationToken);
+            // A pointer event's document is read after the batch was cut on journal rows, so the documents can add up
+            // to more than a batch may carry: the first parts go out on their own, each within the bound.
+            for (var end = PartEnd(visible, options.BatchMaxBytes); end < visible.Count; end = PartEnd(visible, options.BatchMaxBytes))
+            {
+                var part = visible.Take(end).ToArray();
+                visible = [.. visible.Skip(end)];
+                yield return new EventBatch(Topic, part, part[^1].Watermark, _phase);
+            }
             // Caught up means at the head the subscriber was told of in Subscribed, even while this relay's log lags it.
             if (_phase == SubscriptionPhase.Replay && _position >= Math.Max(HeadAtOpen, _log.Head))
             {
@@ -107,6 +115,21 @@ public sealed class Subscription
                 yield return new EventBatch(Topic, visible, _position, _phase);
             }
         }
+    }
+
+    /// <summary>How many of <paramref name="events"/> fit in one batch of at most <paramref name="maxBytes"/> (at least one).</summary>
+    private static int PartEnd(IReadOnlyList<JournalEvent> events, int maxBytes)
+    {
+        var bytes = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            bytes += events[i].SentSize;
+            if (i > 0 && bytes > maxBytes)
+            {
+                return i;
+            }
+        }
+        return events.Count;
     }
 
     private async Task ReadJournalAsync(List<JournalEvent> events, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using OpenAgents.Sync.V1;
+using Relay.Protocol;
 
 namespace Relay.Tests.Sync;
 
@@ -62,6 +63,25 @@ public sealed class PointerDeliveryTests
         Assert.That((await httpA.GetAsync($"/sync/v1/doc/k?topic={topic}")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         using var page = JsonDocument.Parse(await httpA.GetStringAsync($"/sync/v1/list/{topic}"));
         Assert.That(page.RootElement.GetProperty("documents").GetArrayLength(), Is.Zero);
+    }
+
+    [Test]
+    public async Task LargeAttachedDocuments_areSentInBatchesWithinTheWireBounds()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync(requireOrg: false);
+        // 150 documents of 30 KB: 4.5 MB in all, which the journal's rows (no payload in pointer mode) do not show.
+        await Sql.ExecuteAsync(
+            $$"""INSERT INTO {{table}} SELECT '{{topic}}:' || i, NULL, 1, jsonb_build_object('text', repeat('x', 30000)) FROM generate_series(1, 150) i""");
+        await using var client = await WsClient.ConnectAsync(s_relay);
+
+        await client.SubscribeAsync(topic);
+        var batches = (await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true))
+            .Where(e => e.UpdateBatch is not null).ToList();
+
+        Assert.That(batches.SelectMany(e => e.UpdateBatch.Updates).Select(u => u.DocKey).Distinct().Count(), Is.EqualTo(150));
+        Assert.That(batches.Select(e => e.UpdateBatch.Updates.Sum(u => u.Payload.Length)), Has.All.LessThanOrEqualTo(ProtocolLimits.MaxBatchPayloadBytes));
+        Assert.That(batches.Select(e => e.CalculateSize()), Has.All.LessThanOrEqualTo(ProtocolLimits.MaxOutboundFrameBytes));
+        Assert.That(batches.Select(e => e.UpdateBatch.Watermarks[topic]), Is.Ordered.Ascending.And.Unique);
     }
 
     [Test]
