@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 using Relay.Core.Auth;
 using Relay.Host.Auth;
@@ -36,6 +37,7 @@ internal static class HydrationRoutes
         {
             return;
         }
+        docKey = DocKeyAsSent(http, docKey);
         await using var command = dataSource.CreateCommand(topic is null
             ? "SELECT topic, doc_key, doc_version, org_id, payload::text, payload_hash, watermark FROM relay.documents WHERE doc_key = $1 AND NOT deleted"
             : "SELECT $2::text, doc_key, doc_version, org_id, payload::text, payload_hash, NULL::bigint FROM relay.read_documents($2, ARRAY[$1]) WHERE doc_version IS NOT NULL AND NOT deleted");
@@ -101,6 +103,23 @@ internal static class HydrationRoutes
         var next = documents.Count == pageSize ? documents[^1].DocKey : null;
         await http.Response.WriteAsJsonAsync(new DocumentPage(topic, watermark, documents, next), HydrationJsonContext.Default.DocumentPage,
             JsonContentType, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// The doc_key as the client percent-encoded it. Kestrel decodes a path except for <c>%2F</c>, so that a key with
+    /// a <c>/</c> could not be told from one with the text <c>%2F</c>: where the routed key holds that text, the key is
+    /// decoded from the request line instead.
+    /// </summary>
+    private static string DocKeyAsSent(HttpContext http, string routed)
+    {
+        const string Route = "/sync/v1/doc/";
+        if (!routed.Contains("%2F", StringComparison.OrdinalIgnoreCase) || http.Features.Get<IHttpRequestFeature>()?.RawTarget is not { } target)
+        {
+            return routed;
+        }
+        var path = target.Split('?', 2)[0];
+        var start = path.LastIndexOf(Route, StringComparison.Ordinal);
+        return start < 0 ? routed : Uri.UnescapeDataString(path[(start + Route.Length)..]);
     }
 
     /// <summary>A document from the columns doc_key, doc_version, org_id, payload (text) and payload_hash at <paramref name="first"/>.</summary>

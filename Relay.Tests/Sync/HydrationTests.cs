@@ -124,6 +124,21 @@ public sealed class HydrationTests
         Assert.That(cache, Is.EquivalentTo(readModel.ToDictionary(r => (string)r[0]!, r => (long)r[1]!)));
     }
 
+    [TestCase("a/b")]
+    [TestCase("a%2Fb")]
+    [TestCase("a%252F/b?c#d")]
+    public async Task Doc_keyWithASlashOrItsEscape_isFoundAsPublished(string key)
+    {
+        var topic = await TestTopics.CreateAsync();
+        var docKey = $"{topic}:{key}";
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $2, '{}')", topic, docKey);
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+
+        using var document = JsonDocument.Parse(await http.GetStringAsync($"/sync/v1/doc/{Uri.EscapeDataString(docKey)}"));
+
+        Assert.That(document.RootElement.GetProperty("docKey").GetString(), Is.EqualTo(docKey));
+    }
+
     [Test]
     public async Task Doc_unknownOrDeleted_is404()
     {
