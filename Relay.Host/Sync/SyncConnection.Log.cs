@@ -33,6 +33,9 @@ internal abstract partial class SyncConnection
         [LoggerMessage(RelayEventIds.Host + 28, LogLevel.Information, "Closing a connection whose token expired (UNAUTHORIZED, 1008)")]
         public static partial void TokenExpired(ILogger logger);
 
+        [LoggerMessage(RelayEventIds.Host + 32, LogLevel.Error, "A connection failed inside the relay (INTERNAL, 1011)")]
+        public static partial void Failed(ILogger logger, Exception exception);
+
         [LoggerMessage(RelayEventIds.Host + 30, LogLevel.Information, "Closing a Phoenix connection that joined with no token in time (UNAUTHORIZED, 1008)")]
         public static partial void NoTokenInTime(ILogger logger);
     }

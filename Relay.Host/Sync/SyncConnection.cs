@@ -85,6 +85,13 @@ internal abstract partial class SyncConnection
         {
             Log.Dropped(Context.Logger, e.Message);
         }
+        catch (Exception e)
+        {
+            // A bug, or a database error that is not an outage: the client is told, and resumes on a new connection.
+            Log.Failed(Context.Logger, e);
+            Push(Errors.Create(ErrorCode.Internal, "the connection failed inside the relay; reconnect"));
+            Close(WebSocketCloseStatus.InternalServerError, "internal error");
+        }
         finally
         {
             await _lifetime.CancelAsync();

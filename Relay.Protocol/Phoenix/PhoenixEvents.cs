@@ -29,10 +29,4 @@ public static class PhoenixEvents
 
     /// <summary>Server: an unsolicited <c>Error</c>. The server's <c>Heartbeat</c> goes out as <see cref="Heartbeat"/>.</summary>
     public const string Error = "error";
-
-    /// <summary>Server: the server ended the channel; the client does not rejoin.</summary>
-    public const string Close = "phx_close";
-
-    /// <summary>Server: the channel failed; the stock client rejoins with backoff.</summary>
-    public const string ChannelError = "phx_error";
 }

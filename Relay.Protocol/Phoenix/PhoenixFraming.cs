@@ -102,22 +102,6 @@ public sealed partial class PhoenixFraming : IFraming<PhoenixClientFrame>
         EndReply(writer);
     }
 
-    /// <summary>Writes <c>phx_close</c>: the server ended the channel and the client should not rejoin.</summary>
-    public static void EncodeChannelClose(string? joinRef, IBufferWriter<byte> output) =>
-        EncodeChannelEvent(joinRef, PhoenixEvents.Close, output);
-
-    /// <summary>Writes <c>phx_error</c>: the channel failed and the stock client rejoins with backoff.</summary>
-    public static void EncodeChannelError(string? joinRef, IBufferWriter<byte> output) =>
-        EncodeChannelEvent(joinRef, PhoenixEvents.ChannelError, output);
-
-    private static void EncodeChannelEvent(string? joinRef, string eventName, IBufferWriter<byte> output)
-    {
-        using var writer = JsonSettings.CreateWriter(output);
-        StartFrame(writer, joinRef, null, ChannelTopic, eventName);
-        WriteEmptyObject(writer);
-        writer.WriteEndArray();
-    }
-
     private static void StartFrame(Utf8JsonWriter writer, string? joinRef, string? @ref, string topic, string eventName)
     {
         writer.WriteStartArray();

@@ -96,15 +96,6 @@ public sealed class GoldenFrameTests
     }
 
     [Test]
-    public void PhoenixChannelEvents_matchGoldenFrames()
-    {
-        Assert.That(Write(output => PhoenixFraming.EncodeChannelClose("1", output)),
-            Is.EqualTo(GoldenFrames.Frame("server/channel-close.phoenix.json")));
-        Assert.That(Write(output => PhoenixFraming.EncodeChannelError("1", output)),
-            Is.EqualTo(GoldenFrames.Frame("server/channel-error.phoenix.json")));
-    }
-
-    [Test]
     public void Fixtures_everyFile_isCheckedHere()
     {
         var envelopeFiles = ClientExamples.SelectMany(name => Framings("client", name))
@@ -115,8 +106,6 @@ public sealed class GoldenFrameTests
             "server/heartbeat-reply.phoenix.json",
             "server/join-reply.phoenix.json",
             "server/unmatched-topic.phoenix.json",
-            "server/channel-close.phoenix.json",
-            "server/channel-error.phoenix.json",
         ];
         var checkedFiles = envelopeFiles.Concat(phoenixOnly).Where(GoldenFrames.Exists);
 

@@ -1,5 +1,9 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using OpenAgents.Sync.V1;
+using Relay.Core.Schema;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Sync;
 
@@ -24,6 +28,36 @@ public sealed class ConnectionLifecycleTests
         var received = await client.ReceiveUntilAsync(e => e.Heartbeat?.Watermarks.GetValueOrDefault(topic) == 3);
 
         Assert.That(received.Where(e => e.UpdateBatch?.Updates.Count > 0), Is.Empty, "another organisation's documents");
+    }
+
+    [Test]
+    public async Task RequestFailingInsideTheRelay_isToldInternal_andClosedWith1011()
+    {
+        var database = await DatabaseProvisioner.ProvisionAsync(
+            null, new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-broken-{Guid.NewGuid():N}"), Durable = false },
+            NullLogger.Instance);
+        await using var _ = database;
+        await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
+        {
+            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        }
+        await using var relay = await RelayServerHarness.StartAsync(settings: new Dictionary<string, string> { ["Relay:Feed"] = "notify" }, connectionString: database.ConnectionString);
+        await using var client = await WsClient.ConnectAsync(relay, token: RelayServerHarness.Token(scopes: "runtime.*"));
+        // Not an outage (that is UNAVAILABLE): the relay's query of the topic fails with an undefined column.
+        await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
+        {
+            await dataSource.CreateCommand("ALTER TABLE relay.topics RENAME COLUMN epoch TO epoch_renamed").ExecuteNonQueryAsync();
+        }
+
+        await client.SubscribeAsync("runtime.run_summaries");
+        var received = new List<ServerEnvelope>();
+        while (await client.ReceiveAsync() is { } envelope)
+        {
+            received.Add(envelope);
+        }
+
+        Assert.That(received.Select(e => e.Error?.Code), Does.Contain(ErrorCode.Internal));
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.InternalServerError));
     }
 
     [Test]
