@@ -4,7 +4,7 @@ namespace Relay.Client;
 
 /// <summary>
 /// The relay answered the WebSocket upgrade with an HTTP status instead of switching protocols: 401 when it refused the
-/// token (missing, malformed, wrongly signed or expired), 403 when it refused the page's origin. The client reports it
+/// token (missing, malformed, wrongly signed or expired), 503 while it shuts down. The client reports it
 /// through <see cref="RelayClient.ConnectionFailed"/> and tries again after backoff with a token from its provider,
 /// which may be a fresh one; a caller holding a fixed token can stop on it instead.
 /// </summary>
