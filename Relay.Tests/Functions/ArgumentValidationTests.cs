@@ -60,10 +60,12 @@ public sealed class ArgumentValidationTests
     public async Task PublishBatch_elementWithoutDocKey_raisesRL002() =>
         await Sql.FailsAsync("RL002", "SELECT * FROM relay.publish_batch($1, $2::jsonb)", await TestTopics.CreateAsync(), """[{"payload":{}}]""");
 
-    [Test]
-    public async Task PublishBatch_fractionalVersion_raisesRL002() =>
+    [TestCase("1.5")]
+    [TestCase("1e30")]
+    [TestCase("-9223372036854775809")]
+    public async Task PublishBatch_versionNotABigint_raisesRL002(string version) =>
         await Sql.FailsAsync("RL002", "SELECT * FROM relay.publish_batch($1, $2::jsonb)", await TestTopics.CreateAsync(),
-            """[{"doc_key":"a","payload":{},"doc_version":1.5}]""");
+            $$"""[{"doc_key":"a","payload":{},"doc_version":{{version}}}]""");
 
     [Test]
     public async Task PublishBatch_elementWithoutPayload_raisesRL002() =>

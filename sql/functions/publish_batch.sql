@@ -11,6 +11,7 @@ DECLARE
     v_payloads jsonb[];
     v_orgs text[];
     v_versions bigint[];
+    v_version numeric;
     v_sizes integer[];
     v_doc jsonb;
     v_topic record;
@@ -44,10 +45,11 @@ BEGIN
         END IF;
         v_keys[i] := v_doc ->> 'doc_key';
         v_orgs[i] := v_doc ->> 'org_id';
-        v_versions[i] := (v_doc ->> 'doc_version')::numeric::bigint;
-        IF v_versions[i] <> (v_doc ->> 'doc_version')::numeric THEN
-            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_docs[%s].doc_version must be an integer', i - 1);
+        v_version := (v_doc ->> 'doc_version')::numeric;
+        IF v_version <> trunc(v_version) OR v_version NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_docs[%s].doc_version must be an integer of 64 bits', i - 1);
         END IF;
+        v_versions[i] := v_version::bigint;
         PERFORM relay.check_document_args(v_keys[i], v_orgs[i], v_versions[i]);
         v_payloads[i] := v_doc -> 'payload';
         v_sizes[i] := relay.check_payload(v_payloads[i]);
