@@ -125,4 +125,16 @@ public sealed class PruneTests
         Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1", topic), Is.EqualTo(3));
         Assert.That(await Sql.ScalarAsync<long>("SELECT retained_after FROM relay.topics WHERE topic = $1", topic), Is.EqualTo(12));
     }
+
+    [Test]
+    public async Task RetentionScript_pastedBetweenTheDollarsOfItsPgCronExample_staysOneCommand()
+    {
+        var script = Relay.Core.Schema.SqlScripts.Read("ops/retention.sql");
+        var block = script[(script.IndexOf("\nDO ", StringComparison.Ordinal) + 1)..];
+
+        // As in the script's own example: SELECT cron.schedule('relay-retention', '*/15 * * * *', $$ … $$).
+        var quoted = await Sql.ScalarAsync<string>($"SELECT $${block}$$");
+
+        Assert.That(quoted, Is.EqualTo(block));
+    }
 }
