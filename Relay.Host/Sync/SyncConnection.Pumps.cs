@@ -129,9 +129,11 @@ internal abstract partial class SyncConnection
                 {
                     return;
                 }
-                if (batch.Phase == SubscriptionPhase.CaughtUp)
+                // Subscribe to the end of its replay, once: catching up again after falling behind is counted as fell-behind.
+                if (batch.Phase == SubscriptionPhase.CaughtUp && started != 0)
                 {
                     Context.Metrics.CatchUpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    started = 0;
                 }
             }
         }

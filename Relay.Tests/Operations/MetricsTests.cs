@@ -154,6 +154,36 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public async Task Metrics_subscriberThatFellBehindAndCaughtUpAgain_recordsItsCatchUpOnce()
+    {
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = (64 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["Relay:TopicLogs:RingCapacity"] = "10",
+        });
+        var topic = await TestTopics.CreateAsync();
+        await using var client = await WsClient.ConnectAsync(relay);
+        await client.SubscribeAsync(topic);
+        await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+        var before = await ScrapeAsync(relay);
+
+        // About 16 MB, not read until the log is far past the pump, which then falls behind and catches up again.
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 50 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 20000)))) FROM generate_series(1, 50) n))", topic, i);
+        }
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_topic_head", topic) == 800, "the log at the head");
+        await client.UpdatesThroughAsync(topic, 800);
+        var after = await ScrapeAsync(relay);
+
+        Assert.That(after.Value("khala_relay_subscriptions_fell_behind_total", topic), Is.GreaterThanOrEqualTo(1), "the subscriber fell behind");
+        Assert.That(after.Value("khala_relay_catchup_duration_seconds_count"), Is.EqualTo(before.Value("khala_relay_catchup_duration_seconds_count")),
+            "a catch-up after falling behind is not a Subscribe's");
+    }
+
+    [Test]
     public async Task Metrics_idleDatabase_feedLagIsZero()
     {
         var topic = await TestTopics.CreateAsync();
