@@ -136,7 +136,12 @@ public sealed class Subscription
     {
         var options = _source.Options;
         events.AddRange(await _source.CatchUp.ReadAsync(Topic, _position, options.BatchMaxEvents, options.BatchMaxBytes, cancellationToken));
-        if (events.Count > 0 && events[0].Watermark != _position + 1)
+        // Called only behind the log's head, so the journal holds the next event unless relay.prune took it.
+        if (events.Count == 0)
+        {
+            throw new StaleCursorException(Topic, _position, _log.Head, _log.Head);
+        }
+        if (events[0].Watermark != _position + 1)
         {
             throw new StaleCursorException(Topic, _position, events[0].Watermark - 1, _log.Head);
         }

@@ -66,6 +66,21 @@ public sealed class SubscriptionTests
     }
 
     [Test]
+    public async Task Subscription_whoseWholeRemainderIsPrunedWhileItCatchesUp_isStaleCursor()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishManyAsync(topic, 100);
+        await using var relay = await CoreHarness.StartAsync(options: new TopicLogOptions { RingCapacity = 10 });
+        var subscription = await relay.SubscribeAsync(topic, 0);
+        await using var reader = subscription.ReadAsync().GetAsyncEnumerator();
+
+        // Opened before the prune, read after it: the journal has nothing left after the cursor, the ring not all of it.
+        await Sql.ExecuteAsync("SELECT relay.prune($1, '0 seconds')", topic);
+
+        Assert.That(async () => await reader.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)), Throws.InstanceOf<StaleCursorException>());
+    }
+
+    [Test]
     public async Task Subscribe_unknownTopic_isUnknownTopic()
     {
         await using var relay = await CoreHarness.StartAsync();
