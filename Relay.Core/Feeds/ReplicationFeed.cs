@@ -22,6 +22,12 @@ public sealed partial class ReplicationFeed(
     /// <summary>The prefix of this relay's slot names, e.g. <c>relay_3f2a…</c>.</summary>
     public const string SlotPrefix = "relay_";
 
+    /// <summary>
+    /// The prefix of the logical decoding message <c>relay.reset_epoch</c> sends at commit: its content is the topic, or
+    /// empty for every topic.
+    /// </summary>
+    private const string EpochMessagePrefix = "relay.epoch";
+
     /// <inheritdoc />
     protected override async ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -70,8 +76,9 @@ public sealed partial class ReplicationFeed(
             try
             {
                 var transaction = new List<JournalEvent>();
+                var epochs = new List<string?>();
                 var committedAt = DateTimeOffset.MinValue;
-                var options = new PgOutputReplicationOptions(FeedOptions.Publication, PgOutputProtocolVersion.V1, binary: true);
+                var options = new PgOutputReplicationOptions(FeedOptions.Publication, PgOutputProtocolVersion.V1, binary: true, messages: true);
                 await foreach (var message in connection.StartReplication(slot, options, cancellationToken, slot.ConsistentPoint))
                 {
                     switch (message)
@@ -86,9 +93,20 @@ public sealed partial class ReplicationFeed(
                         case InsertMessage insert when await _decoder.DecodeAsync(insert, committedAt, cancellationToken) is { } journalEvent:
                             transaction.Add(journalEvent);
                             break;
+                        case LogicalDecodingMessage { Prefix: EpochMessagePrefix } epoch:
+                            using (var content = new StreamReader(epoch.Data))
+                            {
+                                epochs.Add(await content.ReadToEndAsync(cancellationToken) is { Length: > 0 } topic ? topic : null);
+                            }
+                            break;
                         case CommitMessage commit:
                             await feed.Logs.AppendAsync(transaction, cancellationToken);
                             transaction.Clear();
+                            foreach (var topic in epochs)
+                            {
+                                await feed.Logs.ReadEpochsAsync(topic, cancellationToken);
+                            }
+                            epochs.Clear();
                             // Handled: PostgreSQL may forget the WAL up to here.
                             connection.SetReplicationStatus(commit.TransactionEndLsn);
                             _inTransaction = false;

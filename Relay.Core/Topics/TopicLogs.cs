@@ -131,6 +131,21 @@ public sealed partial class TopicLogs
     }
 
     /// <summary>
+    /// <c>relay.reset_epoch</c> committed for <paramref name="topic"/> (null: every topic): read the rows of the topics
+    /// this relay has logs for, so that a changed epoch starts a log over and sends its subscribers to re-hydrate.
+    /// </summary>
+    public async Task ReadEpochsAsync(string? topic, CancellationToken cancellationToken = default)
+    {
+        foreach (var log in topic is null ? [.. _logs.Values] : Find(topic) is { } one ? [one] : Array.Empty<TopicLog>())
+        {
+            if (await _journal.ReadTopicAsync(log.Topic, cancellationToken) is { } state)
+            {
+                Adopt(state);
+            }
+        }
+    }
+
+    /// <summary>
     /// The journal under a log was rewritten (a restored database): read the topic's row, so that a changed epoch starts
     /// the log over and sends its subscribers to re-hydrate without waiting for a relay restart.
     /// </summary>

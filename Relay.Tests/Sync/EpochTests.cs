@@ -62,6 +62,27 @@ public sealed class EpochTests
     }
 
     [Test]
+    public async Task ResetEpoch_whileSubscribedAtTheHead_endsTheSubscriber_andRefusesAResumeThereWithTheOldEpoch()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':1', '{}')", topic);
+        var epoch = await Sql.ScalarAsync<string>("SELECT epoch FROM relay.topics WHERE topic = $1", topic);
+        await using var live = await WsClient.ConnectAsync(s_relay);
+        await live.SubscribeAsync(topic);
+        await live.UpdatesThroughAsync(topic, 1);
+
+        // No client subscribes meanwhile: the relay learns of the new epoch from the reset itself.
+        await Sql.ExecuteAsync("SELECT relay.reset_epoch($1)", topic);
+        var ended = (await live.ReceiveUntilAsync(e => e.Error is not null))[^1].Error;
+        await using var resuming = await WsClient.ConnectAsync(s_relay);
+        await SubscribeAsync(resuming, topic, 1, epoch);
+        var refused = (await resuming.ReceiveUntilAsync(e => e.Error is not null))[^1].Error;
+
+        Assert.That((ended.Code, ended.Topic), Is.EqualTo((ErrorCode.StaleCursor, topic)));
+        Assert.That((refused.Code, refused.Topic), Is.EqualTo((ErrorCode.StaleCursor, topic)), "a resume at the relay's head with the old epoch");
+    }
+
+    [Test]
     public async Task ResetEpoch_whileSubscribed_endsTheOldEpochsSubscribersWithStaleCursor_onceTheRelayReadsIt()
     {
         var topic = await TestTopics.CreateAsync();
