@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Relay.Core.Diagnostics;
@@ -135,12 +136,16 @@ public sealed partial class NotifyFeed(
             var worker = WorkAsync(stop.Token);
             try
             {
+                // A poll every interval, wake-ups or not: a topic woken more often must not starve the others' poll.
+                var sincePoll = Stopwatch.StartNew();
                 while (!worker.IsCompleted)
                 {
-                    if (!await listener.WaitAsync(feed.Options.NotifyPollInterval, stop.Token))
+                    var untilPoll = feed.Options.NotifyPollInterval - sincePoll.Elapsed;
+                    if (untilPoll <= TimeSpan.Zero || !await listener.WaitAsync(untilPoll, stop.Token))
                     {
                         _poll = true;
                         Signal();
+                        sincePoll.Restart();
                     }
                 }
                 await worker;

@@ -20,6 +20,38 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_whileAnotherTopicWakesItMoreOftenThanItPolls_stillServesANewTopic()
+    {
+        var busy = await TestTopics.CreateAsync();
+        await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromMilliseconds(500));
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            // A wake-up every 100 ms: the listener never sits idle for a whole poll interval.
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || $2, '{}')", busy, i);
+                await Task.Delay(100);
+            }
+        });
+        await relay.WaitForHeadAsync(busy, 3);
+
+        // Created after the relay started, so only a poll turns its wake-ups on or reads its head.
+        var fresh = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':1', '{}')", fresh);
+
+        try
+        {
+            await relay.WaitForHeadAsync(fresh, 1);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+    }
+
+    [Test]
     public async Task NotifyFeed_topicRowHeldByALongTransaction_doesNotStopTheFeedOrOtherTopics()
     {
         var busy = await TestTopics.CreateAsync();
