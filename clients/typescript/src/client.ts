@@ -350,11 +350,16 @@ export class SyncClient {
     const delay = Math.max(this.#retryAfterMs, jitteredDelay(this.#attempts, this.#backoff));
     this.#retryAfterMs = 0;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      this.#stop.signal.addEventListener("abort", () => {
+      const stopped = () => {
         clearTimeout(timer);
         resolve();
-      }, { once: true });
+      };
+      // One listener at a time: each attempt removes its own, or they would pile up for the client's life.
+      const timer = setTimeout(() => {
+        this.#stop.signal.removeEventListener("abort", stopped);
+        resolve();
+      }, delay);
+      this.#stop.signal.addEventListener("abort", stopped, { once: true });
     });
     if (this.#stop.signal.aborted) {
       return;
