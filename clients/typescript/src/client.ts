@@ -36,6 +36,11 @@ export interface SyncClientOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** How long before the token's `exp` a fresh one is sent in band (at most half its lifetime). Default 60 s. */
   readonly tokenRefreshMarginMs?: number;
+  /**
+   * With no frame from the relay for this long, the client closes the connection and reconnects (WS_MAPPING §6; the
+   * relay sends a heartbeat every 15 s). Default 45 s.
+   */
+  readonly serverSilenceTimeoutMs?: number;
   /** The fetch function for hydration. Default: `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
 }
@@ -63,6 +68,7 @@ export class SyncClient {
   readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
   readonly #options: SyncClientOptions;
   readonly #backoff: BackoffOptions;
+  readonly #silenceTimeoutMs: number;
   readonly #tokens: TokenKeeper;
   readonly #delivery: Delivery;
   readonly #socket: Socket;
@@ -78,6 +84,8 @@ export class SyncClient {
   #state: ConnectionState = "idle";
   #joined = false;
   #openedAt: number | undefined;
+  #heardAt = 0;
+  #silenceTimer: ReturnType<typeof setTimeout> | undefined;
   #attempts = 0;
   #retryAfterMs = 0;
   #tokenRefused = false;
@@ -99,6 +107,7 @@ export class SyncClient {
     }
     this.#options = options;
     this.#backoff = { ...defaultBackoff, ...options.backoff };
+    this.#silenceTimeoutMs = options.serverSilenceTimeoutMs ?? 45_000;
     this.#tokens = new TokenKeeper(options.token, options.tokenRefreshMarginMs ?? 60_000,
       (token) => this.#refreshInBand(token), (error) => this.#report(error), (identity) => this.#onIdentityChanged(identity));
     const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
@@ -113,6 +122,12 @@ export class SyncClient {
     });
     this.#socket.onOpen(() => {
       this.#openedAt = Date.now();
+      this.#heardAt = this.#openedAt;
+      this.#watchSilence();
+    });
+    // Any frame will do, phoenix's heartbeat replies included; the watchdog reads the time when it fires.
+    this.#socket.onMessage(() => {
+      this.#heardAt = Date.now();
     });
     this.#socket.onClose((event) => this.#onClose(event.code));
     // A function, so that every rejoin carries the token in force.
@@ -165,6 +180,7 @@ export class SyncClient {
   /** Leaves the channel, closes the connection and stops reconnecting; waits for the last save. */
   async stop(): Promise<void> {
     this.#stop.abort();
+    clearTimeout(this.#silenceTimer);
     this.#tokens.stop();
     this.#channel.leave();
     await new Promise<void>((resolve) => this.#socket.disconnect(resolve, 1000));
@@ -332,6 +348,7 @@ export class SyncClient {
 
   #dropConnection(needsToken: boolean): void {
     this.#reconnecting = true;
+    clearTimeout(this.#silenceTimer);
     this.#generation++;
     this.#onLeft();
     this.#setState("connecting");
@@ -342,6 +359,20 @@ export class SyncClient {
     // Phoenix would reconnect by itself, without a fresh token: take over.
     this.#socket.disconnect();
     void this.#reconnect(needsToken || this.#tokens.expiresWithin(5_000));
+  }
+
+  /**
+   * Drops the connection once the relay has sent nothing for the silence timeout: a network that died without a close
+   * (a laptop's sleep, a dropped Wi-Fi) leaves the socket open. Re-armed for what remains of the timeout.
+   */
+  #watchSilence(): void {
+    const silentFor = Date.now() - this.#heardAt;
+    if (silentFor >= this.#silenceTimeoutMs) {
+      this.#restart(new Error(`no frame from the relay for ${this.#silenceTimeoutMs / 1000} s; reconnecting`));
+      return;
+    }
+    clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = setTimeout(() => this.#watchSilence(), this.#silenceTimeoutMs - silentFor);
   }
 
   async #reconnect(needsToken: boolean): Promise<void> {

@@ -1,12 +1,15 @@
 import { afterEach, expect, it } from "vitest";
 import type { SyncClient } from "../src/index.js";
-import { newClient, sharedRelay } from "./support/fixture.js";
+import { createTopic, newClient, publish, sharedRelay, until } from "./support/fixture.js";
+import { TcpProxy } from "./support/proxy.js";
 import { freePort, waitFor } from "./support/relay.js";
 
 const clients: SyncClient[] = [];
+const proxies: TcpProxy[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.stop()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
 });
 
 it("retries a closed port many times without piling up listeners on its stop signal", async () => {
@@ -27,4 +30,32 @@ it("retries a closed port many times without piling up listeners on its stop sig
   }
 
   expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
+});
+
+it("closes a connection the relay has gone silent on, reconnects and resumes where it was", async () => {
+  const relay = sharedRelay();
+  const topic = await createTopic(relay, "silence");
+  await publish(relay, topic, "silence-1", { n: 1 });
+  const proxy = await TcpProxy.start(relay.url);
+  proxies.push(proxy);
+  // Above the test relay's 2 s heartbeat, so that only the black hole makes the relay silent for that long.
+  const { client, errors } = newClient(relay, { url: proxy.url, serverSilenceTimeoutMs: 3_000 });
+  clients.push(client);
+  const runs = client.subscribe<{ n: number }>(topic);
+  await client.start();
+  await until(runs, (t) => t.caughtUp && t.get("silence-1") !== undefined, "the first document");
+  const reconnects = client.stats.reconnects;
+
+  proxy.blackHole();
+  await publish(relay, topic, "silence-2", { n: 2 });
+  // phoenix.js alone notices only when its own heartbeat (every 30 s) goes unanswered for 30 s more.
+  await waitFor(() => client.stats.reconnects > reconnects && client.state === "connected", 20_000,
+    "a reconnection, well before phoenix.js's heartbeat would notice");
+  await until(runs, (t) => t.get("silence-2") !== undefined, "the document published into the black hole");
+  await publish(relay, topic, "silence-3", { n: 3 });
+  await until(runs, (t) => t.get("silence-3") !== undefined, "a live update after the reconnection");
+
+  expect(proxy.accepted).toBe(2);
+  expect(runs.documents().map((d) => d.payload.n)).toEqual([1, 2, 3]);
+  expect(errors.map((e) => e.message)).toEqual(["no frame from the relay for 3 s; reconnecting"]);
 });
