@@ -3,6 +3,7 @@ import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js
 import { Delivery } from "./delivery.js";
 import { SyncRelayError } from "./errors.js";
 import { Hydrator } from "./http.js";
+import { isTopicName, type TopicScopes } from "./scopes.js";
 import { MemoryStore, type SyncIdentity, type SyncStore } from "./store.js";
 import { TokenKeeper, type TokenProvider } from "./tokens.js";
 import { Topic, type PayloadParser } from "./topic.js";
@@ -21,7 +22,8 @@ export interface SyncClientOptions {
   readonly token: TokenProvider;
   /**
    * Where documents and watermarks are kept, together, with the org and subject of the tokens they came with: a state
-   * of another org or subject is not shown, and dropped. Default: {@link MemoryStore}.
+   * of another org or subject is not shown, and dropped, and so are the topics the token's scopes do not cover.
+   * Default: {@link MemoryStore}.
    */
   readonly store?: SyncStore;
   /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Node 22+). */
@@ -55,14 +57,14 @@ export interface SyncClientStats {
   tokenRefreshes: number;
 }
 
-const topicName = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const staleAgainWithinMs = 10_000;
 
 /**
  * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
  * docs/protocol/WS_MAPPING.md). Every join subscribes each topic from its stored watermark; updates are applied by
  * `(doc_key, doc_version)`; documents and watermarks are saved together after each batch and heartbeat. They belong
- * to the token's org and subject: a token of another drops them, and the client hydrates afresh.
+ * to the token's org and subject: a token of another drops them, and the client hydrates afresh. What the store holds of
+ * topics the token's scopes do not cover is dropped at start.
  */
 export class SyncClient {
   readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
@@ -149,8 +151,8 @@ export class SyncClient {
   };
 
   /**
-   * Gets a first token, loads the store (what it holds for the token's org and subject only) and connects. Rejects
-   * when either fails; calling it again does nothing.
+   * Gets a first token, loads the store (what it holds for the token's org and subject only, of the topics its scopes
+   * cover) and connects. Rejects when either fails; calling it again does nothing.
    */
   start(): Promise<void> {
     this.#started ??= this.#start();
@@ -162,7 +164,7 @@ export class SyncClient {
    * `parse` turns each payload into `T` (and may throw to refuse one); by default payloads are taken as `T`.
    */
   subscribe<T>(topic: string, parse?: PayloadParser<T>): Topic<T> {
-    if (!topicName.test(topic) || topic.length > 128) {
+    if (!isTopicName(topic)) {
       throw new TypeError(`'${topic}' is not a topic name (lowercase words joined by dots, e.g. runtime.run_summaries)`);
     }
     const existing = this.#topics.get(topic);
@@ -191,8 +193,8 @@ export class SyncClient {
   async #start(): Promise<void> {
     await this.#tokens.fresh();
     try {
-      // The token says whose state may be shown.
-      await this.#delivery.load(this.#tokens.identity as SyncIdentity);
+      // The token says whose state may be shown, and of which topics.
+      await this.#delivery.load(this.#tokens.identity as SyncIdentity, this.#tokens.scopes as TopicScopes);
     } catch (error) {
       this.#tokens.stop();
       throw error;

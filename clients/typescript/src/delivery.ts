@@ -2,6 +2,7 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { IntegrityError } from "./errors.js";
 import { hashMatches } from "./hash.js";
 import type { HydratedDocument, Hydrator } from "./http.js";
+import type { TopicScopes } from "./scopes.js";
 import { sameIdentity, type StoredTopic, type SyncIdentity, type SyncStore } from "./store.js";
 import type { Topic } from "./topic.js";
 import type { WireBatch, WireWatermarks } from "./wire.js";
@@ -36,17 +37,23 @@ export class Delivery {
   /**
    * Reads the saved state and restores every topic subscribed so far, if the state is `identity`'s. One saved for
    * another org or subject, or without an identity, is neither shown nor resumed from: it is replaced by an empty one.
+   * Of the topics saved, those `scopes` do not cover are neither shown nor kept: the state is saved without them.
    */
-  async load(identity: SyncIdentity): Promise<void> {
+  async load(identity: SyncIdentity, scopes: TopicScopes): Promise<void> {
     const state = await this.#store.load();
     if (state !== undefined && !sameIdentity(identity, state.identity)) {
       return this.reset(identity);
     }
     this.#identity = identity;
-    this.#saved = { ...state?.topics };
+    const saved = Object.entries(state?.topics ?? {});
+    const covered = saved.filter(([name]) => scopes.allows(name));
+    this.#saved = Object.fromEntries(covered);
     for (const topic of this.#topics.values()) {
       this.restore(topic);
       topic.notify();
+    }
+    if (covered.length < saved.length) {
+      await this.#commit(new Set());
     }
   }
 

@@ -1,4 +1,5 @@
 import { jwtDecode } from "jwt-decode";
+import { TopicScopes } from "./scopes.js";
 import { sameIdentity, type SyncIdentity } from "./store.js";
 
 /** Returns a bearer token (a JWT); called at start, ahead of expiry, and before reconnecting after expiry or a 401. */
@@ -17,6 +18,7 @@ interface Claims {
   readonly iat?: number;
   readonly sub?: unknown;
   readonly oa_org_id?: unknown;
+  readonly oa_sync_scopes?: unknown;
 }
 
 /**
@@ -33,6 +35,7 @@ export class TokenKeeper {
   readonly #onIdentityChanged: (identity: SyncIdentity) => void;
   #token: string | undefined;
   #identity: SyncIdentity | undefined;
+  #scopes: TopicScopes | undefined;
   #expiresAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pending: Promise<string> | undefined;
@@ -55,6 +58,11 @@ export class TokenKeeper {
   /** The organisation and subject of the token in force, or undefined before the first. */
   get identity(): SyncIdentity | undefined {
     return this.#identity;
+  }
+
+  /** The topics the token in force may subscribe to, or undefined before the first. */
+  get scopes(): TopicScopes | undefined {
+    return this.#scopes;
   }
 
   /** Whether the token expires within `ms` (or there is none). */
@@ -103,12 +111,22 @@ export class TokenKeeper {
     if (typeof claims.oa_org_id !== "string" || typeof claims.sub !== "string") {
       throw new TokenError("the token provider returned a JWT without oa_org_id or sub; the relay requires both");
     }
+    if (claims.oa_sync_scopes === undefined || claims.oa_sync_scopes === null) {
+      throw new TokenError("the token provider returned a JWT without oa_sync_scopes; the relay requires it");
+    }
+    let scopes: TopicScopes;
+    try {
+      scopes = TopicScopes.fromClaim(claims.oa_sync_scopes);
+    } catch (cause) {
+      throw new TokenError(`the token provider returned a JWT the relay refuses: ${(cause as Error).message}`, { cause });
+    }
     const identity: SyncIdentity = { org: claims.oa_org_id, subject: claims.sub };
     const switched = this.#identity !== undefined && !sameIdentity(this.#identity, identity);
     const expiresAt = claims.exp * 1000;
     const previous = this.#expiresAt;
     this.#token = token;
     this.#identity = identity;
+    this.#scopes = scopes;
     this.#expiresAt = expiresAt;
     clearTimeout(this.#timer);
     if (switched) {

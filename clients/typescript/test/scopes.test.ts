@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UnsecuredJWT } from "jose";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { SyncRelayError, TokenError, type SyncClient, type SyncState, type Topic } from "../src/index.js";
+import { FileStore } from "../src/node/index.js";
+import { TopicScopes } from "../src/scopes.js";
+import { createTopic, newClient, publish, sharedRelay, until } from "./support/fixture.js";
+
+const clients: SyncClient[] = [];
+let path: string;
+
+beforeEach(() => {
+  path = join(mkdtempSync(join(tmpdir(), "khala-scopes-")), "sync.json");
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.stop()));
+  rmSync(join(path, ".."), { recursive: true, force: true });
+});
+
+function client(options: Parameters<typeof newClient>[1]) {
+  const made = newClient(sharedRelay(), { store: new FileStore(path), ...options });
+  clients.push(made.client);
+  return made;
+}
+
+/** Two topics with a document each: the token will stop covering the first. */
+async function twoTopics() {
+  const relay = sharedRelay();
+  const revoked = await createTopic(relay, "revoked");
+  const kept = await createTopic(relay, "kept");
+  await publish(relay, revoked, `secret-${revoked}`, { secret: true });
+  await publish(relay, kept, `kept-${kept}`, { secret: false });
+  return { revoked, kept };
+}
+
+/** The doc keys the store holds for `topic`, tombstones included. */
+function saved(topic: string): string[] {
+  const state = JSON.parse(readFileSync(path, "utf8")) as SyncState;
+  return (state.topics[topic]?.entries ?? []).map((entry) => entry.docKey);
+}
+
+function keys(topic: Topic<unknown>): string[] {
+  return topic.documents().map((document) => document.docKey);
+}
+
+it("at start, drops what it saved of topics the token's scopes no longer cover, before showing anything", async () => {
+  const { revoked, kept } = await twoTopics();
+  const first = client({});
+  const before = first.client.subscribe(revoked);
+  const beforeOthers = first.client.subscribe(kept);
+  await first.client.start();
+  await until(before, (t) => t.caughtUp && t.documents().length === 1, "the topic's document");
+  await until(beforeOthers, (t) => t.caughtUp && t.documents().length === 1, "the other topic's document");
+  await first.client.stop();
+  expect([saved(revoked), saved(kept)]).toEqual([[`secret-${revoked}`], [`kept-${kept}`]]);
+
+  // An exact entry for the other topic, and a wildcard that covers neither.
+  const { client: second, errors } = client({ scopes: [kept, "tsclient.elsewhere.*"] });
+  const secrets = second.subscribe(revoked);
+  const others = second.subscribe(kept);
+  const seen: string[][] = [];
+  secrets.listen(() => seen.push(keys(secrets)));
+  await second.start();
+  const shownAtStart = { secrets: keys(secrets), watermark: secrets.watermark, others: keys(others), saved: saved(revoked) };
+  await until(others, (t) => t.caughtUp, "the other topic caught up");
+
+  expect(shownAtStart).toEqual({ secrets: [], watermark: 0, others: [`kept-${kept}`], saved: [] });
+  expect(seen.flat()).toEqual([]);
+  expect(saved(kept)).toEqual([`kept-${kept}`]);
+  expect(errors.filter((e) => e instanceof SyncRelayError).map((e) => [(e as SyncRelayError).code, (e as SyncRelayError).topic]))
+    .toEqual([["FORBIDDEN_TOPIC", revoked]]);
+});
+
+it("reads oa_sync_scopes as the relay does: exact names and prefix.* at any depth, in an array or a string", () => {
+  const topics = ["runtime.run_summaries", "runtime.audit.events", "runtime", "runtimefoo.x", "billing.invoices", "billing.invoices.x", "ops.x"];
+  const covered = (claim: unknown) => topics.filter((topic) => TopicScopes.fromClaim(claim).allows(topic));
+
+  expect(covered(["runtime.*", "billing.invoices"])).toEqual(["runtime.run_summaries", "runtime.audit.events", "billing.invoices"]);
+  expect(covered("runtime.*  billing.invoices,ops.x")).toEqual(["runtime.run_summaries", "runtime.audit.events", "billing.invoices", "ops.x"]);
+  expect(covered([])).toEqual([]);
+  for (const refused of [["*"], ["runtime*"], ["Runtime.x"], ["runtime.*.x"], ["runtime."], [3], "runtime.* *", 42]) {
+    expect(() => TopicScopes.fromClaim(refused), JSON.stringify(refused)).toThrow(TypeError);
+  }
+});
+
+it.each([
+  { claim: undefined, message: "the token provider returned a JWT without oa_sync_scopes; the relay requires it" },
+  { claim: ["runtime*"], message: "the token provider returned a JWT the relay refuses: oa_sync_scopes: \"runtime*\" is neither a topic name nor 'prefix.*'" },
+])("rejects start when the token's oa_sync_scopes is $claim, as the relay would refuse it", async ({ claim, message }) => {
+  const token = new UnsecuredJWT({ oa_org_id: "org-1", ...(claim === undefined ? {} : { oa_sync_scopes: claim }) })
+    .setSubject("ts-test").setExpirationTime("1h").encode();
+  const { client: sync } = client({ token: () => Promise.resolve(token) });
+
+  await expect(sync.start()).rejects.toThrow(new TokenError(message));
+});
