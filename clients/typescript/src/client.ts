@@ -63,8 +63,8 @@ const staleAgainWithinMs = 10_000;
  * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
  * docs/protocol/WS_MAPPING.md). Every join subscribes each topic from its stored watermark; updates are applied by
  * `(doc_key, doc_version)`; documents and watermarks are saved together after each batch and heartbeat. They belong
- * to the token's org and subject: a token of another drops them, and the client hydrates afresh. What the store holds of
- * topics the token's scopes do not cover is dropped at start.
+ * to the token's org and subject: a token of another drops them, and the client hydrates afresh. A topic the token's
+ * scopes do not cover is emptied too (at start, and on `FORBIDDEN_TOPIC`).
  */
 export class SyncClient {
   readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
@@ -264,6 +264,10 @@ export class SyncClient {
           this.#refused.add(error.topic);
         }
         this.#sendSubscribe(request);
+        if (error.code === "FORBIDDEN_TOPIC" && error.topic !== undefined && this.#topics.has(error.topic)) {
+          // Nothing of a topic the token no longer covers stays on screen or in the store.
+          await this.#delivery.forget(this.#topics.get(error.topic) as Topic<unknown>);
+        }
         return;
       case "UNAUTHORIZED":
         // As a push, the token expired and a close follows: reconnect with a fresh one.

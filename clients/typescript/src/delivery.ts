@@ -70,6 +70,15 @@ export class Delivery {
     await this.#commit(new Set(this.#topics.values()));
   }
 
+  /**
+   * Empties `topic` (documents, watermark, epoch) in memory and in the store, and tells its listeners: the token no
+   * longer covers it (`FORBIDDEN_TOPIC`).
+   */
+  async forget(topic: Topic<unknown>): Promise<void> {
+    topic.replace([], 0);
+    await this.#commit(new Set([topic]));
+  }
+
   /** Gives `topic` its saved documents, watermark and epoch, if any. */
   restore(topic: Topic<unknown>): void {
     const saved = this.#saved[topic.name];

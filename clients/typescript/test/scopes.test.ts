@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnsecuredJWT } from "jose";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { SyncRelayError, TokenError, type SyncClient, type SyncState, type Topic } from "../src/index.js";
+import { SyncRelayError, TokenError, type SyncClient, type SyncState, type Topic, type TokenProvider } from "../src/index.js";
 import { FileStore } from "../src/node/index.js";
 import { TopicScopes } from "../src/scopes.js";
-import { createTopic, newClient, publish, sharedRelay, until } from "./support/fixture.js";
+import { createTopic, mintToken, newClient, publish, sharedRelay, until } from "./support/fixture.js";
 
 const clients: SyncClient[] = [];
 let path: string;
@@ -45,6 +45,57 @@ function saved(topic: string): string[] {
 function keys(topic: Topic<unknown>): string[] {
   return topic.documents().map((document) => document.docKey);
 }
+
+it.each([
+  {
+    when: "a refreshed token drops its scope (the relay's push)",
+    // Short-lived tokens, refreshed in band within 2 s: the narrowed one comes with the next refresh.
+    tokens: (narrowed: () => boolean, kept: string): TokenProvider => () =>
+      mintToken(sharedRelay(), { ttl: 4, scopes: narrowed() ? [kept] : ["tsclient.*"] }),
+  },
+  {
+    when: "the token fetched to reconnect after expiry does not cover it (the reply to subscribe)",
+    // Once narrowed, the in-band refresh fails, the token expires, and the one fetched before reconnecting is narrowed.
+    tokens: (narrowed: () => boolean, kept: string): TokenProvider => {
+      let refreshFailed = false;
+      return () => {
+        if (!narrowed()) {
+          return mintToken(sharedRelay(), { ttl: 5 });
+        }
+        if (!refreshFailed) {
+          refreshFailed = true;
+          return Promise.reject(new Error("auth service unavailable"));
+        }
+        return mintToken(sharedRelay(), { ttl: 3600, scopes: [kept] });
+      };
+    },
+  },
+])("when $when, empties the topic in memory and in the store and keeps the others", async ({ tokens }) => {
+  const relay = sharedRelay();
+  const { revoked, kept } = await twoTopics();
+  let narrowed = false;
+  const { client: sync, errors } = client({ token: tokens(() => narrowed, kept) });
+  const secrets = sync.subscribe(revoked);
+  const others = sync.subscribe(kept);
+  await sync.start();
+  await until(secrets, (t) => t.caughtUp && t.documents().length === 1, "the topic's document");
+  await until(others, (t) => t.caughtUp && t.documents().length === 1, "the other topic's document");
+  const seen: string[][] = [];
+  secrets.listen(() => seen.push(keys(secrets)));
+
+  narrowed = true;
+  await until(secrets, (t) => t.documents().length === 0, "the topic emptied", 60_000);
+  await publish(relay, kept, `later-${kept}`, { secret: false });
+  await until(others, (t) => t.get(`later-${kept}`) !== undefined, "a live update of the other topic");
+
+  expect(seen).toContainEqual([]);
+  expect(secrets.watermark).toBe(0);
+  expect(saved(revoked)).toEqual([]);
+  expect(saved(kept)).toEqual([`kept-${kept}`, `later-${kept}`]);
+  expect(keys(others)).toEqual([`kept-${kept}`, `later-${kept}`]);
+  expect(errors.filter((e) => e instanceof SyncRelayError && e.code === "FORBIDDEN_TOPIC").map((e) => (e as SyncRelayError).topic))
+    .toEqual([revoked]);
+});
 
 it("at start, drops what it saved of topics the token's scopes no longer cover, before showing anything", async () => {
   const { revoked, kept } = await twoTopics();
