@@ -134,6 +134,10 @@ public sealed partial class RelayClient
                 {
                     _topics.Remove(error.Topic);
                 }
+                if (error.Code == ErrorCode.ForbiddenTopic)
+                {
+                    await ForgetAsync(error.Topic, cancellationToken);
+                }
                 refused?.Remove(error.Topic);
                 if (refused is { Count: > 0 })
                 {
@@ -149,6 +153,23 @@ public sealed partial class RelayClient
                 throw new WebSocketException(WebSocketError.Faulted, $"subscription failed: {error.Code} {error.Message}");
             default:
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The token no longer covers <paramref name="topic"/>: what is held of it is neither shown nor kept, and the app is
+    /// told each document is gone, as when the identity changes.
+    /// </summary>
+    private async Task ForgetAsync(string topic, CancellationToken cancellationToken)
+    {
+        var dropped = _options.Cache.Replace(topic, []);
+        _watermarks.TryRemove(topic, out _);
+        _epochs.TryRemove(topic, out _);
+        _caughtUp.TryRemove(topic, out _);
+        await _options.WatermarkStore.SetAsync(new Dictionary<string, ResumePoint> { [topic] = ResumePoint.Start }, cancellationToken);
+        foreach (var document in dropped)
+        {
+            DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(document.DocKey, document.DocVersion), 0));
         }
     }
 

@@ -57,6 +57,46 @@ public sealed class IdentityTests
     }
 
     [Test]
+    public async Task FileStore_ofATopicTheTokenNoLongerCovers_isEmptiedOnceTheRelayRefusesIt()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        var docKey = topic + ":secret";
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $2, '{}')", topic, docKey);
+        var directory = Directory.CreateTempSubdirectory("relay-scopes-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "state.json");
+            var firstCache = new DocumentCache();
+            await using (var first = TestClients.Create(relay, new FileWatermarkStore(path, firstCache), firstCache))
+            {
+                await first.SubscribeAsync([topic]);
+                first.Start();
+                await first.CaughtUpAsync(topic);
+            }
+
+            // The same identity, whose scopes no longer cover the topic.
+            var cache = new DocumentCache();
+            var changes = new ConcurrentQueue<DocumentChange>();
+            var errors = new ConcurrentQueue<OpenAgents.Sync.V1.Error>();
+            await using var second = TestClients.Create(relay, new FileWatermarkStore(path, cache), cache, token: () => RelayServerHarness.Token(scopes: "runtime.*"));
+            second.DocumentChanged += changes.Enqueue;
+            second.ErrorReceived += errors.Enqueue;
+            await second.SubscribeAsync([topic]);
+            second.Start();
+            await Eventually.ThatAsync(() => errors.Any(e => e.Code == OpenAgents.Sync.V1.ErrorCode.ForbiddenTopic), "the relay to refuse the topic");
+            await Eventually.ThatAsync(() => !File.ReadAllText(path).Contains(docKey, StringComparison.Ordinal), "the file to be written without the document");
+
+            Assert.That(second.Documents(topic), Is.Empty, "what the token no longer covers is not shown");
+            Assert.That(changes.Select(change => (change.Document.DocKey, change.Document.Deleted)), Does.Contain((docKey, true)), "the app is told it is gone");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Client_whoseTokenProviderSwitchesIdentity_dropsTheOldState_raisesDeletions_andHydratesAfresh([Values("org", "subject")] string changed)
     {
         await using var relay = await RelayServerHarness.StartAsync();
