@@ -10,6 +10,17 @@ namespace Relay.Tests.Client;
 /// </summary>
 public sealed class IdentityTests
 {
+    /// <summary>A client of the default identity catches up on <paramref name="topic"/> with its state in the file at <paramref name="path"/>; its documents.</summary>
+    private static async Task<IReadOnlyDictionary<string, CachedDocument>> SaveCaughtUpAsync(RelayServerHarness relay, string path, string topic)
+    {
+        var cache = new DocumentCache();
+        await using var client = TestClients.Create(relay, new FileWatermarkStore(path, cache), cache);
+        await client.SubscribeAsync([topic]);
+        client.Start();
+        await client.CaughtUpAsync(topic);
+        return client.Documents(topic);
+    }
+
     [Test]
     public async Task FileStore_writtenUnderAnotherIdentity_isDiscardedOnLoad_andTheClientHydratesAfresh([Values("org", "subject")] string changed)
     {
@@ -19,14 +30,8 @@ public sealed class IdentityTests
         try
         {
             var path = Path.Combine(directory.FullName, "state.json");
-            var firstCache = new DocumentCache();
-            await using (var first = TestClients.Create(relay, new FileWatermarkStore(path, firstCache), firstCache))
-            {
-                await first.SubscribeAsync([topic]);
-                first.Start();
-                await first.CaughtUpAsync(topic);
-                Assert.That(first.Documents(topic).Keys, Is.EqualTo(new[] { org1Doc }));
-            }
+            var held = await SaveCaughtUpAsync(relay, path, topic);
+            Assert.That(held.Keys, Is.EqualTo(new[] { org1Doc }));
 
             var (org, subject) = changed == "org" ? ("org-2", "tester") : ("org-1", "someone-else");
             var cache = new DocumentCache();
@@ -67,13 +72,7 @@ public sealed class IdentityTests
         try
         {
             var path = Path.Combine(directory.FullName, "state.json");
-            var firstCache = new DocumentCache();
-            await using (var first = TestClients.Create(relay, new FileWatermarkStore(path, firstCache), firstCache))
-            {
-                await first.SubscribeAsync([topic]);
-                first.Start();
-                await first.CaughtUpAsync(topic);
-            }
+            await SaveCaughtUpAsync(relay, path, topic);
 
             // The same identity, whose scopes no longer cover the topic.
             var cache = new DocumentCache();

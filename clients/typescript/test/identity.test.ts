@@ -1,32 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import type { SyncClient, Topic } from "../src/index.js";
-import { FileStore } from "../src/node/index.js";
-import { createTopic, mintToken, newClient, publish, sharedRelay, until, type TokenRequest } from "./support/fixture.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { expect, it } from "vitest";
+import type { Topic } from "../src/index.js";
+import { createTopic, fileStoreClients, mintToken, newClient, publish, sharedRelay, until, type TokenRequest } from "./support/fixture.js";
 
 interface Owned {
   readonly owner: string;
 }
 
-const clients: SyncClient[] = [];
-let path: string;
-
-beforeEach(() => {
-  path = join(mkdtempSync(join(tmpdir(), "khala-identity-")), "sync.json");
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.stop()));
-  rmSync(join(path, ".."), { recursive: true, force: true });
-});
-
-function client(options: Parameters<typeof newClient>[1]) {
-  const made = newClient(sharedRelay(), { store: new FileStore(path), ...options });
-  clients.push(made.client);
-  return made;
-}
+const { store, client } = fileStoreClients("khala-identity-");
 
 /**
  * A topic where org-2's document is older than org-1's: resuming from org-1's watermark would pass over it. Doc keys
@@ -46,10 +27,10 @@ function keys(topic: Topic<Owned>): string[] {
 }
 
 function savedIdentity(): unknown {
-  return (JSON.parse(readFileSync(path, "utf8")) as { identity?: unknown }).identity;
+  return (JSON.parse(readFileSync(store.path, "utf8")) as { identity?: unknown }).identity;
 }
 
-/** org-1's user, caught up on the topic with the store at `path`. */
+/** org-1's user, caught up on the topic with the store at `store.path`. */
 async function firstSession(topic: string, options: Parameters<typeof newClient>[1] = {}) {
   const made = client(options);
   const held = made.client.subscribe<Owned>(topic);
@@ -67,9 +48,9 @@ it.each([
   const first = await firstSession(topic);
   await first.client.stop();
   if (older) {
-    const saved = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    const saved = JSON.parse(readFileSync(store.path, "utf8")) as Record<string, unknown>;
     delete saved.identity;
-    writeFileSync(path, JSON.stringify(saved));
+    writeFileSync(store.path, JSON.stringify(saved));
   }
 
   const { client: second, errors } = client(next);

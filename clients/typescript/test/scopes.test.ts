@@ -1,30 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { UnsecuredJWT } from "jose";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { SyncRelayError, TokenError, type SyncClient, type SyncState, type Topic, type TokenProvider } from "../src/index.js";
-import { FileStore } from "../src/node/index.js";
+import { expect, it } from "vitest";
+import { SyncRelayError, TokenError, type SyncState, type Topic, type TokenProvider } from "../src/index.js";
 import { TopicScopes } from "../src/scopes.js";
-import { createTopic, mintToken, newClient, publish, sharedRelay, until } from "./support/fixture.js";
+import { createTopic, fileStoreClients, mintToken, publish, sharedRelay, until } from "./support/fixture.js";
 
-const clients: SyncClient[] = [];
-let path: string;
-
-beforeEach(() => {
-  path = join(mkdtempSync(join(tmpdir(), "khala-scopes-")), "sync.json");
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.stop()));
-  rmSync(join(path, ".."), { recursive: true, force: true });
-});
-
-function client(options: Parameters<typeof newClient>[1]) {
-  const made = newClient(sharedRelay(), { store: new FileStore(path), ...options });
-  clients.push(made.client);
-  return made;
-}
+const { store, client } = fileStoreClients("khala-scopes-");
 
 /** Two topics with a document each: the token will stop covering the first. */
 async function twoTopics() {
@@ -38,7 +19,7 @@ async function twoTopics() {
 
 /** The doc keys the store holds for `topic`, tombstones included. */
 function saved(topic: string): string[] {
-  const state = JSON.parse(readFileSync(path, "utf8")) as SyncState;
+  const state = JSON.parse(readFileSync(store.path, "utf8")) as SyncState;
   return (state.topics[topic]?.entries ?? []).map((entry) => entry.docKey);
 }
 

@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SignJWT } from "jose";
 import pg from "pg";
-import { inject } from "vitest";
+import { afterEach, beforeEach, inject } from "vitest";
 import WebSocket from "ws";
 import { SyncClient, type SyncClientOptions, type Topic } from "../../src/index.js";
+import { FileStore } from "../../src/node/index.js";
 import { devKey, type RelayEndpoint } from "./relay.js";
 
 declare module "vitest" {
@@ -97,4 +101,26 @@ export function until<T>(topic: Topic<T>, condition: (topic: Topic<T>) => boolea
       }
     });
   });
+}
+
+/**
+ * Clients of the shared relay over one FileStore per test, in a folder of its own: `store.path` is the file. Every
+ * client made is stopped, and the folder removed, after each test.
+ */
+export function fileStoreClients(prefix: string) {
+  const made: SyncClient[] = [];
+  const store = { path: "" };
+  beforeEach(() => {
+    store.path = join(mkdtempSync(join(tmpdir(), prefix)), "sync.json");
+  });
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((client) => client.stop()));
+    rmSync(join(store.path, ".."), { recursive: true, force: true });
+  });
+  const client = (options: Parameters<typeof newClient>[1]) => {
+    const created = newClient(sharedRelay(), { store: new FileStore(store.path), ...options });
+    made.push(created.client);
+    return created;
+  };
+  return { store, client };
 }
