@@ -43,6 +43,11 @@ export interface SyncClientOptions {
    * relay sends a heartbeat every 15 s). Default 45 s.
    */
   readonly serverSilenceTimeoutMs?: number;
+  /**
+   * A connection the relay has not accepted within this long (a host that takes the TCP connection and never answers
+   * the upgrade) is given up and retried after backoff. Default 10 s, as the C# client's `ConnectTimeout`.
+   */
+  readonly connectTimeoutMs?: number;
   /** The fetch function for hydration. Default: `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
 }
@@ -71,6 +76,7 @@ export class SyncClient {
   readonly #options: SyncClientOptions;
   readonly #backoff: BackoffOptions;
   readonly #silenceTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #tokens: TokenKeeper;
   readonly #delivery: Delivery;
   readonly #socket: Socket;
@@ -110,6 +116,7 @@ export class SyncClient {
     this.#options = options;
     this.#backoff = { ...defaultBackoff, ...options.backoff };
     this.#silenceTimeoutMs = options.serverSilenceTimeoutMs ?? 45_000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#tokens = new TokenKeeper(options.token, options.tokenRefreshMarginMs ?? 60_000,
       (token) => this.#refreshInBand(token), (error) => this.#report(error), (identity) => this.#onIdentityChanged(identity));
     const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
@@ -203,7 +210,7 @@ export class SyncClient {
     this.#channel.join()
       .receive("ok", () => this.#onJoined())
       .receive("error", (raw) => this.#onJoinRefused(parseError(raw)));
-    this.#socket.connect();
+    this.#connect();
   }
 
   #onJoined(): void {
@@ -411,6 +418,20 @@ export class SyncClient {
     }
     this.#tokenRefused = false;
     this.#reconnecting = false;
+    this.#connect();
+  }
+
+  /**
+   * Connects, and gives the attempt up if the relay has not accepted it within the connect timeout: phoenix.js waits
+   * for an upgrade forever. The silence watchdog takes the timer over once the connection is open.
+   */
+  #connect(): void {
+    clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = setTimeout(() => {
+      if (this.#openedAt === undefined) {
+        this.#restart(new Error(`the relay did not accept the connection within ${this.#connectTimeoutMs / 1000} s; reconnecting`));
+      }
+    }, this.#connectTimeoutMs);
     this.#socket.connect();
   }
 

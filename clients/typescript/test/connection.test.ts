@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, expect, it } from "vitest";
 import type { SyncClient } from "../src/index.js";
 import { createTopic, newClient, publish, sharedRelay, until } from "./support/fixture.js";
@@ -30,6 +31,26 @@ it("retries a closed port many times without piling up listeners on its stop sig
   }
 
   expect(warnings.map((warning) => `${warning.name}: ${warning.message}`)).toEqual([]);
+});
+
+it("gives up a connection whose upgrade is never answered, and tries again", async () => {
+  // A host that takes the TCP connection and never answers: phoenix.js alone would wait for ever.
+  const hung: Socket[] = [];
+  const server = createServer((socket) => hung.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const { client, errors } = newClient(sharedRelay(), { url: `http://127.0.0.1:${port}`, connectTimeoutMs: 500, backoff: { initialDelayMs: 1, maxDelayMs: 5 } });
+    clients.push(client);
+    await client.start();
+
+    await waitFor(() => client.stats.reconnects >= 2, 30_000, "two attempts given up");
+    expect(errors.map((error) => error.message)).toContain("the relay did not accept the connection within 0.5 s; reconnecting");
+    expect(client.state).toBe("connecting");
+  } finally {
+    hung.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 it("closes a connection the relay has gone silent on, reconnects and resumes where it was", async () => {
