@@ -17,12 +17,13 @@ public sealed partial class RelayClient
     /// Makes the identity <paramref name="token"/> names the one in force. The first time, and whenever it differs from
     /// the one in force, the store is loaded for it: its state is kept only if it is that identity's. Otherwise (and
     /// always when another identity was in force) the client drops every document and watermark it holds, raising
-    /// <see cref="DocumentChanged"/> with a deletion for each document, and hydrates from scratch. Called only where no
-    /// connection applies updates: before connecting.
+    /// <see cref="DocumentChanged"/> with a deletion for each document, and hydrates from scratch. What it holds of a
+    /// topic the token's scopes do not cover is dropped the same way. Called only where no connection applies updates:
+    /// before connecting.
     /// </summary>
     private async Task AdoptIdentityAsync(string token, bool loadOnly, CancellationToken cancellationToken)
     {
-        var identity = TokenClaims.Read(token).Identity;
+        var (_, identity, scopes) = TokenClaims.Read(token);
         await _identityLock.WaitAsync(cancellationToken);
         try
         {
@@ -39,6 +40,11 @@ public sealed partial class RelayClient
             if (switched || !kept)
             {
                 DropState();
+            }
+            // Saved state of a topic the token does not cover is not shown, not even offline before the relay refuses it.
+            foreach (var topic in _options.Cache.Topics.Where(topic => scopes?.Allows(topic) == false))
+            {
+                await ForgetAsync(topic, cancellationToken);
             }
             foreach (var topic in SubscribedTopics())
             {

@@ -9,7 +9,7 @@ public static class RelayClaims
     /// <summary><c>oa_org_id</c>: the organization whose documents the client may receive.</summary>
     public const string OrgId = "oa_org_id";
 
-    /// <summary><c>oa_sync_scopes</c>: the topics the client may subscribe to (see <see cref="TopicScopes"/>).</summary>
+    /// <summary><c>oa_sync_scopes</c>: the topics the client may subscribe to (see <see cref="Relay.Protocol.TopicScopes"/>).</summary>
     public const string SyncScopes = "oa_sync_scopes";
 
     /// <summary><c>exp</c>: when the token expires (seconds since the Unix epoch).</summary>

@@ -1,4 +1,5 @@
 using Relay.Core.Tenancy;
+using Relay.Protocol;
 
 namespace Relay.Core.Auth;
 

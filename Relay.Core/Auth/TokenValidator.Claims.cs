@@ -1,3 +1,4 @@
+using Relay.Protocol;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;

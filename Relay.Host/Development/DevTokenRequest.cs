@@ -1,4 +1,5 @@
 using Relay.Core.Auth;
+using Relay.Protocol;
 
 namespace Relay.Host.Development;
 

@@ -1,3 +1,4 @@
+using Relay.Protocol;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;

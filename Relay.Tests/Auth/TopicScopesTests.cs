@@ -1,4 +1,4 @@
-using Relay.Core.Auth;
+using Relay.Protocol;
 
 namespace Relay.Tests.Auth;
 

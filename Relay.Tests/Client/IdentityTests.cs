@@ -62,6 +62,34 @@ public sealed class IdentityTests
     }
 
     [Test]
+    public async Task FileStore_ofATopicTheTokenDoesNotCover_isNotShownOnLoad_evenBeforeConnecting()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var revoked = await TestTopics.CreateAsync();
+        var kept = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish(t, t || ':doc', '{}') FROM unnest(ARRAY[$1, $2]) t", revoked, kept);
+        var directory = Directory.CreateTempSubdirectory("relay-scopes-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "state.json");
+            await SaveCaughtUpAsync(relay, path, revoked);
+            await SaveCaughtUpAsync(relay, path, kept);
+
+            var cache = new DocumentCache();
+            await using var offline = TestClients.Create(relay, new FileWatermarkStore(path, cache), cache, token: () => RelayServerHarness.Token(scopes: kept));
+            await offline.LoadAsync();
+
+            Assert.That(offline.Documents(revoked), Is.Empty, "a topic the token does not cover");
+            Assert.That(offline.Documents(kept).Keys, Is.EqualTo(new[] { kept + ":doc" }));
+            Assert.That(await File.ReadAllTextAsync(path), Does.Not.Contain(revoked + ":doc"), "nor is it kept");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public async Task FileStore_ofATopicTheTokenNoLongerCovers_isEmptiedOnceTheRelayRefusesIt()
     {
         await using var relay = await RelayServerHarness.StartAsync();

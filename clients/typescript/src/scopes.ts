@@ -7,7 +7,7 @@ export function isTopicName(name: string): boolean {
 
 /**
  * The topics a token may subscribe to, from its `oa_sync_scopes` claim, by the relay's rules (docs/auth.md §3,
- * `Relay.Core/Auth/TopicScopes.cs`): an exact topic name covers that topic; `prefix.*` covers every topic under
+ * `Relay.Protocol/TopicScopes.cs`): an exact topic name covers that topic; `prefix.*` covers every topic under
  * `prefix.` at any depth, but neither `prefix` itself nor `prefixfoo`. No entry covers every topic.
  */
 export class TopicScopes {

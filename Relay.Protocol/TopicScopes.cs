@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
-using Relay.Protocol;
 
-namespace Relay.Core.Auth;
+namespace Relay.Protocol;
 
 /// <summary>
 /// The topics a token may subscribe to, from its <c>oa_sync_scopes</c> claim. Each entry is either an exact topic name
