@@ -11,6 +11,9 @@ public sealed partial class PointerResolver
     /// <summary>What one read found for a document (null: no row), and the log's head when the read started.</summary>
     private sealed record Read(Document? Document, long ReadAtHead)
     {
+        /// <summary>The payload's size, which the cache counts against its budget.</summary>
+        public long PayloadBytes => Document?.Payload?.Length ?? 0;
+
         /// <summary>
         /// Whether this read may stand for <paramref name="journalEvent"/>'s document now: it shows the document at
         /// least as new as the event, and the log has had no later event of the document since the read (nor one

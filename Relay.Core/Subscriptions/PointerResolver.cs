@@ -14,8 +14,15 @@ namespace Relay.Core.Subscriptions;
 /// <remarks>
 /// A shared read runs under its own lifetime, never a caller's: a caller that gives up (its client unsubscribed or
 /// left) stops waiting with its own token and the read goes on for the others.
+/// <para>
+/// The cache holds at most <see cref="CacheCapacity"/> reads and <c>cacheBytes</c> of payload, whichever is reached
+/// first, and lets go of the oldest reads first: a pointer topic's documents may each be up to its
+/// <c>max_payload_bytes</c>, so a count alone would not bound the memory.
+/// </para>
 /// </remarks>
-public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
+/// <param name="dataSource">Where the documents are read.</param>
+/// <param name="cacheBytes">Most payload bytes the cache of recent reads holds (<c>Relay:TopicLogs:PointerCacheBytes</c>).</param>
+public sealed partial class PointerResolver(NpgsqlDataSource dataSource, long cacheBytes)
 {
     private const int CacheCapacity = 20_000;
     private static readonly TimeSpan s_visibilityTimeout = TimeSpan.FromSeconds(1);
@@ -24,6 +31,19 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
     private readonly Dictionary<(string Topic, string DocKey), Task<Dictionary<string, Read>>> _inFlight = [];
     private readonly Dictionary<(string Topic, string DocKey), Read> _cache = [];
     private readonly Queue<((string Topic, string DocKey) Key, Read Read)> _order = new();
+    private long _orderBytes;
+
+    /// <summary>Payload bytes held by the cache's reads (for tests).</summary>
+    internal long CachedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _orderBytes;
+            }
+        }
+    }
 
     /// <summary>
     /// Replaces each pointer event of <paramref name="log"/>'s topic by its document's current state: the current
@@ -149,9 +169,11 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource)
     {
         _cache[key] = read;
         _order.Enqueue((key, read));
-        while (_order.Count > CacheCapacity)
+        _orderBytes += read.PayloadBytes;
+        while (_order.Count > CacheCapacity || _orderBytes > cacheBytes)
         {
             var (oldKey, oldRead) = _order.Dequeue();
+            _orderBytes -= oldRead.PayloadBytes;
             if (_cache.TryGetValue(oldKey, out var current) && ReferenceEquals(current, oldRead))
             {
                 _cache.Remove(oldKey);

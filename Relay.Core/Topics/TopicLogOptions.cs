@@ -28,4 +28,11 @@ public sealed class TopicLogOptions
     /// </summary>
     [Range(1, 1000)]
     public int CatchUpReads { get; set; } = 4;
+
+    /// <summary>
+    /// Most payload bytes of pointer documents kept from recent reads, shared by every topic (they are read again once
+    /// let go). Default 32 MiB; between 0 (no cache) and 1 GiB.
+    /// </summary>
+    [Range(0, 1 << 30)]
+    public int PointerCacheBytes { get; set; } = 32 * 1024 * 1024;
 }

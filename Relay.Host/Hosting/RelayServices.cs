@@ -23,7 +23,7 @@ internal static class RelayServices
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<JournalReader>();
         services.AddSingleton<TopicLogs>();
-        services.AddSingleton<PointerResolver>();
+        services.AddSingleton(provider => new PointerResolver(provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<TopicLogOptions>().PointerCacheBytes));
         services.AddSingleton(provider => new CatchUpReads(provider.GetRequiredService<JournalReader>(), provider.GetRequiredService<TopicLogOptions>().CatchUpReads));
         services.AddSingleton<SubscriptionSource>();
         services.AddSingleton(provider => JournalFeeds.Create(

@@ -56,6 +56,29 @@ public sealed class PointerResolverTests
     }
 
     [Test]
+    public async Task Cache_ofLargeDocuments_holdsNoMoreThanItsByteBudget_andReadsTheRestAgain()
+    {
+        var topic = await TestTopics.CreateAsync("pointer");
+        // Ten documents of about 30 KB against a budget of 100 KB: a cache bounded by count alone would keep all ten.
+        await Sql.ExecuteAsync(
+            "SELECT relay.publish($1, 'doc-' || i, jsonb_build_object('i', i, 'fill', repeat('x', 30000))) FROM generate_series(1, 10) i", topic);
+        await using var relay = await CoreHarness.StartAsync(options: new TopicLogOptions { PointerCacheBytes = 100_000 });
+        await relay.WaitForDatabaseHeadAsync(topic);
+        var log = relay.Logs.Find(topic)!;
+        var events = await relay.Journal.ReadAsync(topic, 0, 10, 10, int.MaxValue);
+
+        var first = await relay.Resolver.ResolveAsync(log, events);
+        var cached = relay.Resolver.CachedBytes;
+        var again = await relay.Resolver.ResolveAsync(log, events);
+
+        Assert.That(cached, Is.InRange(30_000, 100_000), "the most recent reads stay, within the budget");
+        Assert.That(again.Select(e => e.Payload!.Length), Is.EqualTo(first.Select(e => e.Payload!.Length)));
+        Assert.That(again.Select(e => System.Text.Json.JsonDocument.Parse(e.Payload!).RootElement.GetProperty("i").GetInt32()),
+            Is.EqualTo(Enumerable.Range(1, 10)), "documents let go of are read again, not lost");
+        Assert.That(relay.Resolver.CachedBytes, Is.LessThanOrEqualTo(100_000));
+    }
+
+    [Test]
     public async Task Subscription_whileThisRelaysLogLagsTheDatabase_isNotCaughtUpBeforeTheHeadItWasToldOf()
     {
         var topic = await TestTopics.CreateAsync();
@@ -68,7 +91,7 @@ public sealed class PointerResolverTests
         // The feed has handed over the first event only.
         await logs.AppendAsync([events[0]]);
 
-        var subscriptions = new SubscriptionSource(logs, journal, new CatchUpReads(journal, 1), new PointerResolver(TestDatabase.DataSource), options, metrics);
+        var subscriptions = new SubscriptionSource(logs, journal, new CatchUpReads(journal, 1), new PointerResolver(TestDatabase.DataSource, options.PointerCacheBytes), options, metrics);
         var subscription = await subscriptions.OpenAsync(topic, 0, null, Audience.Everyone);
         await using var reader = subscription.ReadAsync().GetAsyncEnumerator();
         Assert.That(await reader.MoveNextAsync(), Is.True);

@@ -20,7 +20,7 @@ public sealed class CoreHarness : IAsyncDisposable
         DataSource = NpgsqlDataSource.Create(connectionString);
         Journal = new JournalReader(DataSource);
         Logs = new TopicLogs(Journal, options, Metrics, NullLogger<TopicLogs>.Instance);
-        Resolver = new PointerResolver(DataSource);
+        Resolver = new PointerResolver(DataSource, options.PointerCacheBytes);
         Subscriptions = new SubscriptionSource(Logs, Journal, new CatchUpReads(Journal, options.CatchUpReads), Resolver, options, Metrics);
         var feedOptions = new FeedOptions { IdleAcknowledgeInterval = TimeSpan.FromMilliseconds(200), NotifyPollInterval = notifyPoll ?? TimeSpan.FromMilliseconds(500) };
         Feed = JournalFeeds.Create(feed, connectionString, Journal, Logs, feedOptions, Metrics, NullLoggerFactory.Instance);
