@@ -7,21 +7,29 @@ namespace Relay.Core.Subscriptions;
 public sealed partial class PointerResolver
 {
     /// <summary>
-    /// Reads the documents of the events, again for those not yet at their event's version: logical decoding can hand
-    /// over a commit a moment before other snapshots see it. After <see cref="s_visibilityTimeout"/> a document still
-    /// behind its event is an error (never relabelled), and a document still missing has been deleted since.
+    /// Reads the documents of the events. Logical decoding can hand over a commit a moment before other snapshots see
+    /// it, so each read also takes the topic's head in the same snapshot: once that head covers the events, their
+    /// commits are visible and what was read is final, whatever it is (a row deleted since, or deleted and inserted
+    /// again at a lower version, is not waited for). Until then the documents not yet at their event's version are
+    /// read again; after <see cref="VisibilityTimeout"/> a document still behind its event is an error (never
+    /// relabelled), and a document still missing has been deleted since.
     /// </summary>
     private async Task<Dictionary<string, Document>> ReadCurrentAsync(string topic, List<JournalEvent> events)
     {
         var documents = new Dictionary<string, Document>(StringComparer.Ordinal);
         var pending = events;
+        var through = events.Max(e => e.Watermark);
         var delay = TimeSpan.FromMilliseconds(1);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            await ReadTopicAsync(topic, [.. pending.Select(e => e.DocKey).Distinct()], documents);
+            var visibleHead = await ReadTopicAsync(topic, [.. pending.Select(e => e.DocKey).Distinct()], documents);
+            if (visibleHead >= through)
+            {
+                return documents;
+            }
             pending = [.. events.Where(e => !documents.TryGetValue(e.DocKey, out var d) || d.Version < e.DocVersion)];
-            if (pending.Count == 0 || clock.Elapsed > s_visibilityTimeout)
+            if (pending.Count == 0 || clock.Elapsed > VisibilityTimeout)
             {
                 return pending.FirstOrDefault(e => documents.TryGetValue(e.DocKey, out var d) && d.Version < e.DocVersion) is { } behind
                     ? throw new InvalidOperationException($"{behind.Topic}: {behind.DocKey} is still older than version {behind.DocVersion} of watermark {behind.Watermark}")
@@ -32,25 +40,40 @@ public sealed partial class PointerResolver
         }
     }
 
-    private async Task ReadTopicAsync(string topic, string[] docKeys, Dictionary<string, Document> into)
+    /// <summary>
+    /// Reads the documents of <paramref name="docKeys"/> that have a row into <paramref name="into"/>, and returns the
+    /// topic's head in the same snapshot (<c>read_documents</c> is <c>STABLE</c>, so it reads in its caller's).
+    /// </summary>
+    private async Task<long> ReadTopicAsync(string topic, string[] docKeys, Dictionary<string, Document> into)
     {
         try
         {
             await using var command = dataSource.CreateCommand(
-                "SELECT doc_key, doc_version, org_id, convert_to(payload::text, 'UTF8'), payload_hash, deleted FROM relay.read_documents($1, $2) WHERE doc_version IS NOT NULL");
+                """
+                SELECT (SELECT head_watermark FROM relay.topics WHERE topic = $1),
+                       doc_key, doc_version, org_id, convert_to(payload::text, 'UTF8'), payload_hash, deleted
+                  FROM relay.read_documents($1, $2)
+                """);
             command.Parameters.AddWithValue(topic);
             command.Parameters.AddWithValue(docKeys);
             await using var reader = await command.ExecuteReaderAsync();
+            var head = 0L;
             while (await reader.ReadAsync())
             {
-                var payload = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
-                into[reader.GetString(0)] = new Document(
-                    reader.GetInt64(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                head = reader.IsDBNull(0) ? 0 : reader.GetInt64(0);
+                if (reader.IsDBNull(2))
+                {
+                    continue;
+                }
+                var payload = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4);
+                into[reader.GetString(1)] = new Document(
+                    reader.GetInt64(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3),
                     payload,
-                    PayloadHash.OfStored(reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4), payload),
-                    reader.GetBoolean(5));
+                    PayloadHash.OfStored(reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5), payload),
+                    reader.GetBoolean(6));
             }
+            return head;
         }
         catch (NpgsqlException e) when (DatabaseUnavailableException.Means(e))
         {

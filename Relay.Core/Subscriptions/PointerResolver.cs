@@ -25,13 +25,15 @@ namespace Relay.Core.Subscriptions;
 public sealed partial class PointerResolver(NpgsqlDataSource dataSource, long cacheBytes)
 {
     private const int CacheCapacity = 20_000;
-    private static readonly TimeSpan s_visibilityTimeout = TimeSpan.FromSeconds(1);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Topic, string DocKey), Task<Dictionary<string, Read>>> _inFlight = [];
     private readonly Dictionary<(string Topic, string DocKey), Read> _cache = [];
     private readonly Queue<((string Topic, string DocKey) Key, Read Read)> _order = new();
     private long _orderBytes;
+
+    /// <summary>How long a document is read again while its event's commit is not yet visible to the read. 1 s.</summary>
+    internal TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Payload bytes held by the cache's reads (for tests).</summary>
     internal long CachedBytes

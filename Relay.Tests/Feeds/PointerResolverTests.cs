@@ -55,6 +55,52 @@ public sealed class PointerResolverTests
         }
     }
 
+    /// <summary>
+    /// A resolver that would wait 30 s for a commit it cannot see yet, and the attached topic's events: a document the
+    /// test brings to <paramref name="state"/> after it was journaled at version 5.
+    /// </summary>
+    private static async Task<(CoreHarness Relay, PointerResolver Resolver, TopicLog Log, List<JournalEvent> Events)> DocumentJournaledThenAsync(string state)
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        await Sql.ExecuteAsync($$"""INSERT INTO {{table}} VALUES ('k', 'org-1', 5, '{"v": 5}')""");
+        await Sql.ExecuteAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, state, table));
+        var relay = await CoreHarness.StartAsync();
+        await relay.WaitForDatabaseHeadAsync(topic);
+        var events = await relay.Journal.ReadAsync(topic, 0, 1, 10, int.MaxValue);
+        var resolver = new PointerResolver(relay.DataSource, 0) { VisibilityTimeout = TimeSpan.FromSeconds(30) };
+        return (relay, resolver, relay.Logs.Find(topic)!, events);
+    }
+
+    [Test]
+    public async Task Read_ofADocumentDeletedSince_isATombstoneAtOnce_notAfterWaitingForItsCommit()
+    {
+        var (relay, resolver, log, events) = await DocumentJournaledThenAsync("DELETE FROM {0}");
+        await using var _ = relay;
+
+        var resolving = resolver.ResolveAsync(log, events);
+        var finished = await Task.WhenAny(resolving, Task.Delay(TimeSpan.FromSeconds(15)));
+
+        Assert.That(finished, Is.SameAs(resolving), "the event's commit is visible, so the missing row is final");
+        Assert.That((await resolving).Single().Tombstone, Is.True);
+    }
+
+    [Test]
+    public async Task Read_ofAKeyHandedToAnotherOrgAtALowerVersion_isTheRowAsItIs_notAFailure()
+    {
+        // Another organisation takes the key at version 1, below the event's 5 and its tombstone's 6.
+        var (relay, resolver, log, events) = await DocumentJournaledThenAsync(
+            """DELETE FROM {0}; INSERT INTO {0} VALUES ('k', 'org-2', 1, '{{"v": "B"}}')""");
+        await using var _ = relay;
+
+        var resolving = resolver.ResolveAsync(log, events);
+        var finished = await Task.WhenAny(resolving, Task.Delay(TimeSpan.FromSeconds(15)));
+
+        Assert.That(finished, Is.SameAs(resolving));
+        var resolved = (await resolving).Single();
+        Assert.That((resolved.DocVersion, resolved.OrgId), Is.EqualTo((1L, "org-2")));
+        Assert.That(Audience.Of("org-1").Deliverable(events[0], resolved)?.Tombstone, Is.True, "the old owner is told the document is gone");
+    }
+
     [Test]
     public async Task Cache_ofLargeDocuments_holdsNoMoreThanItsByteBudget_andReadsTheRestAgain()
     {
