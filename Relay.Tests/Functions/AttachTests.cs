@@ -71,6 +71,25 @@ public sealed class AttachTests
     }
 
     [Test]
+    public async Task Attach_keyDeletedThenInsertedAgainNotAboveWhatItsOrgWasSent_raisesRL003()
+    {
+        var (topic, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 5, '{{}}')");
+        await Sql.ExecuteAsync($"DELETE FROM {table}");
+
+        var refused = await Sql.FailsAsync("RL003", $"INSERT INTO {table} VALUES ('k', 'org-1', 6, '{{}}')");
+        // org-2's clients never held k: it may start again at 1 there (docs/sql.md, attach).
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-2', 1, '{{}}')");
+        await Sql.ExecuteAsync($"DELETE FROM {table}");
+        // org-1's clients still hold the tombstone at 6.
+        await Sql.FailsAsync("RL003", $"INSERT INTO {table} VALUES ('k', 'org-1', 3, '{{}}')");
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 7, '{{}}')");
+
+        Assert.That(refused.MessageText, Does.Contain("not newer than version 6"));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(5), "k at 5, its tombstone, org-2's k and its tombstone, k at 7");
+    }
+
+    [Test]
     public async Task Attach_rowWithoutOrgOnTopicRequiringOne_raisesRL002()
     {
         var (_, table) = await AttachNewTableAsync();
