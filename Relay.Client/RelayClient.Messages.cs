@@ -14,7 +14,21 @@ public sealed partial class RelayClient
     private readonly Dictionary<string, long> _lastStale = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _epochs = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Most topics named in one <c>Subscribe</c>: the relay's default limit (<c>Relay:Sync:MaxTopicsPerSubscribe</c>);
+    /// more are sent in several.
+    /// </summary>
+    internal const int MaxTopicsPerSubscribe = 64;
+
     private async Task SubscribeOnAsync(ClientWebSocket socket, List<string> topics, CancellationToken cancellationToken)
+    {
+        foreach (var part in topics.Chunk(MaxTopicsPerSubscribe))
+        {
+            await SubscribePartOnAsync(socket, [.. part], cancellationToken);
+        }
+    }
+
+    private async Task SubscribePartOnAsync(ClientWebSocket socket, List<string> topics, CancellationToken cancellationToken)
     {
         var subscribe = new Subscribe { Topics = { topics } };
         foreach (var topic in topics)

@@ -84,6 +84,30 @@ public class RelayClientTests
     }
 
     [Test]
+    public async Task Client_withMoreTopicsThanOneSubscribeMayName_followsThemAll()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topics = new List<string>();
+        for (var i = 0; i <= RelayClient.MaxTopicsPerSubscribe; i++)
+        {
+            topics.Add(await TestTopics.CreateAsync());
+            await PublishAsync(topics[^1], "d", 1, 1);
+        }
+        var errors = new List<ErrorCode>();
+        await using var client = TestClients.Create(relay);
+        client.ErrorReceived += error => { lock (errors) { errors.Add(error.Code); } };
+        await client.SubscribeAsync(topics);
+        client.Start();
+
+        await client.CaughtUpAsync([.. topics]);
+        await client.AssertMatchesReadModelAsync([.. topics]);
+        lock (errors)
+        {
+            Assert.That(errors, Is.Empty);
+        }
+    }
+
+    [Test]
     public async Task Client_stale_cursor_rehydrates_topic_over_http()
     {
         await using var relay = await RelayServerHarness.StartAsync();
