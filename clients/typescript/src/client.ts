@@ -63,6 +63,8 @@ export interface SyncClientStats {
 }
 
 const staleAgainWithinMs = 10_000;
+/** Most topics named in one subscribe: the relay's default limit per request; more are sent in several. */
+const MAX_TOPICS_PER_SUBSCRIBE = 64;
 
 /**
  * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
@@ -236,9 +238,16 @@ export class SyncClient {
 
   #sendSubscribe(topics: readonly string[]): void {
     const wanted = topics.filter((topic) => this.#topics.has(topic) && !this.#refused.has(topic));
-    if (!this.#joined || wanted.length === 0) {
+    if (!this.#joined) {
       return;
     }
+    // The relay takes at most 64 topics in one subscribe (its default, Relay:Sync:MaxTopicsPerSubscribe).
+    for (let first = 0; first < wanted.length; first += MAX_TOPICS_PER_SUBSCRIBE) {
+      this.#pushSubscribe(wanted.slice(first, first + MAX_TOPICS_PER_SUBSCRIBE));
+    }
+  }
+
+  #pushSubscribe(wanted: readonly string[]): void {
     const watermarks: Record<string, number> = {};
     const epochs: Record<string, string> = {};
     for (const name of wanted) {

@@ -163,6 +163,21 @@ describe("SyncClient against a real relay", () => {
     ]);
   });
 
+  it("follows more topics than one subscribe may name (64), in several", async () => {
+    const relay = sharedRelay();
+    const names: string[] = [];
+    for (let i = 0; i < 65; i++) {
+      names.push(await createTopic(relay, "many"));
+      await publish(relay, names[i] as string, `many-${i}`, { status: "queued" });
+    }
+    const { client: sync, errors } = client();
+    const topics = names.map((name) => sync.subscribe<RunSummary>(name));
+    await sync.start();
+
+    await Promise.all(topics.map((t) => until(t, (held) => held.caughtUp && held.documents().length === 1, "its document")));
+    expect(errors).toEqual([]);
+  });
+
   it("reports a topic outside the token's scopes and goes on with the others", async () => {
     const relay = sharedRelay();
     const topic = await createTopic(relay, "scoped");
