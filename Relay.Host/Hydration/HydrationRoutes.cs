@@ -64,7 +64,7 @@ internal static class HydrationRoutes
         await http.Response.WriteAsJsonAsync(response, HydrationJsonContext.Default.DocumentResponse, JsonContentType, http.RequestAborted);
     }
 
-    private static async Task ListAsync(HttpContext http, string topic, string? after, int? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
+    private static async Task ListAsync(HttpContext http, string topic, string? after, long? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
     {
         if (await AuthenticateAsync(http, tokens) is not { } principal || await RefusedForNulAsync(http, after, "after"))
         {
@@ -75,7 +75,8 @@ internal static class HydrationRoutes
             await ErrorAsync(http, StatusCodes.Status403Forbidden, HttpErrorCodes.ForbiddenTopic, $"the token's scopes do not cover {topic}");
             return;
         }
-        var pageSize = Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit);
+        // Bound as a long, so that any whole number is capped rather than refused for overflowing an int.
+        var pageSize = (int)Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit);
         await using var connection = await dataSource.OpenConnectionAsync(http.RequestAborted);
         // One snapshot for the head and the page: subscribing after this watermark loses nothing.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, http.RequestAborted);
