@@ -167,15 +167,41 @@ public sealed partial class LocalCluster : ProvisionedDatabase
                 // Left running by a process that died: stop it so that this one owns it.
                 await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w"], ignoreFailure: true, cancellationToken);
             }
+            // A cluster made before its settings were written in its staging folder may lack them (a start interrupted
+            // right after initdb): written now, since the relay cannot work without them.
+            if (!(await File.ReadAllLinesAsync(ConfigurationFile(DataDirectory), cancellationToken)).Contains("wal_level = logical"))
+            {
+                await ConfigureAsync(DataDirectory, cancellationToken);
+            }
             return;
         }
 
-        List<string> initdb = ["-D", DataDirectory, "-A", "trust", "-U", ProcessRunner.PostgresUser, "-E", "UTF8", "--locale=C.UTF-8"];
+        // initdb runs in a staging folder, which becomes the data directory only once configured: a start interrupted
+        // at any point leaves either no cluster or a complete one.
+        var staging = DataDirectory + ".init";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+        List<string> initdb = ["-D", staging, "-A", "trust", "-U", ProcessRunner.PostgresUser, "-E", "UTF8", "--locale=C.UTF-8"];
         if (!_options.Durable)
         {
             initdb.Add("--no-sync");
         }
         await ProcessRunner.RunAsync(Path.Combine(_binDirectory, "initdb"), initdb, cancellationToken);
+        await ConfigureAsync(staging, cancellationToken);
+        if (Directory.Exists(DataDirectory) && !Directory.EnumerateFileSystemEntries(DataDirectory).Any())
+        {
+            Directory.Delete(DataDirectory);
+        }
+        Directory.Move(staging, DataDirectory);
+        Log.Initialized(_logger, _options.Directory);
+    }
+
+    private static string ConfigurationFile(string dataDirectory) => Path.Combine(dataDirectory, "postgresql.conf");
+
+    private async Task ConfigureAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
         var settings = new List<string>
         {
             "listen_addresses = '127.0.0.1'",
@@ -188,8 +214,7 @@ public sealed partial class LocalCluster : ProvisionedDatabase
             $"fsync = {(_options.Durable ? "on" : "off")}",
             $"full_page_writes = {(_options.Durable ? "on" : "off")}",
         };
-        await File.AppendAllLinesAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings, cancellationToken);
-        Log.Initialized(_logger, _options.Directory);
+        await File.AppendAllLinesAsync(ConfigurationFile(dataDirectory), settings, cancellationToken);
     }
 
     private async Task StartServerAsync(CancellationToken cancellationToken)

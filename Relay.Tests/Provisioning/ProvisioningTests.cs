@@ -75,6 +75,45 @@ public sealed class ProvisioningTests
     }
 
     [Test]
+    public async Task Provision_afterAStartInterruptedAroundInitdb_givesAWorkingLogicalCluster()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"relay-interrupted-{Guid.NewGuid():N}");
+        var options = new LocalClusterOptions { Directory = directory, Persistent = true, Durable = false };
+        try
+        {
+            // initdb interrupted in its staging folder.
+            Directory.CreateDirectory(Path.Combine(directory, "data.init"));
+            await File.WriteAllTextAsync(Path.Combine(directory, "data.init", "PG_VERSION"), "15");
+            await using (await DatabaseProvisioner.ProvisionAsync(null, options, NullLogger.Instance))
+            {
+            }
+            NpgsqlConnection.ClearAllPools();
+            // A cluster made before initdb ran in a staging folder, by a start interrupted after initdb and before the
+            // relay's settings were written.
+            var configuration = Path.Combine(directory, "data", "postgresql.conf");
+            var settingsAt = Array.IndexOf(await File.ReadAllLinesAsync(configuration), "listen_addresses = '127.0.0.1'");
+            await File.WriteAllLinesAsync(configuration, (await File.ReadAllLinesAsync(configuration)).Take(settingsAt));
+
+            await using var again = await DatabaseProvisioner.ProvisionAsync(null, options, NullLogger.Instance);
+            await using var connection = new NpgsqlConnection(again.ConnectionString);
+            await connection.OpenAsync();
+
+            Assert.That(settingsAt, Is.GreaterThan(0));
+            Assert.That(Directory.Exists(Path.Combine(directory, "data.init")), Is.False);
+            Assert.That(await new NpgsqlCommand("SHOW wal_level", connection).ExecuteScalarAsync(), Is.EqualTo("logical"));
+            Assert.That((await File.ReadAllLinesAsync(configuration)).Count(line => line == "wal_level = logical"), Is.EqualTo(1));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Test]
     public async Task Provision_explicitConnectionString_isUsedAsIs()
     {
         await using var database = await DatabaseProvisioner.ProvisionAsync(
