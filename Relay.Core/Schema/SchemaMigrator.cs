@@ -75,6 +75,39 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
         return applied;
     }
 
+    /// <summary>
+    /// The files of this relay never applied to the database, without applying or creating anything: every file when
+    /// the schema was never installed; none when it was installed with <c>psql -f sql/install.sql</c>, which records
+    /// nothing to compare with. A function file applied in another version is not counted: whether it is older or newer
+    /// than this relay's cannot be told, and a relay older than the schema must keep starting during a rolling upgrade.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PendingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var installed = new NpgsqlCommand(
+            "SELECT to_regclass('relay.schema_migrations') IS NOT NULL, to_regclass('relay.topics') IS NOT NULL", connection);
+        bool recordsMigrations, hasTopics;
+        await using (var reader = await installed.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            (recordsMigrations, hasTopics) = (reader.GetBoolean(0), reader.GetBoolean(1));
+        }
+        if (!recordsMigrations)
+        {
+            return hasTopics ? [] : [.. SqlScripts.All.Select(script => script.Path)];
+        }
+        var recorded = new HashSet<string>(StringComparer.Ordinal);
+        await using var select = new NpgsqlCommand("SELECT script FROM relay.schema_migrations", connection);
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                recorded.Add(reader.GetString(0));
+            }
+        }
+        return [.. SqlScripts.All.Where(script => !recorded.Contains(script.Path)).Select(script => script.Path)];
+    }
+
     private static partial class Log
     {
         [LoggerMessage(Diagnostics.RelayEventIds.Schema + 1, LogLevel.Information, "Applied sql/{Script}")]

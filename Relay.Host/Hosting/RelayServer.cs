@@ -57,9 +57,17 @@ public static partial class RelayServer
         await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);
         // The pool's connections and the feed's two must fit what PostgreSQL allows.
         await DatabaseCheck.CheckBudgetAsync(dataSource, options.DatabaseConnections + 2, "Relay:DatabaseConnections", cancellationToken);
+        var migrator = new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>());
         if (options.AutoMigrate)
         {
-            await new SchemaMigrator(dataSource, startupLogging.CreateLogger<SchemaMigrator>()).MigrateAsync(cancellationToken);
+            await migrator.MigrateAsync(cancellationToken);
+        }
+        else if (await migrator.PendingAsync(cancellationToken) is [var first, ..] pending)
+        {
+            // Started against a schema someone else installs: a missing or older one would fail every read, so say so now.
+            throw new ProvisioningException(
+                $"the relay schema in this database is missing or older than this relay ({pending.Count} of its sql/ files never applied, sql/{first} first): " +
+                "run relay migrate, or start with Relay:AutoMigrate=true");
         }
 
         // The feed opens connections of its own: the data source's ConnectionString has lost the password.

@@ -52,6 +52,28 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_withoutAutoMigrate_onADatabaseWithoutTheSchema_saysToMigrate()
+    {
+        var database = await EmptyDatabaseAsync();
+        var environment = new Dictionary<string, string>(WithKey) { ["Relay__AutoMigrate"] = "false" };
+
+        var run = await ServeAsync(["--connection-string", With(database: database), "--feed", "notify"], environment);
+
+        AssertOneLine(run, "the relay schema in this database is missing or older than this relay", "run relay migrate");
+    }
+
+    [TestCase("status")]
+    [TestCase("prune")]
+    public async Task DatabaseVerb_onADatabaseWithoutTheSchema_saysToMigrate(string verb)
+    {
+        var database = await EmptyDatabaseAsync();
+
+        var run = await RelayProcess.RunAsync([verb, "--connection-string", With(database: database)], WithKey);
+
+        AssertOneLine(run, "relay", "run relay migrate");
+    }
+
+    [Test]
     public async Task Serve_malformedConnectionString_saysWhichFormsWork()
     {
         var run = await ServeAsync(["--connection-string", "Host=;;=x"]);
@@ -197,6 +219,14 @@ public sealed class StartupErrorTests
         {
             return false;
         }
+    }
+
+    /// <summary>A new database on the test cluster, without the relay schema.</summary>
+    private static async Task<string> EmptyDatabaseAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        var name = $"empty_{test.ToLowerInvariant()[..Math.Min(test.Length, 40)]}_{Guid.NewGuid():N}"[..63];
+        await Sql.ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        return name;
     }
 
     private static string With(string? database = null, string? user = null) =>

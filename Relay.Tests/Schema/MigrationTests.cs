@@ -34,6 +34,25 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task Pending_listsTheFilesNeverApplied_notAFunctionAppliedInAnotherVersion()
+    {
+        const string script = "functions/head.sql";
+        var checksum = await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script);
+        try
+        {
+            await Sql.ExecuteAsync("UPDATE relay.schema_migrations SET checksum = 'another version' WHERE script = 'functions/publish.sql'");
+            Assert.That(await Migrator().PendingAsync(), Is.Empty);
+            await Sql.ExecuteAsync("DELETE FROM relay.schema_migrations WHERE script = $1", script);
+            Assert.That(await Migrator().PendingAsync(), Is.EqualTo(new[] { script }));
+        }
+        finally
+        {
+            await Migrator().MigrateAsync();
+        }
+        Assert.That(await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script), Is.EqualTo(checksum));
+    }
+
+    [Test]
     public async Task Migrate_editedMigration_failsLoudly()
     {
         const string script = "migrations/0002_v1_topics.sql";
