@@ -52,7 +52,9 @@ public sealed partial class ReplicationFeed(
 
     private async Task<IReadOnlyList<TopicState>> ReadHeadsAsync(string snapshot, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        // Not pooled: this runs once per (re)connect, often after PostgreSQL restarted, when a pooled connection would be
+        // one the server closed.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using (var use = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot}'", connection, transaction))

@@ -53,6 +53,41 @@ public sealed class ReplicationFailureTests
     }
 
     [Test]
+    public async Task ReplicationFeed_afterAPostgresRestart_neverRetriesOnAConnectionTheServerClosed()
+    {
+        await using var database = await DatabaseProvisioner.ProvisionAsync(
+            null, new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-restart-{Guid.NewGuid():N}"), Durable = false },
+            NullLogger.Instance);
+        await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
+        {
+            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        }
+        await using var relay = await CoreHarness.StartAsync(connectionString: database.ConnectionString);
+        await Eventually.ThatAsync(() => relay.Feed.Status.Streaming, "the feed to stream");
+        var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var watch = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (relay.Feed.Status.Problem is { } problem && (problems.IsEmpty || !problems.Last().Equals(problem, StringComparison.Ordinal)))
+                {
+                    problems.Enqueue(problem);
+                }
+                await Task.Delay(1);
+            }
+        });
+
+        await database.RestartAsync();
+        await Eventually.ThatAsync(() => !problems.IsEmpty && relay.Feed.Status.Streaming, "the feed to stream again");
+        await stop.CancelAsync();
+        await watch;
+
+        // The feed's own pooled connections died with the server: a connect that took one failed with 57P01 and waited.
+        Assert.That(problems.Where(p => p.StartsWith("connecting:", StringComparison.Ordinal)), Has.None.Contains("57P01"), string.Join("\n", problems));
+    }
+
+    [Test]
     public async Task ReplicationFeed_stopped_leavesNoSlot()
     {
         await using (var relay = await CoreHarness.StartAsync())
