@@ -67,11 +67,12 @@ public static class TailCommand
             };
             client.ErrorReceived += e =>
             {
-                error.WriteLine($"relay tail: {e.Code}: {e.Message}");
                 if (Refusal(e) is { } line)
                 {
                     refused.TrySetResult(line);
+                    return;
                 }
+                error.WriteLine($"relay tail: {e.Code}: {e.Message}");
             };
             await client.SubscribeAsync(followed, cancellationToken);
             client.Start();

@@ -70,6 +70,17 @@ public class TailCommandTests
     }
 
     [Test]
+    public async Task Tail_unknownTopic_endsWithOneLineOnly()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+
+        var run = await Cli.RelayProcess.RunAsync(["tail", "--topic", TestTopics.Name(), "--url", relay.Http.ToString(), "--token", RelayServerHarness.Token()]);
+
+        Cli.StartupErrorTests.AssertOneLine(run, "no topic", "relay status lists the topics");
+        Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1), run.Error);
+    }
+
+    [Test]
     public async Task Tail_negativeFrom_isRefusedBeforeConnecting()
     {
         var run = await Cli.RelayProcess.RunAsync(["tail", "--topic", "runtime.run_summaries", "--from", "-5", "--token", "not-a-jwt"]);
