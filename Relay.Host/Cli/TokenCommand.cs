@@ -40,6 +40,20 @@ public static class TokenCommand
         };
         var kid = new Option<string?>("--kid") { Description = "The key to sign with, when Relay:Auth:Keys holds several" };
 
+        sub.Validators.Add(result => RequireText(result, "--sub", "whom the token is for, e.g. --sub user-1"));
+        org.Validators.Add(result => RequireText(result, "--org", "the organisation whose documents it reads, e.g. --org org-1"));
+        scopes.Validators.Add(result =>
+        {
+            var entries = SplitScopes(result.GetValueOrDefault<string[]>() ?? []);
+            if (entries.Length == 0)
+            {
+                result.AddError("--scopes names no topic: give topic names or prefix.*, e.g. --scopes runtime.*");
+            }
+            else if (!Relay.Protocol.TopicScopes.TryCreate(entries, out _, out var error))
+            {
+                result.AddError($"--scopes: {error.TrimEnd('.')}");
+            }
+        });
         var command = new Command("token", "Mint a development JWT and print it") { sub, org, scopes, ttl, kid };
         command.SetAction(result =>
         {
@@ -102,6 +116,14 @@ public static class TokenCommand
     }
 
     private static string KeyIds(IReadOnlyList<HmacKey> keys) => keys.Count == 0 ? "none" : string.Join(", ", keys.Select(key => key.KeyId));
+
+    private static void RequireText(OptionResult result, string name, string what)
+    {
+        if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+        {
+            result.AddError($"{name} must not be empty: give {what}");
+        }
+    }
 
     private static string[] SplitScopes(string[] values) =>
         [.. values.SelectMany(value => value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries))];

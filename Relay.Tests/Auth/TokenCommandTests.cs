@@ -101,6 +101,9 @@ public sealed class TokenCommandTests
     }
 
     [TestCase("--scopes", "Bad")]
+    [TestCase("--scopes", "")]
+    [TestCase("--sub", " ")]
+    [TestCase("--org", "")]
     [TestCase("--ttl", "0s")]
     [TestCase("--ttl", "90")]
     [TestCase("--ttl", "400d")]
@@ -111,6 +114,21 @@ public sealed class TokenCommandTests
         args = index >= 0 ? [.. args[..(index + 1)], value, .. args[(index + 2)..]] : [.. args, option, value];
 
         Assert.That(Run([TokenForge.NewKey("k")], args).Exit, Is.Not.EqualTo(0));
+    }
+
+    [TestCase("--sub", "", "--sub must not be empty", "whom the token is for")]
+    [TestCase("--scopes", "bad topic!", "--scopes: 'topic!' is neither a topic name nor 'prefix.*'", "relay token --help")]
+    [TestCase("--scopes", ",", "--scopes names no topic", "prefix.*")]
+    public async Task Token_invalidArgument_isOneLineNamingTheOption(string option, string value, string what, string hint)
+    {
+        string[] args = ["token", "--sub", "u", "--org", "o", "--scopes", "a.b"];
+        var index = Array.IndexOf(args, option);
+        args = [.. args[..(index + 1)], value, .. args[(index + 2)..]];
+
+        var run = await Cli.RelayProcess.RunAsync(args, new Dictionary<string, string> { ["Relay__Auth__Keys__k1"] = Cli.RelayProcess.Key });
+
+        Cli.StartupErrorTests.AssertOneLine(run, what, hint);
+        Assert.That(run.Error, Does.Not.Contain("(Parameter"));
     }
 
     [Test]
