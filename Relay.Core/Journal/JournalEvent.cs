@@ -33,6 +33,13 @@ public sealed record JournalEvent(
     public int Size => 96 + (Topic.Length + DocKey.Length + (OrgId?.Length ?? 0)) * 2 + (Payload?.Length ?? 0) + (PayloadHash?.Length ?? 0);
 
     /// <summary>
+    /// Most bytes of events one batch holds in memory, payloads sent omitted included: 16 MiB, eight batches' worth of
+    /// what a batch may send. A batch is cut on <see cref="SentSize"/>, so that payloads the client fetches over HTTP do
+    /// not shrink it to a few updates, and on this, so that such payloads cannot make it hold hundreds of megabytes.
+    /// </summary>
+    public const int MaxHeldBytesPerBatch = 16 * 1024 * 1024;
+
+    /// <summary>
     /// Bytes this event adds to the bound of a batch as sent: <see cref="Size"/>, except that a payload too large to
     /// send inline (over <see cref="ProtocolLimits.MaxInlinePayloadBytes"/>: the client fetches it) counts 0.
     /// </summary>

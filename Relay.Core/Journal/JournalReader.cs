@@ -55,7 +55,8 @@ public sealed class JournalReader(NpgsqlDataSource dataSource, RelayMetrics? met
 
     /// <summary>
     /// Events of <paramref name="topic"/> with watermark in (<paramref name="after"/>, <paramref name="through"/>], in
-    /// order, at most <paramref name="maxEvents"/> and, past the first event, at most <paramref name="maxBytes"/>.
+    /// order, at most <paramref name="maxEvents"/> and, past the first event, at most <paramref name="maxBytes"/> as sent
+    /// (<see cref="JournalEvent.SentSize"/>) and <see cref="JournalEvent.MaxHeldBytesPerBatch"/> held.
     /// </summary>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot answer right now.</exception>
     public async Task<List<JournalEvent>> ReadAsync(
@@ -83,7 +84,7 @@ public sealed class JournalReader(NpgsqlDataSource dataSource, RelayMetrics? met
         command.Parameters.AddWithValue(maxEvents);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<JournalEvent>();
-        var bytes = 0;
+        var (sent, held) = (0, 0);
         while (await reader.ReadAsync(cancellationToken))
         {
             var payload = reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5);
@@ -97,8 +98,8 @@ public sealed class JournalReader(NpgsqlDataSource dataSource, RelayMetrics? met
                 PayloadHash.OfStored(reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6), payload),
                 reader.GetBoolean(7),
                 reader.GetFieldValue<DateTimeOffset>(8));
-            bytes += journalEvent.Size;
-            if (events.Count > 0 && bytes > maxBytes)
+            (sent, held) = (sent + journalEvent.SentSize, held + journalEvent.Size);
+            if (events.Count > 0 && (sent > maxBytes || held > JournalEvent.MaxHeldBytesPerBatch))
             {
                 break;
             }

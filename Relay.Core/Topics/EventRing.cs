@@ -51,8 +51,9 @@ internal sealed class EventRing(int capacity, int maxBytes)
     }
 
     /// <summary>
-    /// Copies events after <paramref name="after"/> into <paramref name="into"/>, up to the bounds; false when the
-    /// event after <paramref name="after"/> has been evicted (or was never held).
+    /// Copies events after <paramref name="after"/> into <paramref name="into"/>, up to the bounds (<paramref name="maxBytes"/>
+    /// as sent, as <see cref="JournalReader.ReadAsync"/> counts them); false when the event after <paramref name="after"/>
+    /// has been evicted (or was never held).
     /// </summary>
     public bool TryCopy(long after, int maxEvents, int maxBytes, List<JournalEvent> into)
     {
@@ -60,12 +61,12 @@ internal sealed class EventRing(int capacity, int maxBytes)
         {
             return false;
         }
-        var bytes = 0;
+        var (sent, held) = (0, 0);
         for (var index = (int)(after + 1 - First); index < Count && into.Count < maxEvents; index++)
         {
             var journalEvent = _events[(_start + index) % _events.Length];
-            bytes += journalEvent.Size;
-            if (into.Count > 0 && bytes > maxBytes)
+            (sent, held) = (sent + journalEvent.SentSize, held + journalEvent.Size);
+            if (into.Count > 0 && (sent > maxBytes || held > JournalEvent.MaxHeldBytesPerBatch))
             {
                 break;
             }

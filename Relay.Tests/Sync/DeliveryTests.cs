@@ -1,5 +1,6 @@
 using System.Text;
 using OpenAgents.Sync.V1;
+using Relay.Core.Journal;
 using Relay.Protocol;
 
 namespace Relay.Tests.Sync;
@@ -102,6 +103,23 @@ public sealed class DeliveryTests(string subprotocol)
         var document = await http.GetStringAsync($"/sync/v1/doc/{Uri.EscapeDataString(update.DocKey)}");
         Assert.That(document, Does.Contain(new string('x', 300_000)));
         Assert.That(document, Does.Contain(Convert.ToBase64String(update.PayloadHash.ToByteArray())));
+    }
+
+    [Test]
+    public async Task Replay_ofPayloadsSentOmitted_isNotCutIntoBatchesOfAFew()
+    {
+        // 20 payloads of 300 KB: 6 MB held, nothing of them sent (WS_MAPPING §5.4), so one batch carries all 20.
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, 20, fill: 300_000);
+        await using var client = await WsClient.ConnectAsync(s_relay, subprotocol);
+
+        await client.SubscribeAsync(topic);
+        var batches = (await client.ReceiveUntilAsync(e => e.UpdateBatch?.Watermarks.GetValueOrDefault(topic) >= 20))
+            .Where(e => e.UpdateBatch?.Updates.Count > 0).ToList();
+        var fromJournal = await new JournalReader(TestDatabase.DataSource).ReadAsync(topic, 0, 20, 200, ProtocolLimits.MaxBatchPayloadBytes);
+
+        Assert.That(batches.Select(e => e.UpdateBatch.Updates.Count), Is.EqualTo(new[] { 20 }));
+        Assert.That(fromJournal, Has.Count.EqualTo(20));
     }
 
     [Test]
