@@ -23,7 +23,10 @@ public sealed partial class PointerResolver
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var visibleHead = await ReadTopicAsync(topic, [.. pending.Select(e => e.DocKey).Distinct()], documents);
+            string[] keys = [.. pending.Select(e => e.DocKey).Distinct()];
+            // What an earlier round read of these is older than this round's snapshot, which may find no row.
+            Array.ForEach(keys, key => documents.Remove(key));
+            var visibleHead = await ReadTopicAsync(topic, keys, documents);
             if (visibleHead >= through)
             {
                 return documents;
