@@ -15,6 +15,7 @@ DECLARE
     v_old_version bigint;
     v_payload jsonb;
     v_size integer;
+    v_last bigint;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         v_old := to_jsonb(OLD);
@@ -49,6 +50,22 @@ BEGIN
                     MESSAGE = format('doc_version conflict for %L: version %s was changed without a new version', v_key, v_version);
             END IF;
             RETURN NULL;
+        END IF;
+    END IF;
+
+    -- A key that comes into the table (inserted, or renamed to) must come back at a higher version than the last event
+    -- of it that the row's readers were sent (its organisation's, or a global one), or clients holding that tombstone
+    -- would ignore it. Another organisation's clients never held the key, so it may start again there. A row of this
+    -- key deleted by a transaction still running holds the unique index until it ends, so its tombstone is visible here.
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_key <> v_old_key) THEN
+        SELECT e.doc_version INTO v_last FROM relay.stream_events e
+         WHERE e.topic = v_topic AND e.doc_key = v_key
+           AND (e.org_id IS NOT DISTINCT FROM v_org OR e.org_id IS NULL OR v_org IS NULL)
+         ORDER BY e.watermark DESC LIMIT 1;
+        IF v_version <= v_last THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL003',
+                MESSAGE = format('doc_version regression for %L: %s is not newer than version %s already journaled for it; give a deleted key a higher version when it comes back',
+                                 v_key, v_version, v_last);
         END IF;
     END IF;
 
