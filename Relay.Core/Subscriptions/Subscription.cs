@@ -15,6 +15,9 @@ namespace Relay.Core.Subscriptions;
 /// </summary>
 public sealed class Subscription
 {
+    /// <summary>The pause before reading again a journal whose next event's commit is not visible yet.</summary>
+    private static readonly TimeSpan s_visibilityRetryDelay = TimeSpan.FromMilliseconds(5);
+
     private readonly SubscriptionSource _source;
     private readonly TopicLog _log;
     private readonly PointerVersions _delivered = new();
@@ -136,10 +139,18 @@ public sealed class Subscription
     {
         var options = _source.Options;
         events.AddRange(await _source.CatchUp.ReadAsync(Topic, _position, options.BatchMaxEvents, options.BatchMaxBytes, cancellationToken));
-        // Called only behind the log's head, so the journal holds the next event unless relay.prune took it.
+        // Called only behind the log's head, so the journal holds the next event unless relay.prune took it, or unless
+        // its commit, which logical decoding can hand over a moment before other snapshots see it, is not visible yet.
         if (events.Count == 0)
         {
-            throw new StaleCursorException(Topic, _position, _log.Head, _log.Head);
+            var state = await _source.Journal.ReadTopicAsync(Topic, cancellationToken);
+            if (state is not { } topic || topic.RetainedAfter > _position)
+            {
+                throw new StaleCursorException(Topic, _position, state?.RetainedAfter ?? _log.Head, _log.Head);
+            }
+            // Not visible yet: the caller reads again.
+            await Task.Delay(s_visibilityRetryDelay, cancellationToken);
+            return;
         }
         if (events[0].Watermark != _position + 1)
         {

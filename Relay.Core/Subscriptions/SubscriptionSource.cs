@@ -20,6 +20,8 @@ public sealed class SubscriptionSource(
 {
     internal CatchUpReads CatchUp => catchUp;
 
+    internal JournalReader Journal => journal;
+
     internal PointerResolver Resolver => resolver;
 
     internal TopicLogOptions Options => options;
