@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Relay.Core.Feeds;
 
 /// <summary>How the relay tails the journal (configuration section <c>Relay</c>).</summary>
-public sealed class FeedOptions
+public sealed class FeedOptions : IValidatableObject
 {
     /// <summary>The publication the replication feed decodes (created by the migrations).</summary>
     public const string Publication = "relay_journal";
@@ -30,4 +30,15 @@ public sealed class FeedOptions
     /// <summary>Most events the notify feed reads per query. Default 1,000; between 1 and 100,000.</summary>
     [Range(1, 100_000)]
     public int NotifyReadBatch { get; set; } = 1000;
+
+    /// <summary>The checks across settings: the first reconnect delay is not longer than the longest.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ReconnectDelay > MaxReconnectDelay)
+        {
+            yield return new ValidationResult(
+                $"ReconnectDelay ({ReconnectDelay}) is longer than MaxReconnectDelay ({MaxReconnectDelay}): lower the first or raise the second",
+                [nameof(ReconnectDelay), nameof(MaxReconnectDelay)]);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Relay.Core.Auth;
 using Relay.Core.Feeds;
 using Relay.Core.Topics;
 using Relay.Host.Cors;
@@ -9,8 +10,8 @@ namespace Relay.Host.Configuration;
 
 /// <summary>
 /// Binds every options class of the relay to its configuration section with a source-generated validator and
-/// <c>ValidateOnStart</c>, so an invalid setting (<c>Relay:TopicLogs:RingCapacity=0</c>) stops the start with one line
-/// naming it, never a crash later.
+/// <c>ValidateOnStart</c>, so an invalid setting (<c>Relay:TopicLogs:RingCapacity=0</c>) or a key under <c>Relay</c> that
+/// none of them reads (<see cref="UnknownSettingsValidator"/>) stops the start with one line naming it, never a crash later.
 /// </summary>
 internal static class RelayOptionsRegistration
 {
@@ -25,6 +26,11 @@ internal static class RelayOptionsRegistration
         // No validator, but bound at start all the same, so that a value that does not convert stops it there.
         services.AddOptions<StatusPageOptions>().BindConfiguration(StatusPageOptions.Section).ValidateOnStart();
         services.AddOptions<RelayCorsOptions>().BindConfiguration(RelayCorsOptions.Section).ValidateOnStart();
+        services.AddSingleton(new BoundSection(StatusPageOptions.Section, typeof(StatusPageOptions)));
+        services.AddSingleton(new BoundSection(RelayCorsOptions.Section, typeof(RelayCorsOptions)));
+        // Validated by the auth setup, which also reads the JWKS file.
+        services.AddSingleton(new BoundSection(AuthOptions.Section, typeof(AuthOptions)));
+        services.AddSingleton<IValidateOptions<RelayOptions>, UnknownSettingsValidator>();
         return services;
     }
 
@@ -65,5 +71,6 @@ internal static class RelayOptionsRegistration
     {
         services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>>(new SectionValidator<TOptions>(new TValidator(), section));
+        services.AddSingleton(new BoundSection(section, typeof(TOptions)));
     }
 }

@@ -123,6 +123,26 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_misspelledSetting_namesIt_beforeTouchingTheDatabase()
+    {
+        // Before, the binder ignored it: a misspelled connection string ran the relay on the embedded database.
+        var run = await ServeAsync(
+            ["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres"],
+            new Dictionary<string, string>(WithKey) { ["Relay__Sync__SendTimout"] = "00:00:05" });
+
+        AssertOneLine(run, "invalid configuration: Relay:Sync:SendTimout is not a setting of the relay", "Relay:Sync takes HeartbeatInterval");
+    }
+
+    [Test]
+    public async Task DatabaseVerb_misspelledConnectionString_namesIt_insteadOfUsingTheEmbeddedDatabase()
+    {
+        var run = await RelayProcess.RunAsync(
+            ["status"], new Dictionary<string, string>(WithKey) { ["Relay__ConectionString"] = TestDatabase.ConnectionString });
+
+        AssertOneLine(run, "invalid configuration: Relay:ConectionString is not a setting of the relay", "ConnectionString");
+    }
+
+    [Test]
     public async Task Serve_settingAsAnArgument_isConfiguration()
     {
         // The database is down: the setting given as an argument is checked before it is reached.
