@@ -71,6 +71,8 @@ public sealed partial class ReplicationFeed(
         private readonly JournalDecoder _decoder = new();
         private volatile bool _inTransaction;
 
+        private const string StreamEndedByServer = "Received backend message CommandComplete while expecting CopyData";
+
         public override async Task FollowAsync(CancellationToken cancellationToken)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -115,6 +117,13 @@ public sealed partial class ReplicationFeed(
                             break;
                     }
                 }
+            }
+            catch (NpgsqlException e) when (e is not PostgresException && e.Message.StartsWith(StreamEndedByServer, StringComparison.Ordinal))
+            {
+                // At a shutdown the walsender ends the stream with CommandComplete, which Npgsql takes for a loss of
+                // protocol sync and words as its own bug (npgsql/npgsql#5752). Should its wording change, its own line
+                // is logged, as before.
+                throw new NpgsqlException("PostgreSQL ended the replication stream (it is shutting down, or its walsender stopped)", e);
             }
             finally
             {

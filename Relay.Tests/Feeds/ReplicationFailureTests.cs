@@ -53,7 +53,7 @@ public sealed class ReplicationFailureTests
     }
 
     [Test]
-    public async Task ReplicationFeed_afterAPostgresRestart_neverRetriesOnAConnectionTheServerClosed()
+    public async Task ReplicationFeed_afterAPostgresRestart_saysTheServerEndedTheStream_andNeverRetriesOnAConnectionItClosed()
     {
         await using var database = await DatabaseProvisioner.ProvisionAsync(
             null, new LocalClusterOptions { Directory = Path.Combine(Path.GetTempPath(), $"relay-restart-{Guid.NewGuid():N}"), Durable = false },
@@ -84,7 +84,13 @@ public sealed class ReplicationFailureTests
         await watch;
 
         // The feed's own pooled connections died with the server: a connect that took one failed with 57P01 and waited.
-        Assert.That(problems.Where(p => p.StartsWith("connecting:", StringComparison.Ordinal)), Has.None.Contains("57P01"), string.Join("\n", problems));
+        Assert.Multiple(() =>
+        {
+            Assert.That(problems.Where(p => p.StartsWith("connecting:", StringComparison.Ordinal)), Has.None.Contains("57P01"), string.Join("\n", problems));
+            // Npgsql takes the end of the stream at a fast shutdown for a protocol error ("Please file a bug", npgsql#5752).
+            Assert.That(problems, Has.Some.StartsWith("reconnecting: PostgreSQL ended the replication stream"), string.Join("\n", problems));
+            Assert.That(problems, Has.None.Contains("Please file a bug"), string.Join("\n", problems));
+        });
     }
 
     [Test]
