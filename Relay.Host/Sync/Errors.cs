@@ -16,4 +16,10 @@ internal static class Errors
 
     public static ServerEnvelope Unavailable(string message, uint retryAfterMs = RetryAfterMs, string? topic = null, string? @ref = null) =>
         Create(ErrorCode.Unavailable, message, topic, @ref, retryAfterMs);
+
+    /// <summary>What every connection is told before the close of a shutdown.</summary>
+    public static ServerEnvelope Restarting() => Unavailable("the relay is restarting");
+
+    /// <summary><c>FORBIDDEN_TOPIC</c> for a <c>Subscribe</c> naming a topic outside the token's scopes.</summary>
+    public static ServerEnvelope NotCovered(string topic) => Create(ErrorCode.ForbiddenTopic, $"the token's scopes do not cover {topic}", topic);
 }

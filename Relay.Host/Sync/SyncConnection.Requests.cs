@@ -83,7 +83,7 @@ internal abstract partial class SyncConnection
         }
         if (topics.FirstOrDefault(topic => !identity.Scopes.Allows(topic)) is { } forbidden)
         {
-            return (Errors.Create(ErrorCode.ForbiddenTopic, $"the token's scopes do not cover {forbidden}", forbidden), null);
+            return (Errors.NotCovered(forbidden), null);
         }
 
         var opened = new List<Subscription>();

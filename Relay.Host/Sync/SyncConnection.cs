@@ -110,7 +110,7 @@ internal abstract partial class SyncConnection
     /// <summary>The relay is stopping: tell the client to reconnect elsewhere, then close with 1012.</summary>
     public void Shutdown()
     {
-        Push(Errors.Unavailable("the relay is restarting", retryAfterMs: 1000));
+        Push(Errors.Restarting());
         Close(ServiceRestart, "service restart");
     }
 

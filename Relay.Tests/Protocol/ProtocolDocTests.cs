@@ -1,6 +1,9 @@
 using System.Text.RegularExpressions;
 using Google.Protobuf.Reflection;
 using OpenAgents.Sync.V1;
+using Relay.Core.Subscriptions;
+using Relay.Host.Sync;
+using Relay.Protocol;
 using Relay.Protocol.Phoenix;
 
 namespace Relay.Tests.Protocol;
@@ -34,6 +37,19 @@ public sealed partial class ProtocolDocTests
     }
 
     [Test]
+    public void WsMapping_errorExamples_sayWhatTheRelaySays()
+    {
+        var stale = new StaleCursorException("runtime.notifications", 0, 5000, 5210);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Example("server/error-unavailable.json").Error, Is.EqualTo(Errors.Restarting().Error));
+            Assert.That(Example("server/error-forbidden-topic.json").Error, Is.EqualTo(Errors.NotCovered("runtime.codex_worker_summaries").Error));
+            Assert.That(Example("server/error-stale-cursor.json").Error, Is.EqualTo(Errors.Create(ErrorCode.StaleCursor, stale.Message, stale.Topic).Error));
+        });
+    }
+
+    [Test]
     public void WsMapping_everyErrorCode_isDocumented()
     {
         var codes = ErrorReflection.Descriptor.FindTypeByName<EnumDescriptor>("ErrorCode").Values
@@ -53,6 +69,8 @@ public sealed partial class ProtocolDocTests
 
         Assert.That(events.Where(name => !doc.Contains($"`{name}`", StringComparison.Ordinal)), Is.Empty);
     }
+
+    private static ServerEnvelope Example(string file) => JsonFraming.DecodeServer(GoldenFrames.Frame(file));
 
     private static IEnumerable<(string File, string Block)> Examples() =>
         GoldenBlock().Matches(Doc).Select(match => (match.Groups["file"].Value, match.Groups["block"].Value));
