@@ -7,7 +7,8 @@ namespace Relay.Core.Journal;
 
 /// <summary>
 /// The dual-publish parity check (<c>relay audit --compare export.jsonl</c>): another system's export, one JSON object a
-/// line with <c>doc_key</c>, <c>doc_version</c> and <c>payload</c>, against the live documents of <c>relay.documents</c>.
+/// line with <c>doc_key</c>, <c>doc_version</c> and <c>payload</c>, against the live documents of each topic's read model:
+/// <c>relay.documents</c>, or the table attached to it (<c>relay.attach</c>).
 /// Payloads are compared by the SHA-256 of their canonical JSON, so key order and number spelling do not matter.
 /// </summary>
 public static class ParityAudit
@@ -18,6 +19,7 @@ public static class ParityAudit
     /// <param name="topic">Compare only this topic's documents; null for every topic.</param>
     /// <param name="report">Receives one line per difference.</param>
     /// <param name="cancellationToken">Cancels the comparison.</param>
+    /// <exception cref="ParityAuditException">The comparison cannot be made: no such topic, or a doc_key in two topics.</exception>
     public static async Task<ParityReport> RunAsync(
         NpgsqlDataSource dataSource, TextReader export, string? topic, Func<string, Task> report, CancellationToken cancellationToken = default)
     {
@@ -73,20 +75,49 @@ public static class ParityAudit
         return counts with { InRelay = relay.Count };
     }
 
+    /// <summary>
+    /// The live documents of <paramref name="topic"/>, or of every topic, each from its read model
+    /// (<c>relay.read_model_query</c>): <c>relay.documents</c>, or the table attached to the topic.
+    /// </summary>
+    /// <exception cref="ParityAuditException">Without a topic, a doc_key is in several topics: the export cannot say which.</exception>
     private static async Task<Dictionary<string, (long DocVersion, byte[] Hash)>> ReadDocumentsAsync(
         NpgsqlDataSource dataSource, string? topic, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT doc_key, doc_version, payload_hash, payload::text FROM relay.documents
-             WHERE NOT deleted AND payload IS NOT NULL AND ($1::text IS NULL OR topic = $1)
-            """);
-        command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var documents = new Dictionary<string, (long, byte[])>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken))
+        var topics = new List<string>();
+        await using (var list = dataSource.CreateCommand("SELECT topic FROM relay.topics WHERE $1::text IS NULL OR topic = $1 ORDER BY topic"))
         {
-            var stored = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
-            documents[reader.GetString(0)] = (reader.GetInt64(1), stored ?? PayloadHash.Compute(Encoding.UTF8.GetBytes(reader.GetString(3))));
+            list.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
+            await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                topics.Add(reader.GetString(0));
+            }
+        }
+        if (topic is not null && topics.Count == 0)
+        {
+            throw new ParityAuditException($"no topic {topic}: relay status lists the topics");
+        }
+        var documents = new Dictionary<string, (long, byte[])>(StringComparer.Ordinal);
+        var topicOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in topics)
+        {
+            await using var query = dataSource.CreateCommand("SELECT relay.read_model_query($1)");
+            query.Parameters.AddWithValue(name);
+            var readModel = (string)(await query.ExecuteScalarAsync(cancellationToken))!;
+            await using var command = dataSource.CreateCommand(
+                $"SELECT m.doc_key, m.doc_version, m.payload_hash, m.payload::text FROM ({readModel}) m WHERE NOT m.deleted AND m.payload IS NOT NULL");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var docKey = reader.GetString(0);
+                if (!topicOf.TryAdd(docKey, name))
+                {
+                    throw new ParityAuditException(
+                        $"{docKey} is a document of {topicOf[docKey]} and of {name}, and the export does not say which: compare one topic at a time with --topic");
+                }
+                var stored = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
+                documents[docKey] = (reader.GetInt64(1), stored ?? PayloadHash.Compute(Encoding.UTF8.GetBytes(reader.GetString(3))));
+            }
         }
         return documents;
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Relay.Core.Auth;
+using Relay.Core.Journal;
 using Relay.Core.Provisioning;
 
 namespace Relay.Host.Cli;
@@ -25,7 +26,7 @@ internal static partial class ExpectedFailure
         IOException { InnerException: AddressInUseException } e =>
             $"{e.Message.TrimEnd('.')}: another process listens there; choose another address with --urls http://127.0.0.1:<port>",
         AddressInUseException e => $"{e.Message.TrimEnd('.')}: choose another address with --urls http://127.0.0.1:<port>",
-        ProvisioningException or AuthConfigurationException => exception.Message,
+        ProvisioningException or AuthConfigurationException or ParityAuditException => exception.Message,
         OptionsValidationException e => $"invalid configuration: {string.Join("; ", e.Failures)}",
         PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } e
             when e.MessageText.Contains("relay", StringComparison.Ordinal) =>
