@@ -31,6 +31,7 @@ internal static partial class ExpectedFailure
         PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } e
             when e.MessageText.Contains("relay", StringComparison.Ordinal) =>
             $"{e.SqlState}: {e.MessageText}: the relay schema is missing from this database or older than this relay: run relay migrate",
+        PostgresException { SqlState: "RL001" } e => $"{e.SqlState}: {e.MessageText}: relay status lists the topics; relay.create_topic creates one (docs/sql.md)",
         PostgresException e => $"{e.SqlState}: {e.MessageText}{(e.Hint is { Length: > 0 } hint ? ": " + hint : "")}",
         FormatException e when e.TargetSite?.DeclaringType == typeof(BindingAddress) =>
             $"{e.Message.TrimEnd('.')}: give --urls as http://HOST:PORT (several separated by ;), e.g. http://127.0.0.1:8080",

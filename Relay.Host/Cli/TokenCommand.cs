@@ -77,7 +77,7 @@ public static class TokenCommand
             }
             catch (Exception e) when (e is AuthConfigurationException or ArgumentException)
             {
-                error.WriteLine($"relay token: {e.Message}");
+                error.WriteLine($"relay: {e.Message}");
                 return 1;
             }
         });

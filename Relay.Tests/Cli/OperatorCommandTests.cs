@@ -35,7 +35,7 @@ public sealed class OperatorCommandTests
         var (exit, _, error) = await RelayAsync("publish", "--topic", TestTopics.Name(), "--key", "k", "--payload", "{}");
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(error, Does.StartWith("relay: RL001: unknown topic"));
+        Assert.That(error.Trim(), Does.StartWith("relay: RL001: unknown topic").And.EndWith("relay status lists the topics; relay.create_topic creates one (docs/sql.md)"));
     }
 
     [Test]
