@@ -84,7 +84,8 @@ export class SyncClient {
   readonly #socket: Socket;
   readonly #channel: Channel;
   readonly #topics = new Map<string, Topic<unknown>>();
-  readonly #refused = new Set<string>();
+  /** Topics the relay refused, with the token in force for a `FORBIDDEN_TOPIC` (undefined for `UNKNOWN_TOPIC`). */
+  readonly #refused = new Map<string, string | undefined>();
   readonly #lastStale = new Map<string, number>();
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   readonly #stop = new AbortController();
@@ -237,7 +238,7 @@ export class SyncClient {
   }
 
   #sendSubscribe(topics: readonly string[]): void {
-    const wanted = topics.filter((topic) => this.#topics.has(topic) && !this.#refused.has(topic));
+    const wanted = topics.filter((topic) => this.#topics.has(topic) && !this.#stillRefused(topic));
     if (!this.#joined) {
       return;
     }
@@ -275,9 +276,10 @@ export class SyncClient {
         return;
       case "FORBIDDEN_TOPIC":
       case "UNKNOWN_TOPIC":
-        // Not retried until subscribed again; a refused Subscribe is resent without the topic.
+        // Not retried until subscribed again, or, forbidden, until a newer token covers it (#stillRefused); a refused
+        // Subscribe is resent without the topic.
         if (error.topic !== undefined) {
-          this.#refused.add(error.topic);
+          this.#refused.set(error.topic, error.code === "FORBIDDEN_TOPIC" ? this.#tokens.current ?? "" : undefined);
         }
         this.#sendSubscribe(request);
         if (error.code === "FORBIDDEN_TOPIC" && error.topic !== undefined && this.#topics.has(error.topic)) {
@@ -336,9 +338,29 @@ export class SyncClient {
   #refreshInBand(token: string): void {
     if (this.#joined) {
       this.stats.tokenRefreshes++;
+      const generation = this.#generation;
       this.#channel.push("refresh_auth", refreshAuthPayload(token))
+        // Topics refused under the old token that this one covers are subscribed again.
+        .receive("ok", () => this.#enqueue(() => this.#sendSubscribe([...this.#refused.keys()]), generation))
         .receive("error", (raw) => this.#report(new SyncRelayError(parseError(raw), "refresh_auth")));
     }
+  }
+
+  /**
+   * Whether `topic` stays refused: an unknown topic until subscribed again, a forbidden one until a newer token's
+   * scopes cover it (an application that gains access sees the topic fill without subscribing again).
+   */
+  #stillRefused(topic: string): boolean {
+    if (!this.#refused.has(topic)) {
+      return false;
+    }
+    const refusedUnder = this.#refused.get(topic);
+    const current = this.#tokens.current;
+    if (refusedUnder === undefined || current === undefined || current === refusedUnder || this.#tokens.scopes?.allows(topic) !== true) {
+      return true;
+    }
+    this.#refused.delete(topic);
+    return false;
   }
 
   /** Runs `work` after everything queued before it, unless the connection it belongs to has ended since. */

@@ -129,3 +129,25 @@ it.each([
 
   await expect(sync.start()).rejects.toThrow(new TokenError(message));
 });
+
+it("subscribes again by itself to a topic refused as forbidden once a refreshed token covers it", async () => {
+  const relay = sharedRelay();
+  const { revoked: granted, kept } = await twoTopics();
+  let widened = false;
+  // Short-lived tokens, refreshed in band within 2 s: the widened one comes with the next refresh.
+  const { client: sync, errors } = client({
+    token: () => mintToken(relay, { ttl: 4, scopes: widened ? ["tsclient.*"] : [kept] }),
+  });
+  const later = sync.subscribe(granted);
+  const others = sync.subscribe(kept);
+  await sync.start();
+  await until(others, (t) => t.caughtUp && t.documents().length === 1, "the covered topic's document");
+  await expect.poll(() => errors.some((e) => e instanceof SyncRelayError && e.code === "FORBIDDEN_TOPIC" && e.topic === granted))
+    .toBe(true);
+
+  // Before, the topic stayed refused until the application subscribed to it again.
+  widened = true;
+  await until(later, (t) => t.caughtUp && t.get(`secret-${granted}`) !== undefined, "the topic's document once covered", 60_000);
+  await publish(relay, granted, `live-${granted}`, { secret: true });
+  await until(later, (t) => t.get(`live-${granted}`) !== undefined, "a live update of the topic");
+});
