@@ -7,6 +7,7 @@
 \ir migrations/0002_v1_topics.sql
 \ir migrations/0003_publication.sql
 \ir migrations/0004_topic_epochs.sql
+\ir migrations/0005_migrator_guard.sql
 \ir functions/canonical_number_exact.sql
 \ir functions/canonical_number.sql
 \ir functions/canonical_sort_key.sql
@@ -33,3 +34,4 @@
 \ir functions/read_model_query.sql
 \ir functions/read_documents.sql
 \ir functions/list_documents.sql
+\ir functions/refuse_older_migrator.sql

@@ -19,6 +19,14 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
         );
         """;
 
+    /// <summary>
+    /// This relay's schema generation: the number of migrations it knows. A schema migrated by a relay of a higher one
+    /// refuses this relay's migration (<c>sql/migrations/0005_migrator_guard.sql</c>), so that it cannot put its older
+    /// functions back; a release that changes a function file in a way an older copy must not undo therefore adds a
+    /// migration, if only to raise the generation.
+    /// </summary>
+    public static int Generation { get; } = SqlScripts.All.Count(script => !script.Repeatable);
+
     /// <summary>Brings the schema up to date; returns the paths of the files it applied (none when up to date).</summary>
     /// <exception cref="InvalidOperationException">A migration changed after it was applied.</exception>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
@@ -28,6 +36,12 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
         await using (var bootstrap = new NpgsqlCommand(Bootstrap, connection, transaction))
         {
             await bootstrap.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Which relay migrates, for relay.refuse_older_migrator: a schema a later relay migrated refuses this one's record.
+        await using (var generation = new NpgsqlCommand("SELECT set_config('relay.migrator_generation', $1, true)", connection, transaction))
+        {
+            generation.Parameters.AddWithValue(Generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await generation.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -69,6 +83,13 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
             }
             Log.Applied(logger, script.Path);
             applied.Add(script.Path);
+        }
+        await using (var record = new NpgsqlCommand(
+            "INSERT INTO relay.schema_generation (generation) VALUES ($1) " +
+            "ON CONFLICT (only_row) DO UPDATE SET generation = greatest(relay.schema_generation.generation, excluded.generation)", connection, transaction))
+        {
+            record.Parameters.AddWithValue(Generation);
+            await record.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         Log.UpToDate(logger, applied.Count);

@@ -28,7 +28,7 @@ public sealed class MigrationTests
     [Test]
     public async Task Migrate_changedFunction_isReappliedAlone()
     {
-        await Sql.ExecuteAsync("UPDATE relay.schema_migrations SET checksum = 'stale' WHERE script = 'functions/head.sql'");
+        await AsMigratorAsync("UPDATE relay.schema_migrations SET checksum = 'stale' WHERE script = 'functions/head.sql'");
 
         Assert.That(await Migrator().MigrateAsync(), Is.EqualTo(new[] { "functions/head.sql" }));
     }
@@ -40,7 +40,7 @@ public sealed class MigrationTests
         var checksum = await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script);
         try
         {
-            await Sql.ExecuteAsync("UPDATE relay.schema_migrations SET checksum = 'another version' WHERE script = 'functions/publish.sql'");
+            await AsMigratorAsync("UPDATE relay.schema_migrations SET checksum = 'another version' WHERE script = 'functions/publish.sql'");
             Assert.That(await Migrator().PendingAsync(), Is.Empty);
             await Sql.ExecuteAsync("DELETE FROM relay.schema_migrations WHERE script = $1", script);
             Assert.That(await Migrator().PendingAsync(), Is.EqualTo(new[] { script }));
@@ -57,7 +57,7 @@ public sealed class MigrationTests
     {
         const string script = "migrations/0002_v1_topics.sql";
         var original = await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script);
-        await Sql.ExecuteAsync("UPDATE relay.schema_migrations SET checksum = 'edited' WHERE script = $1", script);
+        await AsMigratorAsync($"UPDATE relay.schema_migrations SET checksum = 'edited' WHERE script = '{script}'");
         try
         {
             var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Migrator().MigrateAsync());
@@ -65,9 +65,40 @@ public sealed class MigrationTests
         }
         finally
         {
-            await Sql.ExecuteAsync("UPDATE relay.schema_migrations SET checksum = $1 WHERE script = $2", original, script);
+            await AsMigratorAsync($"UPDATE relay.schema_migrations SET checksum = '{original}' WHERE script = '{script}'");
         }
     }
+
+    [Test]
+    public async Task Migrate_recordsTheGenerationOfTheRelayThatMigrated()
+    {
+        Assert.That(await Sql.ScalarAsync<int>("SELECT generation FROM relay.schema_generation"), Is.EqualTo(SchemaMigrator.Generation));
+    }
+
+    [TestCase(null)]
+    [TestCase(-1)]
+    public async Task OlderMigrator_changingTheRecord_isRefused_andPutsNoFunctionBack(int? generationBelow)
+    {
+        // What every relay before the guard does at start on a schema a later one migrated: re-apply its own copy of
+        // each function file whose checksum differs, and record it. Before, relay.head came back as the older copy.
+        var setting = generationBelow is { } below ? $"SELECT set_config('relay.migrator_generation', '{SchemaMigrator.Generation + below}', true);" : "";
+        var head = await Sql.ScalarAsync<string>("SELECT prosrc FROM pg_proc WHERE oid = 'relay.head(text)'::regprocedure");
+
+        var error = await Sql.FailsAsync("55000", $"""
+            {setting}
+            CREATE OR REPLACE FUNCTION relay.head(p_topic text) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 0::bigint';
+            INSERT INTO relay.schema_migrations (script, checksum) VALUES ('functions/head.sql', 'older')
+                ON CONFLICT (script) DO UPDATE SET checksum = excluded.checksum, applied_at = now();
+            """);
+
+        Assert.That(error.Hint, Does.Contain("Relay__AutoMigrate=false"));
+        Assert.That(await Sql.ScalarAsync<string>("SELECT prosrc FROM pg_proc WHERE oid = 'relay.head(text)'::regprocedure"), Is.EqualTo(head));
+        Assert.That(await Migrator().MigrateAsync(), Is.Empty);
+    }
+
+    /// <summary>Runs <paramref name="sql"/> as this relay's migrator does: saying its generation.</summary>
+    private static Task AsMigratorAsync(string sql) =>
+        Sql.ExecuteAsync($"SELECT set_config('relay.migrator_generation', '{SchemaMigrator.Generation}', true); {sql}");
 
     private static string RepositoryRoot()
     {

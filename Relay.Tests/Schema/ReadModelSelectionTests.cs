@@ -26,7 +26,8 @@ public sealed class ReadModelSelectionTests
             await migrator.MigrateAsync();
             await WriteDocumentsAsync(dataSource);
             // As before the shared selection: neither of its functions, and list and read recorded at older versions.
-            await Sql.RowsAsync(dataSource, """
+            await Sql.RowsAsync(dataSource, $"""
+                SELECT set_config('relay.migrator_generation', '{SchemaMigrator.Generation}', true);
                 DROP FUNCTION relay.read_model_query(text);
                 DROP FUNCTION relay.topic_documents(text);
                 DELETE FROM relay.schema_migrations WHERE script IN ('functions/topic_documents.sql', 'functions/read_model_query.sql');
