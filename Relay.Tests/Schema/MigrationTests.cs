@@ -1,5 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Relay.Core.Schema;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Schema;
 
@@ -94,6 +97,34 @@ public sealed class MigrationTests
         Assert.That(error.Hint, Does.Contain("Relay__AutoMigrate=false"));
         Assert.That(await Sql.ScalarAsync<string>("SELECT prosrc FROM pg_proc WHERE oid = 'relay.head(text)'::regprocedure"), Is.EqualTo(head));
         Assert.That(await Migrator().MigrateAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task PsqlInstall_thenRelayMigrate_recordsEveryFileAndTheGeneration_andRefusesAnOlderMigrator()
+    {
+        var name = $"relay_psql_{Guid.NewGuid():N}";
+        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
+            var psql = Path.Combine(PostgresBinaries.Find()!, "psql");
+            // The guard's trigger lives on the migrator's record, which a psql install does not create.
+            await ProcessRunner.RunAsync(psql, [
+                "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
+                "-U", target.Username!, "-d", name, "-f", Path.Combine(RepositoryRoot(), "sql", "install.sql")]);
+            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
+
+            Assert.That(await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(), Has.Count.EqualTo(SqlScripts.All.Count));
+            Assert.That(await Sql.RowsAsync(dataSource, "SELECT generation FROM relay.schema_generation"),
+                Is.EqualTo(new[] { new object?[] { SchemaMigrator.Generation } }));
+            var error = await Assert.ThrowsAsync<PostgresException>(() => Sql.RowsAsync(dataSource,
+                "UPDATE relay.schema_migrations SET checksum = 'older' WHERE script = 'functions/head.sql'"));
+            Assert.That(error!.SqlState, Is.EqualTo("55000"));
+        }
+        finally
+        {
+            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
+        }
     }
 
     /// <summary>Runs <paramref name="sql"/> as this relay's migrator does: saying its generation.</summary>
