@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -108,10 +109,19 @@ public sealed class MigrationTests
         {
             var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
             var psql = Path.Combine(PostgresBinaries.Find()!, "psql");
-            // The guard's trigger lives on the migrator's record, which a psql install does not create.
-            await ProcessRunner.RunAsync(psql, [
+            // The guard's trigger lives on the migrator's record, which a psql install does not create. psql runs as this
+            // user (a DBA's), who can read the repository; the postgres user may not.
+            using var install = Process.Start(new ProcessStartInfo(psql, [
                 "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
-                "-U", target.Username!, "-d", name, "-f", Path.Combine(RepositoryRoot(), "sql", "install.sql")]);
+                "-U", target.Username!, "-d", name, "-f", Path.Combine(RepositoryRoot(), "sql", "install.sql")])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var errors = install.StandardError.ReadToEndAsync();
+            await install.StandardOutput.ReadToEndAsync();
+            await install.WaitForExitAsync();
+            Assert.That(install.ExitCode, Is.Zero, await errors);
             await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
 
             Assert.That(await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(), Has.Count.EqualTo(SqlScripts.All.Count));
