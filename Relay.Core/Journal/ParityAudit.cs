@@ -83,14 +83,15 @@ public static class ParityAudit
     private static async Task<Dictionary<string, (long DocVersion, byte[] Hash)>> ReadDocumentsAsync(
         NpgsqlDataSource dataSource, string? topic, CancellationToken cancellationToken)
     {
-        var topics = new List<string>();
-        await using (var list = dataSource.CreateCommand("SELECT topic FROM relay.topics WHERE $1::text IS NULL OR topic = $1 ORDER BY topic"))
+        var topics = new List<(string Topic, string ReadModel)>();
+        await using (var list = dataSource.CreateCommand(
+            "SELECT topic, relay.read_model_query(topic) FROM relay.topics WHERE $1::text IS NULL OR topic = $1 ORDER BY topic"))
         {
             list.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
             await using var reader = await list.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                topics.Add(reader.GetString(0));
+                topics.Add((reader.GetString(0), reader.GetString(1)));
             }
         }
         if (topic is not null && topics.Count == 0)
@@ -99,11 +100,8 @@ public static class ParityAudit
         }
         var documents = new Dictionary<string, (long, byte[])>(StringComparer.Ordinal);
         var topicOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in topics)
+        foreach (var (name, readModel) in topics)
         {
-            await using var query = dataSource.CreateCommand("SELECT relay.read_model_query($1)");
-            query.Parameters.AddWithValue(name);
-            var readModel = (string)(await query.ExecuteScalarAsync(cancellationToken))!;
             await using var command = dataSource.CreateCommand(
                 $"SELECT m.doc_key, m.doc_version, m.payload_hash, m.payload::text FROM ({readModel}) m WHERE NOT m.deleted AND m.payload IS NOT NULL");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
