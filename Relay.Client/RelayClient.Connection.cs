@@ -118,6 +118,7 @@ public sealed partial class RelayClient
         _socket = socket;
         _lastSend = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _connection);
+        ReadmitCoveredTopics();
         List<string> topics;
         lock (_lock)
         {

@@ -52,6 +52,12 @@ public sealed partial class RelayClient
         _token = token;
         _tokenExpiry = claims.Expiry;
         await SendAsync(socket, new ClientEnvelope { RefreshAuth = new RefreshAuth { Token = token } }, cancellationToken);
+        // The relay takes the token before the Subscribe that follows it; should it refuse the token, the topics are
+        // refused again under it, and wait for the next.
+        if (ReadmitCoveredTopics() is { Count: > 0 } readmitted)
+        {
+            await SubscribeOnAsync(socket, readmitted, cancellationToken);
+        }
         return true;
     }
 }

@@ -10,7 +10,7 @@ public sealed partial class RelayClient
     /// <summary>A second <c>STALE_CURSOR</c> for a topic within this time drops the connection, so the next try backs off.</summary>
     private static readonly TimeSpan s_staleAgainWithin = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentDictionary<string, List<string>> _pendingSubscribes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingSubscribe> _pendingSubscribes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastStale = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _epochs = new(StringComparer.Ordinal);
 
@@ -43,7 +43,7 @@ public sealed partial class RelayClient
             }
         }
         var envelope = new ClientEnvelope { Ref = Interlocked.Increment(ref _ref).ToString(System.Globalization.CultureInfo.InvariantCulture), Subscribe = subscribe };
-        _pendingSubscribes[envelope.Ref] = topics;
+        _pendingSubscribes[envelope.Ref] = new PendingSubscribe(topics, _token);
         await SendAsync(socket, envelope, cancellationToken);
     }
 
@@ -136,20 +136,27 @@ public sealed partial class RelayClient
         {
             _retryAfter = TimeSpan.FromMilliseconds(error.RetryAfterMs);
         }
-        _pendingSubscribes.TryRemove(@ref, out var refused);
+        _pendingSubscribes.TryRemove(@ref, out var pending);
+        var refused = pending?.Topics;
         switch (error.Code)
         {
             case ErrorCode.StaleCursor when error.Topic.Length > 0:
                 await RehydrateAsync(socket, error.Topic, cancellationToken);
                 break;
             case ErrorCode.ForbiddenTopic or ErrorCode.UnknownTopic when error.Topic.Length > 0:
-                // Not retried: the topic is dropped until subscribed again; a refused Subscribe is resent without it.
+                // Dropped until subscribed again, or, forbidden, until a newer token covers it (ReadmitCoveredTopics); a
+                // refused Subscribe is resent without it.
                 lock (_lock)
                 {
                     _topics.Remove(error.Topic);
                 }
                 if (error.Code == ErrorCode.ForbiddenTopic)
                 {
+                    // Refused under the token its Subscribe went with, or, refused on a refresh, under the token in force.
+                    lock (_lock)
+                    {
+                        _forbidden[error.Topic] = pending?.Token ?? _token;
+                    }
                     await ForgetAsync(error.Topic, cancellationToken);
                 }
                 refused?.Remove(error.Topic);
@@ -167,6 +174,27 @@ public sealed partial class RelayClient
                 throw new WebSocketException(WebSocketError.Faulted, $"subscription failed: {error.Code} {error.Message}");
             default:
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Topics refused with <c>FORBIDDEN_TOPIC</c> under an earlier token that the token in force covers: followed again,
+    /// so that a user granted access sees the topic fill without the application subscribing again. Returns them, for
+    /// the caller to subscribe to.
+    /// </summary>
+    private List<string> ReadmitCoveredTopics()
+    {
+        var token = _token;
+        var scopes = TokenClaims.Read(token).Scopes;
+        lock (_lock)
+        {
+            List<string> readmitted = [.. _forbidden.Where(pair => pair.Value != token && scopes?.Allows(pair.Key) == true).Select(pair => pair.Key)];
+            foreach (var topic in readmitted)
+            {
+                _forbidden.Remove(topic);
+                _topics.Add(topic);
+            }
+            return readmitted;
         }
     }
 
@@ -213,4 +241,7 @@ public sealed partial class RelayClient
             _epochs[topic] = epoch;
         }
     }
+
+    /// <summary>The topics a <c>Subscribe</c> named and the token in force when it was sent.</summary>
+    private sealed record PendingSubscribe(List<string> Topics, string Token);
 }

@@ -19,6 +19,8 @@ public sealed partial class RelayClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly HashSet<string> _topics = new(StringComparer.Ordinal);
+    /// <summary>Topics refused with <c>FORBIDDEN_TOPIC</c>, with the token they were refused under.</summary>
+    private readonly Dictionary<string, string> _forbidden = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _watermarks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _caughtUp = new(StringComparer.Ordinal);
     private Task _run = Task.CompletedTask;
@@ -105,6 +107,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         lock (_lock)
         {
             added = [.. topics.Where(_topics.Add)];
+            added.ForEach(topic => _forbidden.Remove(topic));
             socket = _subscribedSocket;
         }
         if (added.Count > 0 && socket is not null)

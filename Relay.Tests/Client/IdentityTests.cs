@@ -124,6 +124,45 @@ public sealed class IdentityTests
     }
 
     [Test]
+    public async Task Client_subscribesAgainByItself_toATopicRefusedAsForbidden_onceANewerTokenCoversIt([Values("refresh", "reconnect")] string how)
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var granted = await TestTopics.CreateAsync();
+        var kept = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish(t, t || ':doc', '{}') FROM unnest(ARRAY[$1, $2]) t", granted, kept);
+        var widened = false;
+        var lifetime = TimeSpan.FromMinutes(10);
+        var errors = new ConcurrentQueue<OpenAgents.Sync.V1.Error>();
+        await using var client = new RelayClient(new RelayClientOptions
+        {
+            Url = relay.Http,
+            TokenProvider = _ => ValueTask.FromResult(RelayServerHarness.Token(scopes: Volatile.Read(ref widened) ? "test.*" : kept, lifetime: lifetime)),
+            // "refresh": a fresh token in band about two seconds after each one; "reconnect": none within the test.
+            TokenRefreshMargin = how == "refresh" ? lifetime - TimeSpan.FromSeconds(2) : TimeSpan.FromMinutes(1),
+            Cache = new DocumentCache(),
+            WatermarkStore = new InMemoryWatermarkStore(),
+            InitialReconnectDelay = TimeSpan.FromMilliseconds(200),
+        });
+        client.ErrorReceived += errors.Enqueue;
+        await client.SubscribeAsync([granted, kept]);
+        client.Start();
+        await client.CaughtUpAsync(kept);
+        await Eventually.ThatAsync(() => errors.Any(e => e.Code == OpenAgents.Sync.V1.ErrorCode.ForbiddenTopic && e.Topic == granted), "the relay to refuse the topic");
+
+        // Before, the topic stayed refused until the application called SubscribeAsync again.
+        Volatile.Write(ref widened, true);
+        if (how == "reconnect")
+        {
+            client.AbortConnection();
+        }
+        await Eventually.ThatAsync(() => client.IsCaughtUp(granted) && client.Documents(granted).ContainsKey(granted + ":doc"),
+            "the topic's document once the token covers it", TimeSpan.FromSeconds(30));
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':live', '{}')", granted);
+        await Eventually.ThatAsync(() => client.Documents(granted).ContainsKey(granted + ":live"), "a live update of the topic");
+        Assert.That(errors.Count(e => e.Code == OpenAgents.Sync.V1.ErrorCode.ForbiddenTopic), Is.EqualTo(1), "refused once, under the first token only");
+    }
+
+    [Test]
     public async Task Client_whoseTokenProviderSwitchesIdentity_dropsTheOldState_raisesDeletions_andHydratesAfresh([Values("org", "subject")] string changed)
     {
         await using var relay = await RelayServerHarness.StartAsync();
