@@ -7,4 +7,5 @@ namespace Relay.Host.Sync;
 /// <param name="Type">Text or binary.</param>
 /// <param name="Close">When set, close the connection with this status after the frames before it.</param>
 /// <param name="Reason">The close reason.</param>
-internal readonly record struct OutboundFrame(byte[] Bytes, WebSocketMessageType Type, WebSocketCloseStatus? Close = null, string? Reason = null);
+/// <param name="Reply">Queued whatever the budget (a reply, a push, the close), not by a topic's pump.</param>
+internal readonly record struct OutboundFrame(byte[] Bytes, WebSocketMessageType Type, WebSocketCloseStatus? Close = null, string? Reason = null, bool Reply = false);

@@ -5,13 +5,17 @@ namespace Relay.Host.Sync;
 /// <summary>
 /// A connection's frames on their way to its single send loop, bounded by bytes: a topic reader waits for space while
 /// more than the budget is queued, which stops that connection's topic readers (they then fall behind into journal
-/// catch-up) and nobody else. A frame larger than the budget still passes when the queue is empty.
+/// catch-up) and nobody else. A frame larger than the budget still passes when the queue is empty. Replies skip that
+/// wait, so they never wait behind updates; they have a budget of their own, which the receive loop waits on before
+/// it reads the next request (<see cref="WaitForRepliesAsync"/>).
 /// </summary>
 internal sealed class OutboundQueue(int budgetBytes)
 {
     private readonly Channel<OutboundFrame> _frames = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _space = new(1, 1);
+    private readonly SemaphoreSlim _replySpace = new(1, 1);
     private long _queuedBytes;
+    private long _replyBytes;
 
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
@@ -26,28 +30,59 @@ internal sealed class OutboundQueue(int budgetBytes)
         }
     }
 
+    /// <summary>
+    /// Waits while the replies queued hold more than the budget: a client that sends requests and reads none of the
+    /// answers then stops being read (its requests back up into TCP, on its side) instead of growing this queue until
+    /// the send timeout gives up on it.
+    /// </summary>
+    public async ValueTask WaitForRepliesAsync(CancellationToken cancellationToken)
+    {
+        while (Interlocked.Read(ref _replyBytes) > budgetBytes)
+        {
+            await _replySpace.WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Queues a frame whatever the budget; false once the connection is closing.</summary>
     public bool TryWrite(OutboundFrame frame)
     {
-        Interlocked.Add(ref _queuedBytes, frame.Bytes.Length);
+        Count(frame, frame.Bytes.Length);
         if (_frames.Writer.TryWrite(frame))
         {
             return true;
         }
-        Interlocked.Add(ref _queuedBytes, -frame.Bytes.Length);
+        Count(frame, -frame.Bytes.Length);
         return false;
     }
 
     /// <summary>Queues a frame whatever the budget: replies and the final close must not wait behind updates.</summary>
-    public void WriteNow(OutboundFrame frame) => TryWrite(frame);
+    public void WriteNow(OutboundFrame frame) => TryWrite(frame with { Reply = true });
 
     /// <summary>Called by the send loop once a frame is on the wire.</summary>
     public void Sent(OutboundFrame frame)
     {
-        Interlocked.Add(ref _queuedBytes, -frame.Bytes.Length);
-        if (_space.CurrentCount == 0)
+        Count(frame, -frame.Bytes.Length);
+        Signal(_space);
+        if (frame.Reply)
         {
-            _space.Release();
+            Signal(_replySpace);
+        }
+    }
+
+    private void Count(OutboundFrame frame, long bytes)
+    {
+        Interlocked.Add(ref _queuedBytes, bytes);
+        if (frame.Reply)
+        {
+            Interlocked.Add(ref _replyBytes, bytes);
+        }
+    }
+
+    private static void Signal(SemaphoreSlim waiter)
+    {
+        if (waiter.CurrentCount == 0)
+        {
+            waiter.Release();
         }
     }
 

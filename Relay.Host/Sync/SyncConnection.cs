@@ -144,6 +144,7 @@ internal abstract partial class SyncConnection
         var limit = Context.Options.MaxInboundFrameBytes;
         while (_socket.State == WebSocketState.Open)
         {
+            await _queue.WaitForRepliesAsync(cancellationToken);
             // Do a 0 byte read so that idle connections don't hold a buffer.
             var result = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);

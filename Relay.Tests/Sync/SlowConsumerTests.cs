@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenAgents.Sync.V1;
 using Relay.Core.Diagnostics;
@@ -48,6 +49,48 @@ public sealed class SlowConsumerTests
         Assert.That(queued.Max, Is.GreaterThan(QueueBudget / 2), "the slow client really backed up");
         // Its sends block, so after the send timeout the relay lets it go (SLOW_CONSUMER) and keeps the other one.
         await Eventually.ThatAsync(() => queued.Connections == 1, "the slow consumer to be disconnected");
+    }
+
+    [Test]
+    public async Task Client_thatSendsRequestsAndReadsNoAnswer_isNotReadWhileItsRepliesFillTheBudget_andGetsEveryAnswerWhenItReads()
+    {
+        const int budget = 16 * 1024;
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = budget.ToString(),
+            ["Relay:Sync:SendTimeout"] = "00:01:00",
+        });
+        await using var client = await WsClient.ConnectAsync(relay);
+        await using var queued = new QueuedBytesSampler();
+
+        // Pings as fast as they go for 3 s, reading none of the Acks. Before, the relay read every one and queued its Ack
+        // whatever the budget: megabytes a second, until the send timeout gave up on the client.
+        var sent = 0;
+        var flooding = Stopwatch.StartNew();
+        var sending = Task.Run(async () =>
+        {
+            while (flooding.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                await client.SendAsync(new ClientEnvelope { Ping = new Ping() });
+                sent++;
+            }
+        });
+        await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(4)));
+        var maxWhileFlooding = queued.Max;
+
+        // Reading again, it gets an Ack for every Ping (the blocked send goes through once the relay reads again).
+        var acks = 0;
+        while (!sending.IsCompleted || acks < sent)
+        {
+            var envelope = await client.ReceiveAsync();
+            Assert.That(envelope, Is.Not.Null, "the connection stays open");
+            acks += envelope!.Ack is not null ? 1 : 0;
+        }
+        await sending;
+
+        Assert.That(maxWhileFlooding, Is.LessThanOrEqualTo(budget + 1024), "replies queued beyond the budget");
+        Assert.That(sent * 2, Is.GreaterThan(budget), "the client sent more than the budget holds of Acks");
+        Assert.That(acks, Is.EqualTo(sent));
     }
 
     [Test]
