@@ -60,4 +60,40 @@ public sealed class SubscriptionSourceTests
         Assert.That(events.Select(e => e.Watermark), Is.EqualTo(new long[] { 1, 2, 3 }));
         Assert.That(await reads.ReadAsync(topic, 0, 10, int.MaxValue, CancellationToken.None), Is.Not.SameAs(events), "a finished read is not reused");
     }
+
+    [Test]
+    public async Task CatchUpReads_whileManyOfOneTopicWait_takeTurnsByTopic_soAnotherTopicsReadIsNotLast()
+    {
+        var storm = await TestTopics.CreateAsync();
+        var other = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish(t, t || ':' || i, '{}') FROM unnest(ARRAY[$1, $2]) t, generate_series(1, 5) i", storm, other);
+        var reads = new CatchUpReads(new JournalReader(TestDatabase.DataSource), concurrency: 1);
+        var finished = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        async Task<List<JournalEvent>> Read(string topic, long after)
+        {
+            var events = await reads.ReadAsync(topic, after, 10, int.MaxValue, CancellationToken.None);
+            finished.Enqueue($"{(topic == storm ? "storm" : "other")} after {after}");
+            return events;
+        }
+        var stormReads = new List<Task<List<JournalEvent>>>();
+        Task<List<JournalEvent>> otherRead;
+
+        await using (var blocker = await BlockedReads.LockAsync("relay.stream_events", "relay.stream_events"))
+        {
+            // A reconnect storm: subscribers of one topic from different watermarks, each its own read; the first holds
+            // the only slot, the others wait. Then one subscriber of another topic.
+            stormReads.Add(Read(storm, 0));
+            await blocker.WaitForBlockedReadAsync();
+            stormReads.AddRange(Enumerable.Range(1, 4).Select(after => Read(storm, after)));
+            otherRead = Read(other, 0);
+        }
+
+        Assert.That((await otherRead.WaitAsync(TimeSpan.FromSeconds(30))).Select(e => e.Watermark), Is.EqualTo(new long[] { 1, 2, 3, 4, 5 }));
+        await Task.WhenAll(stormReads).WaitAsync(TimeSpan.FromSeconds(30));
+        // Before, it waited for every read queued before it, and finished last.
+        await Eventually.ThatAsync(() => finished.Count == 6, "every read to be recorded");
+        Assert.That(finished, Is.EqualTo(new[] { "storm after 0", "storm after 1", "other after 0", "storm after 2", "storm after 3", "storm after 4" }),
+            "slots taken in turns by topic");
+        Assert.That((await Task.WhenAll(stormReads)).Select(events => events.Count), Is.EqualTo(new[] { 5, 4, 3, 2, 1 }));
+    }
 }
