@@ -9,8 +9,8 @@ internal abstract partial class SyncConnection
         [LoggerMessage(RelayEventIds.Host + 20, LogLevel.Information, "Refused {What} from a client; closing its connection")]
         public static partial void Refused(ILogger logger, string what);
 
-        [LoggerMessage(RelayEventIds.Host + 21, LogLevel.Information, "Bad request from a client: {Message}")]
-        public static partial void BadRequest(ILogger logger, string message);
+        [LoggerMessage(RelayEventIds.Host + 21, LogLevel.Information, "Bad request from {Client}: {Message} ({More} more from this connection in the {Window} before)")]
+        public static partial void BadRequest(ILogger logger, string client, string message, long more, TimeSpan window);
 
         [LoggerMessage(RelayEventIds.Host + 22, LogLevel.Warning, "A send blocked for {Timeout}: disconnecting a slow consumer")]
         public static partial void SlowConsumer(ILogger logger, TimeSpan timeout);

@@ -13,7 +13,7 @@ internal abstract partial class SyncConnection
     /// </summary>
     protected void Refuse(ProtocolException error)
     {
-        Log.BadRequest(Context.Logger, error.Message);
+        LogBadRequest(error.Message);
         var envelope = error.ToEnvelope();
         if (error.IsFatal)
         {
@@ -37,8 +37,52 @@ internal abstract partial class SyncConnection
             return false;
         }
         var message = $"a ref is at most {ProtocolLimits.MaxRefBytes} bytes of UTF-8; this one is {Encoding.UTF8.GetByteCount(@ref)}";
-        Log.BadRequest(Context.Logger, message);
+        LogBadRequest(message);
         Push(Errors.Create(ErrorCode.BadRequest, message));
         return true;
     }
+
+    /// <summary>
+    /// Logs a request answered <c>BAD_REQUEST</c>: the first of this connection, then at most one line per
+    /// <see cref="RefusalLog.Window"/> with how many more there were, so that a client sending nothing but bad requests
+    /// costs a line every 10 s, not one per frame. Says whose connection it is, and escapes control characters of the
+    /// client's text, so that it cannot start a log line of its own. Called from the receive loop only.
+    /// </summary>
+    protected void LogBadRequest(string message)
+    {
+        var now = Environment.TickCount64;
+        if (_badRequestLoggedAt is { } loggedAt && now - loggedAt < (long)RefusalLog.Window.TotalMilliseconds)
+        {
+            _badRequestsSince++;
+            return;
+        }
+        var client = Identity is { } identity ? $"subject {identity.Subject} of {identity.OrgId}" : "a connection not joined yet";
+        Log.BadRequest(Context.Logger, Printable(client), Printable(message), _badRequestsSince, RefusalLog.Window);
+        _badRequestLoggedAt = now;
+        _badRequestsSince = 0;
+    }
+
+    /// <summary><paramref name="text"/> with its control characters (line breaks among them) escaped as in JSON.</summary>
+    private static string Printable(string text)
+    {
+        if (!text.Any(IsControl))
+        {
+            return text;
+        }
+        var printable = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '\n' => printable.Append("\\n"),
+                '\r' => printable.Append("\\r"),
+                '\t' => printable.Append("\\t"),
+                _ when IsControl(c) => printable.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}"),
+                _ => printable.Append(c),
+            };
+        }
+        return printable.ToString();
+    }
+
+    private static bool IsControl(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 }

@@ -74,7 +74,7 @@ internal abstract partial class SyncConnection
         var topics = request.Topics.Distinct(StringComparer.Ordinal).ToList();
         if (Validate(request, topics) is { } invalid)
         {
-            Log.BadRequest(Context.Logger, invalid.Error.Message);
+            LogBadRequest(invalid.Error.Message);
             return (invalid, null);
         }
         if (Identity is not { } identity)

@@ -32,6 +32,8 @@ internal abstract partial class SyncConnection
     private readonly ITimer _deadline;
     private readonly DateTimeOffset _joinDeadline;
     private RelayPrincipal? _identity;
+    private long? _badRequestLoggedAt;
+    private long _badRequestsSince;
 
     protected SyncConnection(WebSocket socket, ConnectionActivity activity, IFraming framing, SyncContext context, RelayPrincipal? identity)
     {

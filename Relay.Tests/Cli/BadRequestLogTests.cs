@@ -1,0 +1,65 @@
+using System.Net.WebSockets;
+using System.Text;
+using Relay.Host.Development;
+
+namespace Relay.Tests.Cli;
+
+/// <summary>What a client sending bad requests costs the relay's log, read from a relay process's console as an operator would.</summary>
+public sealed class BadRequestLogTests
+{
+    [Test]
+    public async Task Client_sendingOnlyBadRequests_costsOneLogLine_thatNamesItAndEscapesItsText()
+    {
+        var port = FreePort.Next();
+        await using var relay = RelayProcess.Start(
+            ["serve", "--connection-string", TestDatabase.ConnectionString, "--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string>
+            {
+                [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
+                ["Relay__AutoMigrate"] = "false",
+            });
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
+        {
+            await Eventually.ThatAsync(async () =>
+            {
+                Assert.That(relay.HasExited, Is.False, relay.Error);
+                try
+                {
+                    return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).IsSuccessStatusCode;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+            }, "the relay to be ready");
+        }
+        // Not joined: a Phoenix connection has no identity before its join brings a token.
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/socket/websocket?vsn=2.0.0"), CancellationToken.None);
+
+        // An event name that would start a log line of its own, then 300 more bad requests, each answered.
+        var frames = new List<string> { """[null,"0","sync:v1","x\nfail: Relay.Host[9999]\n FORGED",{}]""" };
+        frames.AddRange(Enumerable.Range(1, 300).Select(i => $$"""[null,"{{i}}","sync:v1","nope",{}]"""));
+        foreach (var frame in frames)
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(frame), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        }
+        var buffer = new byte[64 * 1024];
+        for (var answered = 0; answered < frames.Count;)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            Assert.That(result.MessageType, Is.EqualTo(WebSocketMessageType.Text), "the connection stays open");
+            answered += Encoding.UTF8.GetString(buffer, 0, result.Count).Contains("\"phx_reply\"", StringComparison.Ordinal) ? 1 : 0;
+        }
+        relay.Interrupt();
+        await relay.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Before, every one of the 301 wrote its line, and the event name's line breaks started lines of their own.
+        var lines = relay.Output.Split('\n');
+        Assert.That(lines.Count(line => line.Contains("Bad request from", StringComparison.Ordinal)), Is.EqualTo(1), relay.Output);
+        Assert.That(relay.Output, Does.Contain("""Bad request from a connection not joined yet: Unknown event 'x\nfail: Relay.Host[9999]\n FORGED'."""));
+        Assert.That(lines.Where(line => line.Contains("FORGED", StringComparison.Ordinal)), Has.All.Contains("Bad request from"));
+        Assert.That(lines.Select(line => line.TrimStart()), Has.None.StartsWith("fail:"));
+    }
+}
