@@ -32,6 +32,7 @@ internal abstract partial class SyncConnection
     private readonly ITimer _deadline;
     private readonly DateTimeOffset _joinDeadline;
     private RelayPrincipal? _identity;
+    private volatile bool _closed;
     private long? _badRequestLoggedAt;
     private long _badRequestsSince;
 
@@ -134,19 +135,32 @@ internal abstract partial class SyncConnection
     /// <summary>Queues raw bytes already in this connection's framing.</summary>
     protected void Send(byte[] frame) => _queue.WriteNow(new OutboundFrame(frame, Framing.MessageType));
 
-    /// <summary>Closes after what is queued; the receive loop stops reading.</summary>
+    /// <summary>
+    /// Closes after what is queued; from now on the receive loop handles no request, and reads (dropping what it reads)
+    /// only until the client answers the close (<see cref="ReceiveLoopAsync"/>).
+    /// </summary>
     protected void Close(WebSocketCloseStatus status, string reason)
     {
+        _closed = true;
         _queue.WriteNow(new OutboundFrame([], Framing.MessageType, status, reason));
         _queue.Complete();
     }
 
+    /// <summary>
+    /// Reads the client's frames one at a time until its close. Once the relay has closed (a refused frame, the token's
+    /// deadline, shutdown), it goes on reading, and drops what it reads, until the client's close arrives or the send
+    /// loop's close handshake runs out: a socket closed with the client's bytes unread is reset by the kernel, and the
+    /// client, still sending, would lose the error and the close it had not read yet.
+    /// </summary>
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var limit = Context.Options.MaxInboundFrameBytes;
-        while (_socket.State == WebSocketState.Open)
+        while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)
         {
-            await _queue.WaitForRepliesAsync(cancellationToken);
+            if (!_closed)
+            {
+                await _queue.WaitForRepliesAsync(cancellationToken);
+            }
             // Do a 0 byte read so that idle connections don't hold a buffer.
             var result = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -166,9 +180,15 @@ internal abstract partial class SyncConnection
                     result = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
                     length += result.Count;
                 }
-                if (!await AcceptAsync(result.MessageType, buffer.AsMemory(0, length), limit, cancellationToken))
+                if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    _activity.Touch();
+                    Close(WebSocketCloseStatus.NormalClosure, "");
                     return;
+                }
+                if (!_closed)
+                {
+                    await AcceptAsync(result.MessageType, buffer.AsMemory(0, length), limit, cancellationToken);
                 }
             }
             finally
@@ -178,30 +198,25 @@ internal abstract partial class SyncConnection
         }
     }
 
-    /// <summary>Checks one received frame and handles it; false when the connection is closing.</summary>
-    private async Task<bool> AcceptAsync(WebSocketMessageType type, ReadOnlyMemory<byte> frame, int limit, CancellationToken cancellationToken)
+    /// <summary>Checks one received frame and handles it, or refuses it and closes.</summary>
+    private async Task AcceptAsync(WebSocketMessageType type, ReadOnlyMemory<byte> frame, int limit, CancellationToken cancellationToken)
     {
         _activity.Touch();
-        if (type == WebSocketMessageType.Close)
-        {
-            Close(WebSocketCloseStatus.NormalClosure, "");
-            return false;
-        }
         if (frame.Length > limit)
         {
             Log.Refused(Context.Logger, "a frame over the size limit");
             Push(Errors.Create(ErrorCode.PayloadTooLarge, $"frames are limited to {limit} bytes"));
             Close(WebSocketCloseStatus.MessageTooBig, "message too big");
-            return false;
         }
-        if (type != Framing.MessageType)
+        else if (type != Framing.MessageType)
         {
             Log.Refused(Context.Logger, $"a {type} frame on the {Framing.Name} framing");
             Close(WebSocketCloseStatus.InvalidMessageType, $"{Framing.Name} takes {Framing.MessageType} frames");
-            return false;
         }
-        await HandleFrameAsync(frame, cancellationToken);
-        return true;
+        else
+        {
+            await HandleFrameAsync(frame, cancellationToken);
+        }
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)

@@ -89,6 +89,47 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public async Task Message_overOneMebibyte_sentInFragmentsWhileTheClientKeepsSending_getsPayloadTooLargeAndClose1009_notAReset()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
+        await socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None);
+
+        // Up to 8 MiB in fragments of 1 KiB, as a client streaming a message does, a little at a time, until the relay's
+        // close arrives.
+        using var closed = new CancellationTokenSource();
+        var sending = Task.Run(async () =>
+        {
+            var fragment = new byte[1024];
+            for (var i = 0; i < 8 * 1024 && !closed.IsCancellationRequested; i++)
+            {
+                await socket.SendAsync(fragment, WebSocketMessageType.Binary, endOfMessage: i == 8 * 1024 - 1, CancellationToken.None);
+                if (i % 16 == 0)
+                {
+                    await Task.Delay(1);
+                }
+            }
+        });
+        var received = new List<ServerEnvelope>();
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        WebSocketReceiveResult result;
+        // Before, the relay closed the socket with the client's bytes unread: the client got a reset (1006), and the error
+        // and the close it had not read yet were lost.
+        while ((result = await socket.ReceiveAsync(buffer, timeout.Token)).MessageType != WebSocketMessageType.Close)
+        {
+            received.Add(ProtoFraming.DecodeServer(buffer.AsSpan(0, result.Count)));
+        }
+        await closed.CancelAsync();
+        await sending;
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+
+        Assert.That(received.Select(e => e.Error?.Code), Does.Contain(ErrorCode.PayloadTooLarge));
+        Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.MessageTooBig));
+    }
+
+    [Test]
     public async Task Subscribe_unknownTopic_getsUnknownTopicAndNothingIsSubscribed()
     {
         await using var client = await WsClient.ConnectAsync(s_relay);
