@@ -69,6 +69,14 @@ internal sealed class PhoenixConnection(WebSocket socket, ConnectionActivity act
     /// </summary>
     private async Task JoinAsync(PhoenixClientFrame request)
     {
+        if (request.JoinRef is null)
+        {
+            // Later events name their channel by it: an acknowledged join without one would leave them all unmatched.
+            const string message = "phx_join needs a join_ref (the second element): later events name the channel by it";
+            LogBadRequest(message);
+            Reply(Errors.Create(ErrorCode.BadRequest, message, @ref: request.Ref));
+            return;
+        }
         if (_joinRef is not null)
         {
             // A rejoin (the stock client's recovery): the old channel's subscriptions end.

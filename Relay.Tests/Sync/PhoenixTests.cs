@@ -89,6 +89,23 @@ public sealed class PhoenixTests
     }
 
     [Test]
+    public async Task Phoenix_joinWithoutAJoinRef_isRefusedWithBadRequest_notAcknowledgedAndThenUnmatched()
+    {
+        using var socket = await ConnectAsync(RelayServerHarness.Token());
+
+        // Before, it was answered ok, and every event after it "unmatched topic".
+        await SendAsync(socket, """[null,"1","sync:v1","phx_join",{}]""");
+        var refused = await ReceiveAsync(socket);
+        await SendAsync(socket, """["2","2","sync:v1","phx_join",{}]""");
+        var joined = await ReceiveAsync(socket);
+
+        Assert.That((string?)refused[4]!["status"], Is.EqualTo("error"));
+        Assert.That((string?)refused[4]!["response"]!["code"], Is.EqualTo("BAD_REQUEST"));
+        Assert.That((string?)refused[4]!["response"]!["message"], Does.Contain("join_ref"));
+        Assert.That((string?)joined[4]!["status"], Is.EqualTo("ok"));
+    }
+
+    [Test]
     public async Task Phoenix_nonObjectPayload_getsAnErrorReply_andTheConnectionGoesOn()
     {
         using var socket = await ConnectAsync(RelayServerHarness.Token());
