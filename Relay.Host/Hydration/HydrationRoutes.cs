@@ -64,19 +64,31 @@ internal static class HydrationRoutes
         await http.Response.WriteAsJsonAsync(response, HydrationJsonContext.Default.DocumentResponse, JsonContentType, http.RequestAborted);
     }
 
-    private static async Task ListAsync(HttpContext http, string topic, string? after, long? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
+    private static async Task ListAsync(HttpContext http, string topic, string? after, string? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
     {
         if (await AuthenticateAsync(http, tokens) is not { } principal || await RefusedForNulAsync(http, after, "after"))
         {
             return;
+        }
+        // Read here rather than bound, so that a bad one is told what to send (a bound long names .NET types), and any
+        // whole number above the cap is capped rather than refused for overflowing.
+        var pageSize = DefaultLimit;
+        if (limit is not null)
+        {
+            if (!System.Numerics.BigInteger.TryParse(limit, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var asked)
+                || asked < 1)
+            {
+                await ErrorAsync(http, StatusCodes.Status400BadRequest, HttpErrorCodes.BadRequest,
+                    $"limit is a whole number from 1 to {MaxLimit} (more is capped at {MaxLimit}); got '{(limit.Length <= 32 ? limit : limit[..32] + "…")}'");
+                return;
+            }
+            pageSize = (int)System.Numerics.BigInteger.Min(asked, MaxLimit);
         }
         if (!principal.Scopes.Allows(topic))
         {
             await ErrorAsync(http, StatusCodes.Status403Forbidden, HttpErrorCodes.ForbiddenTopic, $"the token's scopes do not cover {topic}");
             return;
         }
-        // Bound as a long, so that any whole number is capped rather than refused for overflowing an int.
-        var pageSize = (int)Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit);
         await using var connection = await dataSource.OpenConnectionAsync(http.RequestAborted);
         // One snapshot for the head and the page: subscribing after this watermark loses nothing.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, http.RequestAborted);

@@ -15,7 +15,10 @@ public sealed class HttpErrorTests
     public async Task StopAsync() => await s_relay.DisposeAsync();
 
     [TestCase("/sync/v1/ws", HttpStatusCode.BadRequest, "BAD_REQUEST", "WebSocket upgrade")]
-    [TestCase("/sync/v1/list/test.anything?limit=abc", HttpStatusCode.BadRequest, "BAD_REQUEST", "limit")]
+    [TestCase("/sync/v1/list/test.anything?limit=abc", HttpStatusCode.BadRequest, "BAD_REQUEST", "limit is a whole number from 1 to 500")]
+    [TestCase("/sync/v1/list/test.anything?limit=0", HttpStatusCode.BadRequest, "BAD_REQUEST", "limit is a whole number from 1 to 500")]
+    [TestCase("/sync/v1/list/test.anything?limit=-5", HttpStatusCode.BadRequest, "BAD_REQUEST", "got '-5'")]
+    [TestCase("/sync/v1/list/test.anything?limit=1.5", HttpStatusCode.BadRequest, "BAD_REQUEST", "limit is a whole number from 1 to 500")]
     [TestCase("/socket/websocket", HttpStatusCode.BadRequest, "BAD_REQUEST", "vsn=2.0.0")]
     [TestCase("/no/such/path", HttpStatusCode.NotFound, "NOT_FOUND", "/no/such/path")]
     public async Task Get_failing_answersWithAJsonError(string path, HttpStatusCode status, string code, string mention)

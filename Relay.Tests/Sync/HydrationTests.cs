@@ -89,6 +89,7 @@ public sealed class HydrationTests
 
     [TestCase("100000")]
     [TestCase("99999999999")]
+    [TestCase("99999999999999999999999")]
     public async Task List_limitAboveTheCap_isCappedAt500(string limit)
     {
         var topic = await TestTopics.CreateAsync();
