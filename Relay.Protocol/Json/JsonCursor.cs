@@ -81,7 +81,16 @@ internal ref partial struct JsonCursor
 
     /// <summary>The typed error for a JSON exception raised while walking the frame.</summary>
     public static ProtocolException InvalidJson(Exception exception) =>
-        new(ProtocolErrorKind.InvalidJson, "The frame is not valid JSON: " + exception.Message, exception);
+        new(ProtocolErrorKind.InvalidJson, exception is JsonException { BytePositionInLine: { } at } json
+            ? $"The frame is not valid JSON at line {json.LineNumber + 1}, byte {at + 1}: {Reason(json.Message)}"
+            : "The frame is not valid JSON: " + exception.Message, exception);
+
+    /// <summary>The reader's message without its position (said already) and its advice to the server's developer.</summary>
+    private static string Reason(string message)
+    {
+        var position = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (position < 0 ? message : message[..position]).Replace(" Change the reader options.", "", StringComparison.Ordinal);
+    }
 
     private static ProtocolException WrongType(JsonField field, string expected) =>
         new(ProtocolErrorKind.UnexpectedType, $"Field '{field.Name}' must be {expected}.");

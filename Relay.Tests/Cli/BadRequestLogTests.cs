@@ -4,35 +4,62 @@ using Relay.Host.Development;
 
 namespace Relay.Tests.Cli;
 
-/// <summary>What a client sending bad requests costs the relay's log, read from a relay process's console as an operator would.</summary>
+/// <summary>What clients sending bad requests cost the relay's log, read from a relay process's console as an operator would.</summary>
 public sealed class BadRequestLogTests
 {
-    [Test]
-    public async Task Client_sendingOnlyBadRequests_costsOneLogLine_thatNamesItAndEscapesItsText()
+    /// <summary>A relay process serving the test database, once it is ready; its port.</summary>
+    private static async Task<(RelayProcess Relay, int Port)> StartRelayAsync()
     {
         var port = FreePort.Next();
-        await using var relay = RelayProcess.Start(
+        var relay = RelayProcess.Start(
             ["serve", "--connection-string", TestDatabase.ConnectionString, "--urls", $"http://127.0.0.1:{port}"],
             new Dictionary<string, string>
             {
                 [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
                 ["Relay__AutoMigrate"] = "false",
             });
-        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually.ThatAsync(async () =>
         {
-            await Eventually.ThatAsync(async () =>
+            Assert.That(relay.HasExited, Is.False, relay.Error);
+            try
             {
-                Assert.That(relay.HasExited, Is.False, relay.Error);
-                try
-                {
-                    return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).IsSuccessStatusCode;
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                    return false;
-                }
-            }, "the relay to be ready");
+                return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).IsSuccessStatusCode;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return false;
+            }
+        }, "the relay to be ready");
+        return (relay, port);
+    }
+
+    [Test]
+    public async Task RefusedUpgrades_ofTwoKindsForOneReason_areEachLogged()
+    {
+        var (relay, port) = await StartRelayAsync();
+        await using var _ = relay;
+
+        foreach (var path in new[] { "/sync/v1/ws", "/socket/websocket?vsn=2.0.0&token=garbage" })
+        {
+            using var socket = new ClientWebSocket();
+            socket.Options.AddSubProtocol(Relay.Protocol.SyncEndpoints.JsonSubprotocol);
+            socket.Options.SetRequestHeader("Authorization", "Bearer garbage");
+            Assert.That(async () => await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}{path}"), CancellationToken.None), Throws.InstanceOf<WebSocketException>());
         }
+        relay.Interrupt();
+        await relay.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Before, the second was counted under the first's line ("Refused a WebSocket upgrade: malformed (1 more …)").
+        Assert.That(relay.Output, Does.Contain("Refused a WebSocket upgrade: malformed"));
+        Assert.That(relay.Output, Does.Contain("Refused a Phoenix upgrade: malformed"));
+    }
+
+    [Test]
+    public async Task Client_sendingOnlyBadRequests_costsOneLogLine_thatNamesItAndEscapesItsText()
+    {
+        var (relay, port) = await StartRelayAsync();
+        await using var _ = relay;
         // Not joined: a Phoenix connection has no identity before its join brings a token.
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/socket/websocket?vsn=2.0.0"), CancellationToken.None);

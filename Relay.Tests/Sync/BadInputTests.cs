@@ -77,6 +77,18 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public async Task JsonFrame_notValidJson_getsBadRequestSayingWhere_withoutTheParsersAdviceToItsDeveloper()
+    {
+        await using var client = await WsClient.ConnectAsync(s_relay, SyncEndpoints.JsonSubprotocol);
+
+        await client.SendRawAsync(Encoding.UTF8.GetBytes("""{"ref":"1","ping":{},}"""), WebSocketMessageType.Text);
+
+        var error = (await client.ReceiveAsync())!.Error;
+        Assert.That(error.Code, Is.EqualTo(ErrorCode.BadRequest));
+        Assert.That(error.Message, Does.StartWith("The frame is not valid JSON at line 1, byte 22: ").And.Not.Contain("reader options").And.Not.Contain("LineNumber"));
+    }
+
+    [Test]
     public async Task Frame_overOneMebibyte_getsPayloadTooLargeAndClose1009()
     {
         await using var client = await WsClient.ConnectAsync(s_relay);
