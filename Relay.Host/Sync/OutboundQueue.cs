@@ -16,6 +16,8 @@ internal sealed class OutboundQueue(int budgetBytes)
     private readonly SemaphoreSlim _replySpace = new(1, 1);
     private long _queuedBytes;
     private long _replyBytes;
+    private long _written;
+    private long _droppedThrough;
 
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
@@ -46,6 +48,7 @@ internal sealed class OutboundQueue(int budgetBytes)
     /// <summary>Queues a frame whatever the budget; false once the connection is closing.</summary>
     public bool TryWrite(OutboundFrame frame)
     {
+        frame = frame with { Sequence = Interlocked.Increment(ref _written) };
         Count(frame, frame.Bytes.Length);
         if (_frames.Writer.TryWrite(frame))
         {
@@ -57,6 +60,15 @@ internal sealed class OutboundQueue(int budgetBytes)
 
     /// <summary>Queues a frame whatever the budget: replies and the final close must not wait behind updates.</summary>
     public void WriteNow(OutboundFrame frame) => TryWrite(frame with { Reply = true });
+
+    /// <summary>
+    /// Every frame queued so far is dropped rather than sent (<see cref="IsDropped"/>): the connection ends, and what
+    /// comes next (its error and close) should not wait behind them.
+    /// </summary>
+    public void DropQueued() => Interlocked.Exchange(ref _droppedThrough, Interlocked.Read(ref _written));
+
+    /// <summary>Whether the send loop drops <paramref name="frame"/> (a close is always sent).</summary>
+    public bool IsDropped(OutboundFrame frame) => frame.Close is null && frame.Sequence <= Interlocked.Read(ref _droppedThrough);
 
     /// <summary>Called by the send loop once a frame is on the wire.</summary>
     public void Sent(OutboundFrame frame)

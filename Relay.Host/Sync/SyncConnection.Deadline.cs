@@ -33,7 +33,15 @@ internal abstract partial class SyncConnection
             return;
         }
         Log.TokenExpired(Context.Logger);
-        Push(Errors.Create(ErrorCode.Unauthorized, "the token expired; reconnect with a fresh one"));
-        Close(WebSocketCloseStatus.PolicyViolation, "token expired");
+        // What is still queued for the expired token is not sent: a client far behind (a slow link) reads the error and
+        // the close next, instead of losing them to the close handshake's timeout behind a megabyte of updates. Under
+        // the gate that pumps and heartbeats queue under, so that no batch or heartbeat comes after a dropped batch (a
+        // client would store a watermark past updates it never got).
+        lock (_pumpsGate)
+        {
+            _queue.DropQueued();
+            Push(Errors.Create(ErrorCode.Unauthorized, "the token expired; reconnect with a fresh one"));
+            Close(WebSocketCloseStatus.PolicyViolation, "token expired");
+        }
     }
 }

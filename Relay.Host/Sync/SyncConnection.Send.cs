@@ -10,6 +10,11 @@ internal abstract partial class SyncConnection
         var timeout = Context.Options.SendTimeout;
         await foreach (var frame in _queue.Reader.ReadAllAsync())
         {
+            if (_queue.IsDropped(frame))
+            {
+                _queue.Sent(frame);
+                continue;
+            }
             try
             {
                 if (frame.Close is { } status)

@@ -30,6 +30,89 @@ public sealed class TokenDeadlineTests
     }
 
     [Test]
+    public async Task Deadline_ofAClientFarBehind_dropsWhatIsQueued_soTheClientReadsUnauthorizedNext()
+    {
+        const int budget = 8 * 1024 * 1024;
+        var settings = NoSkew;
+        settings["Relay:Sync:OutboundQueueBytes"] = budget.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Relay:Sync:SendTimeout"] = "00:01:00";
+        await using var relay = await RelayServerHarness.StartAsync(settings);
+        var topic = await TestTopics.CreateAsync();
+        for (var i = 0; i < 16; i++)
+        {
+            await Sql.ExecuteAsync(
+                "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || ($2 * 1000 + n), " +
+                "'payload', jsonb_build_object('fill', repeat('x', 1000)))) FROM generate_series(1, 1000) n))", topic, i);
+        }
+        // A small receive window, as on a slow link, so that the relay's queue, not the kernel's buffers, holds the backlog.
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
+                try
+                {
+                    await tcp.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+                }
+                catch
+                {
+                    tcp.Dispose();
+                    throw;
+                }
+            },
+        };
+        using var invoker = new HttpMessageInvoker(handler);
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(Relay.Protocol.SyncEndpoints.ProtoSubprotocol);
+        var lifetime = TimeSpan.FromSeconds(8);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token(lifetime: lifetime)}");
+        var connected = DateTimeOffset.UtcNow;
+        await socket.ConnectAsync(relay.WebSocket, invoker, CancellationToken.None);
+        var subscribe = new ClientEnvelope { Ref = "1", Subscribe = new Subscribe { Topics = { topic }, ResumeAfter = { [topic] = 0 } } };
+        await socket.SendAsync(Relay.Protocol.ProtoFraming.Encode(subscribe), WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        // Reading nothing until past the deadline, with the relay's queue full by then.
+        using (var http = relay.HttpClient())
+        {
+            await Eventually.ThatAsync(async () => QueuedBytes(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))) > budget / 2,
+                "the relay's queue for the client to fill", lifetime);
+        }
+        var left = connected + lifetime + TimeSpan.FromSeconds(2) - DateTimeOffset.UtcNow;
+        await Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+
+        long updateBytes = 0;
+        Error? error = null;
+        var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (error is null)
+        {
+            var result = await socket.ReceiveAsync(chunk, timeout.Token);
+            Assert.That(result.MessageType, Is.Not.EqualTo(WebSocketMessageType.Close), "closed before UNAUTHORIZED");
+            buffer.Write(chunk, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                var envelope = Relay.Protocol.ProtoFraming.DecodeServer(buffer.ToArray());
+                updateBytes += envelope.UpdateBatch?.Updates.Sum(update => update.Payload.Length) ?? 0;
+                error = envelope.Error;
+                buffer.SetLength(0);
+            }
+        }
+
+        Assert.That(error.Code, Is.EqualTo(ErrorCode.Unauthorized));
+        // Before, the whole queue (8 MiB) came first, then the error: on a slow link, after the close handshake's 5 s.
+        Assert.That(updateBytes, Is.LessThan(budget), "updates read after the deadline before the error");
+        Assert.That((await socket.ReceiveAsync(chunk, timeout.Token)).MessageType, Is.EqualTo(WebSocketMessageType.Close));
+        Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+    }
+
+    /// <summary>The relay's <c>khala_relay_connections_queued_bytes</c> in a <c>/metrics</c> scrape.</summary>
+    private static long QueuedBytes(string metrics) =>
+        metrics.Split('\n').Where(line => line.StartsWith("khala_relay_connections_queued_bytes ", StringComparison.Ordinal))
+            .Select(line => (long)double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).SingleOrDefault();
+
+    [Test]
     public async Task PhoenixJoin_withATokenExpiringSoonerThanTheSockets_movesTheDeadlineToIt()
     {
         await using var relay = await RelayServerHarness.StartAsync(NoSkew);
