@@ -11,26 +11,16 @@ public sealed class BadRequestLogTests
     private static async Task<(RelayProcess Relay, int Port)> StartRelayAsync()
     {
         var port = FreePort.Next();
-        var relay = RelayProcess.Start(
-            ["serve", "--connection-string", TestDatabase.ConnectionString, "--urls", $"http://127.0.0.1:{port}"],
-            new Dictionary<string, string>
-            {
-                [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
-                ["Relay__AutoMigrate"] = "false",
-            });
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.ThatAsync(async () =>
+        var relay = RelayProcess.Serve(port);
+        try
         {
-            Assert.That(relay.HasExited, Is.False, relay.Error);
-            try
-            {
-                return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).IsSuccessStatusCode;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return false;
-            }
-        }, "the relay to be ready");
+            await relay.WaitReadyAsync(port);
+        }
+        catch
+        {
+            await relay.DisposeAsync();
+            throw;
+        }
         return (relay, port);
     }
 

@@ -79,6 +79,33 @@ public sealed class RelayProcess : IAsyncDisposable
         return new RelayProcess(Process.Start(start)!);
     }
 
+    /// <summary><c>relay serve</c> on the test database on <paramref name="port"/>, with the test key; see <see cref="WaitReadyAsync"/>.</summary>
+    public static RelayProcess Serve(int port) => Start(
+        ["serve", "--connection-string", TestDatabase.ConnectionString, "--urls", $"http://127.0.0.1:{port}"],
+        new Dictionary<string, string>
+        {
+            [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
+            ["Relay__AutoMigrate"] = "false",
+        });
+
+    /// <summary>Waits until the relay listening on <paramref name="port"/> answers <c>/readyz</c> with 200; fails if it exits.</summary>
+    public async Task WaitReadyAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually.ThatAsync(async () =>
+        {
+            Assert.That(HasExited, Is.False, $"the relay on port {port} exited: {Error}");
+            try
+            {
+                return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).IsSuccessStatusCode;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return false;
+            }
+        }, $"the relay on port {port} to be ready");
+    }
+
     /// <summary>A fresh folder that the <c>postgres</c> user may traverse (unlike <c>CreateTempSubdirectory</c>'s, which only its owner may).</summary>
     public static string NewFolder() =>
         Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"relay-cli-{Guid.NewGuid():N}")).FullName;

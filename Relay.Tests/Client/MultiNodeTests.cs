@@ -128,25 +128,7 @@ public class MultiNodeTests
     /// <summary>Starts node <paramref name="index"/> into <paramref name="nodes"/> (so that it is stopped whatever happens) and waits until it is ready.</summary>
     private static async Task StartNodeAsync(RelayProcess?[] nodes, int index, int port)
     {
-        var node = nodes[index] = RelayProcess.Start(
-            ["serve", "--connection-string", TestDatabase.ConnectionString, "--urls", $"http://127.0.0.1:{port}"],
-            new Dictionary<string, string>
-            {
-                [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
-                ["Relay__AutoMigrate"] = "false",
-            });
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.ThatAsync(async () =>
-        {
-            Assert.That(node.HasExited, Is.False, $"the node on port {port} exited: {node.Error}");
-            try
-            {
-                return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).IsSuccessStatusCode;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return false;
-            }
-        }, $"the node on port {port} to be ready");
+        var node = nodes[index] = RelayProcess.Serve(port);
+        await node.WaitReadyAsync(port);
     }
 }
