@@ -31,7 +31,7 @@ internal sealed partial class RefusalLog(ILogger<RefusalLog> logger)
             episode.Since = 0;
             episode.LoggedAt = now;
         }
-        Log.Refused(logger, what, reason, more, Window);
+        Log.Refused(logger, what, reason, more);
     }
 
     private sealed class Episode
@@ -43,7 +43,7 @@ internal sealed partial class RefusalLog(ILogger<RefusalLog> logger)
 
     private static partial class Log
     {
-        [LoggerMessage(RelayEventIds.Host + 29, LogLevel.Warning, "Refused {What}: {Reason} ({More} more of these in the {Window} before)")]
-        public static partial void Refused(ILogger logger, string what, string reason, long more, TimeSpan window);
+        [LoggerMessage(RelayEventIds.Host + 29, LogLevel.Warning, "Refused {What}: {Reason} ({More} more of these since the last such line)")]
+        public static partial void Refused(ILogger logger, string what, string reason, long more);
     }
 }

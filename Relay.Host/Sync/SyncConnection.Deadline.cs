@@ -32,7 +32,7 @@ internal abstract partial class SyncConnection
             Close(WebSocketCloseStatus.PolicyViolation, "no token");
             return;
         }
-        Log.TokenExpired(Context.Logger);
+        Log.TokenExpired(Context.Logger, ClientName);
         // What is still queued for the expired token is not sent: a client far behind (a slow link) reads the error and
         // the close next, instead of losing them to the close handshake's timeout behind a megabyte of updates. Under
         // the gate that pumps and heartbeats queue under, so that no batch or heartbeat comes after a dropped batch (a

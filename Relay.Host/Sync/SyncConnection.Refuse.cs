@@ -44,7 +44,8 @@ internal abstract partial class SyncConnection
 
     /// <summary>
     /// Logs a request answered <c>BAD_REQUEST</c>: the first of this connection, then at most one line per
-    /// <see cref="RefusalLog.Window"/> with how many more there were, so that a client sending nothing but bad requests
+    /// <see cref="RefusalLog.Window"/> with how many more there were since the last (and, when it ends, how many went
+    /// unlogged: <see cref="LogUnreportedBadRequests"/>), so that a client sending nothing but bad requests
     /// costs a line every 10 s, not one per frame. Says whose connection it is, and escapes control characters of the
     /// client's text, so that it cannot start a log line of its own. Called from the receive loop only.
     /// </summary>
@@ -56,11 +57,22 @@ internal abstract partial class SyncConnection
             _badRequestsSince++;
             return;
         }
-        var client = Identity is { } identity ? $"subject {identity.Subject} of {identity.OrgId}" : "a connection not joined yet";
-        Log.BadRequest(Context.Logger, Printable(client), Printable(message), _badRequestsSince, RefusalLog.Window);
+        Log.BadRequest(Context.Logger, ClientName, Printable(message), _badRequestsSince);
         _badRequestLoggedAt = now;
         _badRequestsSince = 0;
     }
+
+    /// <summary>Says how many bad requests went unlogged since the last line, if any, once the connection has ended.</summary>
+    private void LogUnreportedBadRequests()
+    {
+        if (_badRequestsSince > 0)
+        {
+            Log.BadRequestsUnreported(Context.Logger, ClientName, _badRequestsSince);
+        }
+    }
+
+    /// <summary>Whose connection this is, for the log: the token's subject and organisation, printable.</summary>
+    private string ClientName => Identity is { } identity ? Printable($"subject {identity.Subject} of {identity.OrgId}") : "a Phoenix client not joined yet";
 
     /// <summary><paramref name="text"/> with its control characters (line breaks among them) escaped as in JSON.</summary>
     private static string Printable(string text)

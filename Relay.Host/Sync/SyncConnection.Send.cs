@@ -51,7 +51,7 @@ internal abstract partial class SyncConnection
     /// </summary>
     private async Task DisconnectSlowConsumerAsync(Task stuck, OutboundFrame stuckFrame)
     {
-        Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout);
+        Log.SlowConsumer(Context.Logger, Context.Options.SendTimeout, ClientName);
         Context.Metrics.SlowConsumerDisconnects.Add(1);
         _queue.Complete();
         _queue.Sent(stuckFrame);

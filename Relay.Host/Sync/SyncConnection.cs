@@ -104,6 +104,7 @@ internal abstract partial class SyncConnection
             await heartbeat;
             await _deadline.DisposeAsync();
             Context.Connections.Remove(this);
+            LogUnreportedBadRequests();
             _socket.Dispose();
             _lifetime.Dispose();
             _completion.TrySetResult();
@@ -148,13 +149,15 @@ internal abstract partial class SyncConnection
 
     /// <summary>
     /// Reads the client's frames one at a time until its close. Once the relay has closed (a refused frame, the token's
-    /// deadline, shutdown), it goes on reading, and drops what it reads, until the client's close arrives or the send
-    /// loop's close handshake runs out: a socket closed with the client's bytes unread is reset by the kernel, and the
-    /// client, still sending, would lose the error and the close it had not read yet.
+    /// deadline, shutdown), it goes on reading, and drops what it reads, until the client's close arrives, the send
+    /// loop's close handshake runs out, or it has dropped more than four frames' limit: a socket closed with the client's
+    /// bytes unread is reset by the kernel, and the client, still sending, would lose the error and the close it had not
+    /// read yet.
     /// </summary>
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var limit = Context.Options.MaxInboundFrameBytes;
+        long drained = 0;
         while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)
         {
             if (!_closed)
@@ -189,6 +192,11 @@ internal abstract partial class SyncConnection
                 if (!_closed)
                 {
                     await AcceptAsync(result.MessageType, buffer.AsMemory(0, length), limit, cancellationToken);
+                }
+                else if ((drained += length) > 4L * limit)
+                {
+                    // A client that goes on sending after the close is let go: reading its bytes would only cost.
+                    return;
                 }
             }
             finally
@@ -229,7 +237,7 @@ internal abstract partial class SyncConnection
                 var silent = _activity.Silence;
                 if (silent > Context.Options.IdleTimeout)
                 {
-                    Log.Idle(Context.Logger, silent);
+                    Log.Idle(Context.Logger, ClientName, silent);
                     Close(WebSocketCloseStatus.EndpointUnavailable, "idle timeout");
                     return;
                 }

@@ -75,7 +75,8 @@ public sealed class BadRequestLogTests
         // Before, every one of the 301 wrote its line, and the event name's line breaks started lines of their own.
         var lines = relay.Output.Split('\n');
         Assert.That(lines.Count(line => line.Contains("Bad request from", StringComparison.Ordinal)), Is.EqualTo(1), relay.Output);
-        Assert.That(relay.Output, Does.Contain("""Bad request from a connection not joined yet: Unknown event 'x\nfail: Relay.Host[9999]\n FORGED'."""));
+        Assert.That(relay.Output, Does.Contain("""Bad request from a Phoenix client not joined yet: Unknown event 'x\nfail: Relay.Host[9999]\n FORGED'."""));
+        Assert.That(relay.Output, Does.Contain("300 more bad requests from a Phoenix client not joined yet since the last such line, when its connection ended"));
         Assert.That(lines.Where(line => line.Contains("FORGED", StringComparison.Ordinal)), Has.All.Contains("Bad request from"));
         Assert.That(lines.Select(line => line.TrimStart()), Has.None.StartsWith("fail:"));
     }

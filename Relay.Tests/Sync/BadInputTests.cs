@@ -117,7 +117,7 @@ public sealed class BadInputTests
             for (var i = 0; i < 8 * 1024 && !closed.IsCancellationRequested; i++)
             {
                 await socket.SendAsync(fragment, WebSocketMessageType.Binary, endOfMessage: i == 8 * 1024 - 1, CancellationToken.None);
-                if (i % 16 == 0)
+                if (i % 8 == 0)
                 {
                     await Task.Delay(1);
                 }
