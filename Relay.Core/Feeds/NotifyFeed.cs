@@ -103,9 +103,11 @@ public sealed partial class NotifyFeed(
         var log = Logs.GetOrAdd(topic, 0);
         while (true)
         {
-            var events = await journal.ReadAsync(topic, log.Head, long.MaxValue, Options.NotifyReadBatch, int.MaxValue, cancellationToken);
-            await Logs.AppendAsync(events, cancellationToken);
-            if (events.Count < Options.NotifyReadBatch)
+            // Until a page holds the rest: one cut by bytes (large documents) is not the end, and stopping there left
+            // the rest to the next poll, logged as a gap.
+            var page = await journal.ReadPageAsync(topic, log.Head, long.MaxValue, Options.NotifyReadBatch, int.MaxValue, cancellationToken);
+            await Logs.AppendAsync(page.Events, cancellationToken);
+            if (!page.MayHaveMore)
             {
                 return;
             }

@@ -20,6 +20,21 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_largeDocumentsCommittedTogether_areAllReadOnTheirWakeUp_notLeftToThePoll()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromHours(1));
+
+        // 48 documents of 800 KB of hex in one transaction: about 38 MB, more than two pages of 16 MiB.
+        await Sql.ExecuteAsync(
+            "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || n, 'payload', jsonb_build_object('fill', " +
+            "(SELECT string_agg(md5(random()::text || n || i), '') FROM generate_series(1, 25000) i)))) FROM generate_series(1, 48) n))", topic);
+
+        // Before, a page cut by bytes ended the wake-up's reading: the rest waited for the poll (here an hour away).
+        await relay.WaitForHeadAsync(topic, 48);
+    }
+
+    [Test]
     public async Task NotifyFeed_whileAnotherTopicWakesItMoreOftenThanItPolls_stillServesANewTopic()
     {
         var busy = await TestTopics.CreateAsync();
