@@ -20,6 +20,9 @@ public sealed partial class RelayClient
     /// </summary>
     internal const int MaxTopicsPerSubscribe = 64;
 
+    /// <summary>Most topics one connection may follow: the relay's default (<c>Relay:Sync:MaxTopicsPerConnection</c>).</summary>
+    internal const int MaxTopicsPerConnection = 256;
+
     private async Task SubscribeOnAsync(ClientWebSocket socket, List<string> topics, CancellationToken cancellationToken)
     {
         foreach (var part in topics.Chunk(MaxTopicsPerSubscribe))

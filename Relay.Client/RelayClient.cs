@@ -99,14 +99,24 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// Adds topics to follow, each from its watermark in <see cref="RelayClientOptions.WatermarkStore"/> (0 when none is
     /// stored). When connected, subscribes to them right away; otherwise with the next connection.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The client would follow more than 256 topics, which a connection may not (none is added).</exception>
     public async Task SubscribeAsync(IEnumerable<string> topics, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(topics);
+        List<string> wanted = [.. topics];
         List<string> added;
         ClientWebSocket? socket;
         lock (_lock)
         {
-            added = [.. topics.Where(_topics.Add)];
+            var followed = _topics.Count + _forbidden.Count;
+            var more = wanted.Distinct(StringComparer.Ordinal).Count(topic => !_topics.Contains(topic) && !_forbidden.ContainsKey(topic));
+            if (followed + more > MaxTopicsPerConnection)
+            {
+                // The relay would refuse the Subscribe with BAD_REQUEST, naming no topic, on every connection.
+                throw new InvalidOperationException(
+                    $"a client follows at most {MaxTopicsPerConnection} topics (the relay's default Relay:Sync:MaxTopicsPerConnection); it follows {followed} and was asked for {more} more: use a second RelayClient for the rest");
+            }
+            added = [.. wanted.Where(_topics.Add)];
             added.ForEach(topic => _forbidden.Remove(topic));
             socket = _subscribedSocket;
         }

@@ -84,6 +84,23 @@ public class RelayClientTests
     }
 
     [Test]
+    public async Task Client_askedToFollowMoreTopicsThanAConnectionMay_refusesWithOneClearError_andFollowsTheOthers()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await PublishAsync(topic, "d", 1, 1);
+        await using var client = TestClients.Create(relay);
+        await client.SubscribeAsync([topic, .. Enumerable.Range(1, RelayClient.MaxTopicsPerConnection - 1).Select(i => $"test.many.t{i}")]);
+
+        // Before, they were taken, and the relay refused the Subscribe with BAD_REQUEST, naming no topic, on every connection.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => client.SubscribeAsync(["test.many.one_more"]));
+        Assert.That(refused!.Message, Does.StartWith("a client follows at most 256 topics"));
+        client.Start();
+        await client.CaughtUpAsync(topic);
+        await client.AssertMatchesReadModelAsync(topic);
+    }
+
+    [Test]
     public async Task Client_withMoreTopicsThanOneSubscribeMayName_followsThemAll()
     {
         await using var relay = await RelayServerHarness.StartAsync();

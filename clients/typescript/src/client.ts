@@ -65,6 +65,8 @@ export interface SyncClientStats {
 const staleAgainWithinMs = 10_000;
 /** Most topics named in one subscribe: the relay's default limit per request; more are sent in several. */
 const MAX_TOPICS_PER_SUBSCRIBE = 64;
+/** The most topics one connection may follow: the relay's default `Relay:Sync:MaxTopicsPerConnection`. */
+const MAX_TOPICS_PER_CONNECTION = 256;
 
 /**
  * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
@@ -180,6 +182,13 @@ export class SyncClient {
     const existing = this.#topics.get(topic);
     if (existing !== undefined) {
       return existing as Topic<T>;
+    }
+    if (this.#topics.size >= MAX_TOPICS_PER_CONNECTION) {
+      // The relay would refuse the subscribe with BAD_REQUEST, naming no topic, on every connection.
+      throw new RangeError(
+        `a client follows at most ${MAX_TOPICS_PER_CONNECTION} topics (the relay's default Relay:Sync:MaxTopicsPerConnection); ` +
+          `'${topic}' would be one more: use a second client for the rest`,
+      );
     }
     const handle = new Topic<T>(topic, parse ?? ((payload) => payload as T), (error) => this.#report(error));
     this.#delivery.restore(handle as Topic<unknown>);

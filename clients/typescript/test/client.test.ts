@@ -196,6 +196,12 @@ describe("SyncClient against a real relay", () => {
     expect(() => newClient(relay, { url: "127.0.0.1:8080" })).toThrow("is not an absolute http(s) URL");
     expect(() => newClient(relay, { url: "ftp://127.0.0.1" })).toThrow("must start with http:// or https://");
     expect(() => client().client.subscribe("Runtime Runs")).toThrow("is not a topic name");
+    // More than a connection may follow: before, the relay refused them all with BAD_REQUEST and nothing said so.
+    const many = client().client;
+    for (let i = 0; i < 256; i++) {
+      many.subscribe(`tsclient.many.t${i}`);
+    }
+    expect(() => many.subscribe("tsclient.many.t256")).toThrow("a client follows at most 256 topics");
   });
 
   it("rejects start when the token provider gives something that is not a JWT", async () => {
