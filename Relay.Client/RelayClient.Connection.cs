@@ -101,6 +101,11 @@ public sealed partial class RelayClient
             socket.Dispose();
             throw new UpgradeRefusedException(status, e);
         }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"the relay did not accept the connection within {_options.ConnectTimeout.TotalSeconds:0.###} s (RelayClientOptions.ConnectTimeout)", e);
+        }
         catch
         {
             socket.Dispose();
@@ -158,7 +163,7 @@ public sealed partial class RelayClient
             ValueWebSocketReceiveResult result;
             do
             {
-                result = await socket.ReceiveAsync(frame.GetMemory(64 * 1024), silence.Token);
+                result = await ReceiveWithinAsync(socket, frame.GetMemory(64 * 1024), silence.Token, cancellationToken);
                 frame.Advance(result.Count);
                 if (frame.WrittenCount > ProtocolLimits.MaxOutboundFrameBytes)
                 {
@@ -173,6 +178,22 @@ public sealed partial class RelayClient
             }
             var envelope = _options.UseJson ? JsonFraming.DecodeServer(frame.WrittenSpan) : ProtoFraming.DecodeServer(frame.WrittenSpan);
             await HandleAsync(socket, envelope, cancellationToken);
+        }
+    }
+
+    /// <summary>A receive bounded by the server-silence timer (<paramref name="silence"/>), whose expiry it says in words.</summary>
+    private async ValueTask<ValueWebSocketReceiveResult> ReceiveWithinAsync(
+        ClientWebSocket socket, Memory<byte> buffer, CancellationToken silence, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await socket.ReceiveAsync(buffer, silence);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"the relay sent nothing for {_options.ServerSilenceTimeout.TotalSeconds:0.###} s (RelayClientOptions.ServerSilenceTimeout; it sends a heartbeat every 15 s): the connection is taken for dead",
+                e);
         }
     }
 

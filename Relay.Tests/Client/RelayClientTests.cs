@@ -101,6 +101,44 @@ public class RelayClientTests
     }
 
     [Test]
+    public async Task Client_whoseUpgradeIsNeverAnswered_reportsTheConnectTimeoutInWords()
+    {
+        // A host that takes the TCP connection and never answers the upgrade.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            while (true)
+            {
+                accepted.Add(await listener.AcceptTcpClientAsync());
+            }
+        });
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        await using (var client = new RelayClient(new RelayClientOptions
+        {
+            Url = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}"),
+            TokenProvider = _ => ValueTask.FromResult(RelayServerHarness.Token()),
+            ConnectTimeout = TimeSpan.FromMilliseconds(300),
+        }))
+        {
+            client.ConnectionFailed += failures.Enqueue;
+            client.Start();
+            await Eventually.ThatAsync(() => !failures.IsEmpty, "a failed connection");
+        }
+        listener.Stop();
+        Assert.That(async () => await accepting, Throws.Exception);
+        foreach (var connection in accepted)
+        {
+            connection.Dispose();
+        }
+
+        // Before: "The operation was canceled."
+        Assert.That(failures.First(), Is.InstanceOf<TimeoutException>());
+        Assert.That(failures.First().Message, Is.EqualTo("the relay did not accept the connection within 0.3 s (RelayClientOptions.ConnectTimeout)"));
+    }
+
+    [Test]
     public async Task Client_withMoreTopicsThanOneSubscribeMayName_followsThemAll()
     {
         await using var relay = await RelayServerHarness.StartAsync();
