@@ -33,7 +33,7 @@ public sealed partial class NotifyFeed(
             }
             _served.Clear();
             _notifyRefused = false;
-            await ServeAsync(cancellationToken);
+            await ServeAsync(connecting: true, cancellationToken);
             return new Session(this, listener);
         }
         catch
@@ -48,7 +48,7 @@ public sealed partial class NotifyFeed(
     /// locked (a long transaction publishing to a new topic) is skipped and tried at the next poll: waiting for it would
     /// stop every topic's delivery on this feed. Polling serves such a topic meanwhile.
     /// </summary>
-    private async Task ServeAsync(CancellationToken cancellationToken)
+    private async Task ServeAsync(bool connecting, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -58,7 +58,9 @@ public sealed partial class NotifyFeed(
         {
             await EnableAsync(connection, fresh, cancellationToken);
         }
-        await Logs.SyncAsync(topics, cancellationToken);
+        // At a poll, a head ahead of its log is a wake-up not handled yet, as a rule: not a gap, unlike what a log
+        // missed while the feed was away.
+        await Logs.SyncAsync(topics, gap: connecting, cancellationToken);
     }
 
     private async Task EnableAsync(NpgsqlConnection connection, string[] fresh, CancellationToken cancellationToken)
@@ -187,7 +189,7 @@ public sealed partial class NotifyFeed(
                 if (_poll)
                 {
                     _poll = false;
-                    await feed.ServeAsync(cancellationToken);
+                    await feed.ServeAsync(connecting: false, cancellationToken);
                 }
             }
         }

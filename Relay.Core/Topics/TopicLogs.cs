@@ -61,16 +61,24 @@ public sealed partial class TopicLogs
 
     /// <summary>
     /// Brings logs up to the given heads (read from a snapshot at a feed's (re)connection): creates logs for new
-    /// topics and fills what a log missed while the feed was away.
+    /// topics and fills what a log missed while the feed was away, logged and counted as a gap.
     /// </summary>
-    public async Task SyncAsync(IReadOnlyList<TopicState> topics, CancellationToken cancellationToken = default)
+    public Task SyncAsync(IReadOnlyList<TopicState> topics, CancellationToken cancellationToken = default) =>
+        SyncAsync(topics, gap: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SyncAsync(IReadOnlyList{TopicState}, CancellationToken)"/>; with <paramref name="gap"/> false, a log
+    /// behind its head is expected (the notify feed's poll, which often reads a head whose wake-up it has not handled
+    /// yet) and its reading is neither logged as a gap nor counted in <c>relay.feed.gap_fills</c>.
+    /// </summary>
+    public async Task SyncAsync(IReadOnlyList<TopicState> topics, bool gap, CancellationToken cancellationToken = default)
     {
         foreach (var state in topics)
         {
             var log = Adopt(state);
             if (state.Head > log.Head)
             {
-                await FillAsync(log, state.Head, cancellationToken);
+                await FillAsync(log, state.Head, gap, cancellationToken);
             }
         }
     }
@@ -163,10 +171,20 @@ public sealed partial class TopicLogs
         Adopt(state);
     }
 
-    private async Task FillAsync(TopicLog log, long through, CancellationToken cancellationToken)
+    private async Task FillAsync(TopicLog log, long through, CancellationToken cancellationToken) =>
+        await FillAsync(log, through, gap: true, cancellationToken);
+
+    private async Task FillAsync(TopicLog log, long through, bool gap, CancellationToken cancellationToken)
     {
-        Log.FillingGap(_logger, log.Topic, log.Head, through);
-        _metrics.GapFills.Add(1, new KeyValuePair<string, object?>("topic", log.Topic));
+        if (gap)
+        {
+            Log.FillingGap(_logger, log.Topic, log.Head, through);
+            _metrics.GapFills.Add(1, new KeyValuePair<string, object?>("topic", log.Topic));
+        }
+        else
+        {
+            Log.CatchingUp(_logger, log.Topic, log.Head, through);
+        }
         while (log.Head < through)
         {
             var events = await _journal.ReadAsync(log.Topic, log.Head, through, FillBatch, int.MaxValue, cancellationToken);
@@ -186,6 +204,9 @@ public sealed partial class TopicLogs
     {
         [LoggerMessage(RelayEventIds.Feed + 20, LogLevel.Information, "Topic {Topic}: reading events {Head}..{Through} from the journal to fill a gap")]
         public static partial void FillingGap(ILogger logger, string topic, long head, long through);
+
+        [LoggerMessage(RelayEventIds.Feed + 24, LogLevel.Debug, "Topic {Topic}: reading events {Head}..{Through} from the journal, as the poll found them")]
+        public static partial void CatchingUp(ILogger logger, string topic, long head, long through);
 
         [LoggerMessage(RelayEventIds.Feed + 21, LogLevel.Warning, "Topic {Topic}: events after {Head} up to {ResumeAt} were pruned before this relay read them")]
         public static partial void Pruned(ILogger logger, string topic, long head, long resumeAt);
