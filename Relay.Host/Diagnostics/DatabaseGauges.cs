@@ -9,7 +9,7 @@ namespace Relay.Host.Diagnostics;
 
 /// <summary>
 /// Reads what only the database knows, every <see cref="MetricsOptions.PollInterval"/>: each topic's journal (rows,
-/// bytes, oldest retained watermark and its age, retention), replication slots' retained WAL, the statistics behind
+/// bytes, oldest retained watermark and its age, retention), replication slots' retained WAL, the NOTIFY queue's usage, the statistics behind
 /// <see cref="RelayMetrics.AllocationFailures"/>, and which events the topic logs still miss, for the feed lag. The first
 /// read happens before the host starts, so every series is there at the first scrape.
 /// </summary>
@@ -51,6 +51,9 @@ internal sealed partial class DatabaseGauges : BackgroundService
             () => [new Measurement<double>(FeedLagSeconds(), s_none)]);
         metrics.ObserveGauge<int>("relay.feed.streaming", "{feed}", "1 while the journal feed is connected and following, else 0",
             () => [new Measurement<int>(_feed.Status.Streaming ? 1 : 0, s_none)]);
+        metrics.ObserveGauge<double>("relay.notify.queue_usage", "1",
+            "Share of PostgreSQL's NOTIFY queue in use (pg_notification_queue_usage()); at 1 every commit that notifies fails",
+            () => [new Measurement<double>(_snapshot.NotifyQueueUsage, s_none)]);
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)

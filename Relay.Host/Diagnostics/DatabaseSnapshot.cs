@@ -4,13 +4,19 @@ using Relay.Core.Topics;
 namespace Relay.Host.Diagnostics;
 
 /// <summary>One read of the journal's and the slots' state, for <see cref="DatabaseGauges"/>.</summary>
+/// <param name="Topics">Each topic's journal.</param>
+/// <param name="Slots">Each replication slot's retained WAL.</param>
+/// <param name="Pending">For each topic whose log is behind, the first event it lacks.</param>
+/// <param name="JournalInserts">Rows ever inserted into the journal, by PostgreSQL's statistics.</param>
+/// <param name="NotifyQueueUsage">The share of PostgreSQL's NOTIFY queue in use (<c>pg_notification_queue_usage()</c>).</param>
 internal sealed record DatabaseSnapshot(
     IReadOnlyList<DatabaseSnapshot.TopicRow> Topics,
     IReadOnlyList<DatabaseSnapshot.SlotRow> Slots,
     IReadOnlyList<DatabaseSnapshot.PendingEvent> Pending,
-    long JournalInserts)
+    long JournalInserts,
+    double NotifyQueueUsage)
 {
-    public static readonly DatabaseSnapshot Empty = new([], [], [], 0);
+    public static readonly DatabaseSnapshot Empty = new([], [], [], 0, 0);
 
     // The oldest retained event is one primary-key lookup per topic; sizes are shared out by retained rows as in sql/ops/health.sql.
     private const string TopicsSql = """
@@ -22,7 +28,8 @@ internal sealed record DatabaseSnapshot(
 
     private const string TotalsSql = """
         SELECT pg_total_relation_size('relay.stream_events'),
-               coalesce((SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'relay.stream_events'::regclass), 0)
+               coalesce((SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'relay.stream_events'::regclass), 0),
+               pg_notification_queue_usage()
         """;
 
     private const string SlotsSql = """
@@ -52,12 +59,14 @@ internal sealed record DatabaseSnapshot(
         }
         long journalBytes;
         long inserts;
+        double notifyQueueUsage;
         await using (var command = new NpgsqlCommand(TotalsSql, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
             journalBytes = reader.GetInt64(0);
             inserts = reader.GetInt64(1);
+            notifyQueueUsage = reader.GetDouble(2);
         }
         var slots = new List<SlotRow>();
         await using (var command = new NpgsqlCommand(SlotsSql, connection))
@@ -73,7 +82,7 @@ internal sealed record DatabaseSnapshot(
         var topicRows = topics
             .Select(t => new TopicRow(t.Topic, t.Head, t.RetainedAfter, t.Retention, t.OldestAt, (double)journalBytes * (t.Head - t.RetainedAfter) / rows))
             .ToList();
-        return new DatabaseSnapshot(topicRows, slots, await ReadPendingAsync(connection, topicRows, logs, cancellationToken), inserts);
+        return new DatabaseSnapshot(topicRows, slots, await ReadPendingAsync(connection, topicRows, logs, cancellationToken), inserts, notifyQueueUsage);
     }
 
     /// <summary>For each topic whose log is behind the database, the first event the log lacks, with the time it was written.</summary>

@@ -39,6 +39,7 @@ public sealed class MetricsTests
         ("khala_relay_journal_oldest_event_age_seconds", "gauge"),
         ("khala_relay_journal_retention_seconds", "gauge"),
         ("khala_relay_slot_retained_wal_bytes", "gauge"),
+        ("khala_relay_notify_queue_usage", "gauge"),
     ];
 
     private static readonly string[] s_perTopic =
@@ -181,6 +182,38 @@ public sealed class MetricsTests
         Assert.That(after.Value("khala_relay_subscriptions_fell_behind_total", topic), Is.GreaterThanOrEqualTo(1), "the subscriber fell behind");
         Assert.That(after.Value("khala_relay_catchup_duration_seconds_count"), Is.EqualTo(before.Value("khala_relay_catchup_duration_seconds_count")),
             "a catch-up after falling behind is not a Subscribe's");
+    }
+
+    [Test]
+    public async Task Metrics_aListenerThatStopsReading_showsTheNotifyQueueFilling_andDrainingOnceItReads()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("UPDATE relay.topics SET notify = true WHERE topic = $1", topic);
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        // A session that LISTENs, then sits in a transaction: it reads no notification until the transaction ends.
+        var unpooled = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Pooling = false }.ConnectionString;
+        await using var listener = new NpgsqlConnection(unpooled);
+        await listener.OpenAsync();
+        await using (var listen = new NpgsqlCommand("LISTEN relay_journal", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+        await using var transaction = await listener.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1", listener, transaction))
+        {
+            await hold.ExecuteScalarAsync();
+        }
+
+        // A thousand commits, each notifying: several pages of the queue.
+        await Sql.ExecuteAsync($$"""
+            DO $$ BEGIN
+              FOR i IN 1..1000 LOOP PERFORM relay.publish('{{topic}}', '{{topic}}:' || i, '{}'); COMMIT; END LOOP;
+            END $$
+            """);
+
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_notify_queue_usage") > 0, "the queue's usage to show");
+        await transaction.CommitAsync();
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_notify_queue_usage") == 0, "the queue to drain");
     }
 
     [Test]
