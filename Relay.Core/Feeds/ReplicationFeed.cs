@@ -40,7 +40,7 @@ public sealed partial class ReplicationFeed(
                 slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: cancellationToken);
             Log.SlotCreated(Logger, slot.Name, slot.ConsistentPoint.ToString());
             // The exported snapshot lives until the next command on the replication connection: read it first.
-            await Logs.SyncAsync(await ReadHeadsAsync(slot.SnapshotName!, cancellationToken), cancellationToken);
+            await Logs.SyncAsync(await ReadHeadsAsync(slot.SnapshotName!, cancellationToken), gap: true, cancellationToken);
             return new Session(this, connection, slot);
         }
         catch

@@ -60,18 +60,13 @@ public sealed partial class TopicLogs
     }
 
     /// <summary>
-    /// Brings logs up to the given heads (read from a snapshot at a feed's (re)connection): creates logs for new
-    /// topics and fills what a log missed while the feed was away, logged and counted as a gap.
+    /// Brings logs up to the given heads (read from a snapshot at a feed's (re)connection, or by the notify feed's poll):
+    /// creates logs for new topics and fills what a log misses. With <paramref name="gap"/> that is what the log missed
+    /// while the feed was away, logged and counted as a gap (<c>relay.feed.gap_fills</c>); without, a log behind its head
+    /// is expected (the notify feed's poll often reads a head whose wake-up it has not handled yet) and only logged at
+    /// Debug.
     /// </summary>
-    public Task SyncAsync(IReadOnlyList<TopicState> topics, CancellationToken cancellationToken = default) =>
-        SyncAsync(topics, gap: true, cancellationToken);
-
-    /// <summary>
-    /// <see cref="SyncAsync(IReadOnlyList{TopicState}, CancellationToken)"/>; with <paramref name="gap"/> false, a log
-    /// behind its head is expected (the notify feed's poll, which often reads a head whose wake-up it has not handled
-    /// yet) and its reading is neither logged as a gap nor counted in <c>relay.feed.gap_fills</c>.
-    /// </summary>
-    public async Task SyncAsync(IReadOnlyList<TopicState> topics, bool gap, CancellationToken cancellationToken = default)
+    public async Task SyncAsync(IReadOnlyList<TopicState> topics, bool gap, CancellationToken cancellationToken)
     {
         foreach (var state in topics)
         {
@@ -119,7 +114,7 @@ public sealed partial class TopicLogs
             {
                 log.Append(run);
                 run.Clear();
-                await FillAsync(log, journalEvent.Watermark - 1, cancellationToken);
+                await FillAsync(log, journalEvent.Watermark - 1, gap: true, cancellationToken);
                 if (journalEvent.Watermark <= log.Head)
                 {
                     continue;
@@ -170,9 +165,6 @@ public sealed partial class TopicLogs
         }
         Adopt(state);
     }
-
-    private async Task FillAsync(TopicLog log, long through, CancellationToken cancellationToken) =>
-        await FillAsync(log, through, gap: true, cancellationToken);
 
     private async Task FillAsync(TopicLog log, long through, bool gap, CancellationToken cancellationToken)
     {

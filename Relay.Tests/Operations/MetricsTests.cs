@@ -293,36 +293,9 @@ public sealed class MetricsTests
             "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || i, 'payload', jsonb_build_object('i', i))) " +
             "FROM generate_series(1, $2) i))", topic, count);
 
-    private static async Task<Scrape> ScrapeAsync(RelayServerHarness relay)
+    private static async Task<MetricsScrape> ScrapeAsync(RelayServerHarness relay)
     {
         using var http = relay.HttpClient();
-        return Scrape.Parse(await http.GetStringAsync("/metrics"));
-    }
-
-    /// <summary>The Prometheus text format: <c># TYPE name type</c> lines and <c>name{labels} value</c> samples.</summary>
-    private sealed record Scrape(Dictionary<string, string> Types, Dictionary<string, double> Samples)
-    {
-        public static Scrape Parse(string text)
-        {
-            var types = new Dictionary<string, string>();
-            var samples = new Dictionary<string, double>();
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
-                {
-                    var parts = line.Split(' ');
-                    types[parts[2]] = parts[3];
-                }
-                else if (!line.StartsWith('#'))
-                {
-                    var space = line.LastIndexOf(' ');
-                    samples[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-                }
-            }
-            return new Scrape(types, samples);
-        }
-
-        public double? Value(string name, string? topic = null) =>
-            Samples.TryGetValue(topic is null ? name : $"{name}{{topic=\"{topic}\"}}", out var value) ? value : null;
+        return MetricsScrape.Parse(await http.GetStringAsync("/metrics"));
     }
 }

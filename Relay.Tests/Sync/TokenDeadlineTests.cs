@@ -75,7 +75,8 @@ public sealed class TokenDeadlineTests
         // Reading nothing until past the deadline, with the relay's queue full by then.
         using (var http = relay.HttpClient())
         {
-            await Eventually.ThatAsync(async () => QueuedBytes(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))) > budget / 2,
+            await Eventually.ThatAsync(
+                async () => MetricsScrape.Parse(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Value("khala_relay_connections_queued_bytes") > budget / 2,
                 "the relay's queue for the client to fill", lifetime);
         }
         var left = connected + lifetime + TimeSpan.FromSeconds(2) - DateTimeOffset.UtcNow;
@@ -106,11 +107,6 @@ public sealed class TokenDeadlineTests
         Assert.That((await socket.ReceiveAsync(chunk, timeout.Token)).MessageType, Is.EqualTo(WebSocketMessageType.Close));
         Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
     }
-
-    /// <summary>The relay's <c>khala_relay_connections_queued_bytes</c> in a <c>/metrics</c> scrape.</summary>
-    private static long QueuedBytes(string metrics) =>
-        metrics.Split('\n').Where(line => line.StartsWith("khala_relay_connections_queued_bytes ", StringComparison.Ordinal))
-            .Select(line => (long)double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).SingleOrDefault();
 
     [Test]
     public async Task PhoenixJoin_withATokenExpiringSoonerThanTheSockets_movesTheDeadlineToIt()
