@@ -79,8 +79,10 @@ public abstract partial class JournalFeed
                 Metrics.Reconnects.Add(1);
                 Log.Lost(Logger, Name, e.Message, Unexpected(e));
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                // Stopping: the session's connection is torn down under whatever it was reading, and Npgsql may say so
+                // as an error of its own (an ObjectDisposedException in an NpgsqlException) rather than a cancellation.
                 break;
             }
         }
