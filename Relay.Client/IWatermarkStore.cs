@@ -4,7 +4,7 @@ namespace Relay.Client;
 /// Where a <see cref="RelayClient"/> keeps its resume point per topic: the watermark it has been brought up to and
 /// that watermark's epoch (<see cref="ResumePoint"/>), and the <see cref="SyncIdentity"/> they belong to.
 /// The client loads it for the identity of its token before it first connects (and again when its token names another
-/// identity), reads it when it subscribes, and writes it after every applied batch and heartbeat. A store that outlives
+/// identity), reads it when it subscribes, and writes it after every applied batch and heartbeat (a store may save those writes later, together). A store that outlives
 /// the process must save the identity and the documents of <see cref="RelayClientOptions.Cache"/> in the same write (as
 /// <see cref="FileWatermarkStore"/> does): a client restarted with a watermark but without the documents before it
 /// would never receive them again, and one restarted under another identity must not get them at all.
@@ -25,4 +25,11 @@ public interface IWatermarkStore
 
     /// <summary>Stores each topic's resume point of <paramref name="points"/>; topics not listed keep theirs.</summary>
     ValueTask SetAsync(IReadOnlyDictionary<string, ResumePoint> points, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes the state durable now, for a store that writes in the background (as <see cref="FileWatermarkStore"/>
+    /// does): the resume points stored and the cache's documents as they are. The client calls it after it drops a
+    /// topic's documents (a topic the token no longer covers) and when it is disposed. By default, nothing to do.
+    /// </summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 }

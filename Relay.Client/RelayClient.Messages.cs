@@ -207,11 +207,15 @@ public sealed partial class RelayClient
     /// </summary>
     private async Task ForgetAsync(string topic, CancellationToken cancellationToken)
     {
-        var dropped = _options.Cache.Replace(topic, []);
         _watermarks.TryRemove(topic, out _);
         _epochs.TryRemove(topic, out _);
         _caughtUp.TryRemove(topic, out _);
+        // The resume point goes first: a store writing in the background may read the cache at any time, and must
+        // never find a watermark beside fewer documents than it implies.
         await _options.WatermarkStore.SetAsync(new Dictionary<string, ResumePoint> { [topic] = ResumePoint.Start }, cancellationToken);
+        var dropped = _options.Cache.Replace(topic, []);
+        // Not kept on disk either, from now on rather than at the next write.
+        await _options.WatermarkStore.FlushAsync(cancellationToken);
         foreach (var document in dropped)
         {
             DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(document.DocKey, document.DocVersion), 0));

@@ -168,7 +168,10 @@ public sealed partial class RelayClient : IAsyncDisposable
         return watermark;
     }
 
-    /// <summary>Closes the connection (1000) and stops reconnecting.</summary>
+    /// <summary>
+    /// Closes the connection (1000), stops reconnecting and flushes the <see cref="RelayClientOptions.WatermarkStore"/>
+    /// (<see cref="IWatermarkStore.FlushAsync"/>), whose failure it throws once the client is stopped.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await CloseAsync();
@@ -184,6 +187,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         SetState(ConnectionState.Stopped);
         _hydration.Dispose();
         _stop.Dispose();
+        await _options.WatermarkStore.FlushAsync();
     }
 
     private void SetState(ConnectionState state)

@@ -253,6 +253,7 @@ public sealed class IdentityTests
 
             cache.Apply("test.a", new CachedDocument("mine", 2, "{}"u8.ToArray(), new byte[32], Deleted: false));
             await store.SetAsync(new Dictionary<string, ResumePoint> { ["test.a"] = new(9, "e") });
+            await store.FlushAsync();
             var otherCache = new DocumentCache();
             Assert.That(await new FileWatermarkStore(path, otherCache).LoadAsync(identity with { Org = "org-2" }), Is.False);
             Assert.That(otherCache.Topics, Is.Empty, "another org's documents are not restored");
