@@ -26,6 +26,12 @@ export interface SyncClientOptions {
    * Default: {@link MemoryStore}.
    */
   readonly store?: SyncStore;
+  /**
+   * The least time between two saves: changes are shown at once and saved together in the background, every
+   * document held in each save (a crash loses at most this long's progress, which the relay sends again). `stop()`
+   * saves what is left. Default 1000 ms.
+   */
+  readonly saveIntervalMs?: number;
   /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Node 22+). */
   readonly transport?: WebSocketClass;
   /** Check every payload against its `payload_hash` (RFC 8785 + SHA-256) and refuse mismatches. Default true. */
@@ -71,9 +77,9 @@ const MAX_TOPICS_PER_CONNECTION = 256;
 /**
  * A live, resumable copy of a relay's topics over the stock phoenix client (channel `sync:v1`,
  * docs/protocol/WS_MAPPING.md). Every join subscribes each topic from its stored watermark; updates are applied by
- * `(doc_key, doc_version)`; documents and watermarks are saved together after each batch and heartbeat. They belong
- * to the token's org and subject: a token of another drops them, and the client hydrates afresh. A topic the token's
- * scopes do not cover is emptied too (at start, and on `FORBIDDEN_TOPIC`).
+ * `(doc_key, doc_version)`; documents and watermarks are saved together, at most once a second (`saveIntervalMs`).
+ * They belong to the token's org and subject: a token of another drops them, and the client hydrates afresh. A topic
+ * the token's scopes do not cover is emptied too (at start, and on `FORBIDDEN_TOPIC`).
  */
 export class SyncClient {
   readonly stats: SyncClientStats = { reconnects: 0, tokenRefreshes: 0 };
@@ -126,7 +132,7 @@ export class SyncClient {
       (token) => this.#refreshInBand(token), (error) => this.#report(error), (identity) => this.#onIdentityChanged(identity));
     const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
     this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
-      options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity);
+      options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity, options.saveIntervalMs ?? 1000);
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
     this.#socket = new Socket(`${base}/socket`, {
       transport,
@@ -198,7 +204,7 @@ export class SyncClient {
     return handle;
   }
 
-  /** Leaves the channel, closes the connection and stops reconnecting; waits for the last save. */
+  /** Leaves the channel, closes the connection and stops reconnecting; saves what is not saved yet and waits for it. */
   async stop(): Promise<void> {
     this.#stop.abort();
     clearTimeout(this.#silenceTimer);
@@ -206,6 +212,7 @@ export class SyncClient {
     this.#channel.leave();
     await new Promise<void>((resolve) => this.#socket.disconnect(resolve, 1000));
     await this.#queue;
+    await this.#delivery.flush();
     this.#setState("stopped");
   }
 

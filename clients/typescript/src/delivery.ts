@@ -12,6 +12,12 @@ import type { WireBatch, WireWatermarks } from "./wire.js";
  * payloads, checks hashes, re-hydrates a topic over HTTP, and saves every topic's documents and watermark in one
  * store write, under the identity (org and subject) they were received for. The client calls it one step at a time,
  * in the order frames arrived.
+ *
+ * Saves are coalesced: a change is shown at once and saved in the background, at once when the last save is older
+ * than `saveIntervalMs`, otherwise when it is that old, with every change made meanwhile. A save writes every document
+ * held, so one per batch would hold a client with many documents far below its relay's rate. Each save is a snapshot
+ * of what is held at one moment (JavaScript runs nothing else while it is taken), so it never has a watermark beside
+ * fewer documents than it implies; a crash loses at most an interval's progress, which the relay sends again.
  */
 export class Delivery {
   readonly #topics: ReadonlyMap<string, Topic<unknown>>;
@@ -20,12 +26,20 @@ export class Delivery {
   readonly #verifyHashes: boolean;
   readonly #report: (error: Error) => void;
   readonly #tokenIdentity: () => SyncIdentity | undefined;
+  readonly #saveIntervalMs: number;
   #saved: Readonly<Record<string, StoredTopic>> = {};
   #identity: SyncIdentity | undefined;
+  /** Whether something changed since the last save began. */
+  #unsaved = false;
+  /** The save loop while it runs: one at a time, so saves reach the store in order. */
+  #saving: Promise<void> | undefined;
+  #lastSaveAt = Number.NEGATIVE_INFINITY;
+  #wake: (() => void) | undefined;
 
   /** `tokenIdentity` gives the identity of the token in force: a state is saved only while it is the state's. */
   constructor(topics: ReadonlyMap<string, Topic<unknown>>, store: SyncStore, hydrator: Hydrator, verifyHashes: boolean,
-    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined) {
+    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined, saveIntervalMs: number) {
+    this.#saveIntervalMs = saveIntervalMs;
     this.#topics = topics;
     this.#store = store;
     this.#hydrator = hydrator;
@@ -53,7 +67,8 @@ export class Delivery {
       topic.notify();
     }
     if (covered.length < saved.length) {
-      await this.#commit(new Set());
+      this.#commit(new Set());
+      await this.flush();
     }
   }
 
@@ -67,7 +82,8 @@ export class Delivery {
     for (const topic of this.#topics.values()) {
       topic.replace([], 0);
     }
-    await this.#commit(new Set(this.#topics.values()));
+    this.#commit(new Set(this.#topics.values()));
+    await this.flush();
   }
 
   /**
@@ -76,7 +92,8 @@ export class Delivery {
    */
   async forget(topic: Topic<unknown>): Promise<void> {
     topic.replace([], 0);
-    await this.#commit(new Set([topic]));
+    this.#commit(new Set([topic]));
+    await this.flush();
   }
 
   /** Gives `topic` its saved documents, watermark and epoch, if any. */
@@ -119,7 +136,7 @@ export class Delivery {
         changed.add(topic);
       }
     }
-    await this.#commit(changed);
+    this.#commit(changed);
   }
 
   /** Heartbeats move cursors (and carry epochs); `Subscribed` carries epochs only. */
@@ -130,7 +147,7 @@ export class Delivery {
       return (watermark !== undefined || epoch !== undefined) && topic.setWatermark(watermark ?? topic.watermark, epoch);
     });
     if (moved.length > 0) {
-      await this.#commit(new Set(moved));
+      this.#commit(new Set(moved));
     }
   }
 
@@ -144,7 +161,7 @@ export class Delivery {
       }
     }
     topic.replace(verified, watermark);
-    await this.#commit(new Set([topic]));
+    this.#commit(new Set([topic]));
     return watermark;
   }
 
@@ -158,21 +175,72 @@ export class Delivery {
   }
 
   /**
-   * Saves the whole state in one write, then tells the changed topics' listeners, who see what is held even when the
-   * save failed. Work begun under the previous identity's token is not saved: the reset queued behind it replaces it.
+   * Saves what changed now, whatever the interval, and waits for it and for a save in progress. A failure is reported
+   * (`onError`), not thrown, and the state is saved again with the next change.
    */
-  async #commit(changed: ReadonlySet<Topic<unknown>>): Promise<void> {
-    const identity = this.#identity;
-    try {
-      if (identity !== undefined && sameIdentity(identity, this.#tokenIdentity())) {
-        const topics: Record<string, StoredTopic> = { ...this.#saved };
-        for (const topic of this.#topics.values()) {
-          topics[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
-        }
-        await this.#store.save({ version: 1, identity, topics });
+  async flush(): Promise<void> {
+    this.#lastSaveAt = Number.NEGATIVE_INFINITY;
+    this.#wake?.();
+    await (this.#unsaved ? this.#startSaving() : this.#saving);
+  }
+
+  /** Tells the changed topics' listeners, who see what is held at once, and has it saved (see the class remarks). */
+  #commit(changed: ReadonlySet<Topic<unknown>>): void {
+    this.#unsaved = true;
+    void this.#startSaving();
+    changed.forEach((topic) => topic.notify());
+  }
+
+  #startSaving(): Promise<void> {
+    this.#saving ??= this.#saveWhileChanged().finally(() => {
+      this.#saving = undefined;
+    });
+    return this.#saving;
+  }
+
+  /** Saves while there are changes, no sooner than the interval after the last save; ends at a failure, reported. */
+  async #saveWhileChanged(): Promise<void> {
+    while (this.#unsaved) {
+      const wait = this.#lastSaveAt + this.#saveIntervalMs - Date.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
       }
-    } finally {
-      changed.forEach((topic) => topic.notify());
+      try {
+        await this.#save();
+      } catch (error) {
+        this.#report(error as Error);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Saves the whole state in one write. Work begun under the previous identity's token is not saved: the reset queued
+   * behind it replaces it. On failure the state stays unsaved, for the next save.
+   */
+  async #save(): Promise<void> {
+    this.#unsaved = false;
+    this.#lastSaveAt = Date.now();
+    const identity = this.#identity;
+    if (identity === undefined || !sameIdentity(identity, this.#tokenIdentity())) {
+      return;
+    }
+    const topics: Record<string, StoredTopic> = { ...this.#saved };
+    for (const topic of this.#topics.values()) {
+      topics[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
+    }
+    try {
+      await this.#store.save({ version: 1, identity, topics });
+    } catch (error) {
+      this.#unsaved = true;
+      throw error;
     }
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { IntegrityError, PayloadError, SyncRelayError, type SyncClient } from "../src/index.js";
+import { IntegrityError, PayloadError, SyncRelayError, type SyncClient, type SyncState, type SyncStore } from "../src/index.js";
 import { FileStore } from "../src/node/index.js";
 import { createTopic, newClient, publish, sharedRelay, sql, until } from "./support/fixture.js";
 
@@ -114,6 +114,32 @@ describe("SyncClient against a real relay", () => {
     expect(restored).toEqual([]);
     expect(held).toEqual(["resume-1"]);
     expect(after.watermark).toBe(2);
+  });
+
+  it("shows each update at once and saves them together, at most once per saveIntervalMs, and what is left on stop", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "coalesced");
+    await publish(relay, topic, "coalesced-0", { status: "queued" });
+    const saves: SyncState[] = [];
+    const store: SyncStore = { load: () => Promise.resolve(undefined), save: (state) => Promise.resolve(void saves.push(state)) };
+    const { client: sync, errors } = client({ store, saveIntervalMs: 60_000 });
+    const runs = sync.subscribe<RunSummary>(topic);
+    await sync.start();
+    await until(runs, (t) => t.caughtUp && t.get("coalesced-0") !== undefined, "the first document");
+    await expect.poll(() => saves.length, { message: "the first change is saved at once" }).toBeGreaterThan(0);
+    const before = saves.length;
+
+    for (let i = 1; i <= 20; i++) {
+      await publish(relay, topic, `coalesced-${i}`, { status: "running", steps: i });
+    }
+    await until(runs, (t) => t.documents().length === 21 && t.watermark === 21, "every update shown");
+
+    expect(saves.length, "no save within the interval").toBe(before);
+    await sync.stop();
+    const last = saves.at(-1)?.topics[topic];
+    expect(saves.length).toBe(before + 1);
+    expect([last?.watermark, last?.entries.length]).toEqual([21, 21]);
+    expect(errors).toEqual([]);
   });
 
   it("refuses a payload whose hash does not match, and says so", async () => {

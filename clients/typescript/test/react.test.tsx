@@ -56,8 +56,9 @@ it("useTopic and useDocument re-render on live updates and deletions", async () 
   await sql(relay, "SELECT relay.delete($1, 'react-1')", [topic]);
   await waitFor(() => expect(screen.getAllByRole("listitem").map((item) => item.textContent)).toEqual(["react-2: done"]), { timeout: 30_000 });
 
-  const saved = JSON.parse(localStorage.getItem("khala-test") ?? "null") as { topics: Record<string, { watermark: number }> };
-  expect(saved.topics[topic]?.watermark).toBe(4);
+  // Shown at once, saved within a second (saveIntervalMs).
+  const saved = () => (JSON.parse(localStorage.getItem("khala-test") ?? "null") as { topics: Record<string, { watermark: number }> }).topics[topic];
+  await expect.poll(() => saved()?.watermark, { timeout: 5_000 }).toBe(4);
   expect(errors).toEqual([]);
 });
 
