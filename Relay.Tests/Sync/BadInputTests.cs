@@ -142,6 +142,33 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public async Task Client_thatGoesOnSendingAfterTheClose_isLetGoAfterFourFramesLimit_notReadForTheWholeHandshake()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
+        await socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None);
+
+        // One endless message, sent as fast as the relay reads it, never reading anything and never closing. After the
+        // close the relay drops what it reads, up to four times MaxInboundFrameBytes (1 MiB here), then ends the
+        // connection; draining for the whole close handshake (5 s) took 151 MB from one client on loopback.
+        var fragment = new byte[64 * 1024];
+        long sent = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ended = await Assert.CatchAsync(async () =>
+        {
+            while (true)
+            {
+                await socket.SendAsync(fragment, WebSocketMessageType.Binary, endOfMessage: false, timeout.Token);
+                sent += fragment.Length;
+            }
+        });
+
+        Assert.That(ended, Is.Not.InstanceOf<OperationCanceledException>(), "the relay kept reading for 30 s");
+        Assert.That(sent, Is.LessThan(32L * 1024 * 1024), "bytes the relay took before it let the client go (kernel buffers included)");
+    }
+
+    [Test]
     public async Task Subscribe_unknownTopic_getsUnknownTopicAndNothingIsSubscribed()
     {
         await using var client = await WsClient.ConnectAsync(s_relay);
