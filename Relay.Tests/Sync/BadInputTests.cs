@@ -103,10 +103,7 @@ public sealed class BadInputTests
     [Test]
     public async Task Message_overOneMebibyte_sentInFragmentsWhileTheClientKeepsSending_getsPayloadTooLargeAndClose1009_notAReset()
     {
-        using var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
-        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
-        await socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None);
+        using var socket = await ConnectStreamingAsync();
 
         // Up to 8 MiB in fragments of 1 KiB, as a client streaming a message does, a little at a time, until the relay's
         // close arrives.
@@ -144,10 +141,7 @@ public sealed class BadInputTests
     [Test]
     public async Task Client_thatGoesOnSendingAfterTheClose_isLetGoAfterFourFramesLimit_notReadForTheWholeHandshake()
     {
-        using var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
-        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
-        await socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None);
+        using var socket = await ConnectStreamingAsync();
 
         // One endless message, sent as fast as the relay reads it, never reading anything and never closing. After the
         // close the relay drops what it reads, up to four times MaxInboundFrameBytes (1 MiB here), then ends the
@@ -249,5 +243,15 @@ public sealed class BadInputTests
 
         Assert.That(() => socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None), Throws.InstanceOf<WebSocketException>());
         Assert.That(socket.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    /// <summary>A binary-protocol connection of the runtime's own WebSocket, for a client that sends as it pleases.</summary>
+    private static async Task<ClientWebSocket> ConnectStreamingAsync()
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(SyncEndpoints.ProtoSubprotocol);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
+        await socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None);
+        return socket;
     }
 }
