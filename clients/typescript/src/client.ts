@@ -1,7 +1,7 @@
 import { Socket, type Channel } from "phoenix";
 import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js";
 import { Delivery } from "./delivery.js";
-import { SyncRelayError } from "./errors.js";
+import { ConnectionError, describeConnectionError, SyncRelayError } from "./errors.js";
 import { Hydrator } from "./http.js";
 import { isTopicName, type TopicScopes } from "./scopes.js";
 import { MemoryStore, type SyncIdentity, type SyncStore } from "./store.js";
@@ -38,7 +38,10 @@ export interface SyncClientOptions {
   readonly verifyHashes?: boolean;
   /** Called after a topic was re-hydrated over HTTP on `STALE_CURSOR`, with the list's watermark. */
   readonly onStaleCursor?: (topic: string, watermark: number) => void;
-  /** Called with every failure the client handled by itself: relay errors, refused hashes, HTTP and store failures. */
+  /**
+   * Called with every failure the client handled by itself: connections that failed, relay errors, refused hashes,
+   * token, HTTP and store failures. Default: `console.error`, so that nothing fails unseen.
+   */
   readonly onError?: (error: Error) => void;
   /** Reconnect delays. Default: full jitter from 1 s doubling to 30 s, reset after 60 s connected. */
   readonly backoff?: Partial<BackoffOptions>;
@@ -109,6 +112,8 @@ export class SyncClient {
   #retryAfterMs = 0;
   #tokenRefused = false;
   #reconnecting = false;
+  #connectionError: string | undefined;
+  readonly #endpoint: string;
 
   constructor(options: SyncClientOptions) {
     let url: URL;
@@ -134,6 +139,7 @@ export class SyncClient {
     this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
       options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity, options.saveIntervalMs ?? 1000);
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
+    this.#endpoint = `${base}/socket/websocket`;
     this.#socket = new Socket(`${base}/socket`, {
       transport,
       params: () => ({ token: this.#tokens.current ?? "" }),
@@ -148,6 +154,10 @@ export class SyncClient {
     // Any frame will do, phoenix's heartbeat replies included; the watchdog reads the time when it fires.
     this.#socket.onMessage(() => {
       this.#heardAt = Date.now();
+    });
+    // What the transport said of a connection that failed (Node's ws: "Unexpected server response: 401"); browsers say nothing.
+    this.#socket.onError((error) => {
+      this.#connectionError = describeConnectionError(error);
     });
     this.#socket.onClose((event) => this.#onClose(event.code));
     // A function, so that every rejoin carries the token in force.
@@ -170,9 +180,16 @@ export class SyncClient {
 
   /**
    * Gets a first token, loads the store (what it holds for the token's org and subject only, of the topics its scopes
-   * cover) and connects. Rejects when either fails; calling it again does nothing.
+   * cover) and connects; resolves once the store is loaded. A token provider that fails is reported to `onError` and
+   * asked again after backoff, meanwhile `state` is `connecting` (offline, return the last token you have, even
+   * expired: the saved state is shown with it). Rejects when the store cannot be read. Calling it again does nothing;
+   * after `stop()` it rejects: a client starts once (create another).
    */
   start(): Promise<void> {
+    if (this.#stop.signal.aborted) {
+      return Promise.reject(new Error(
+        "start() after stop(): a SyncClient starts once; create a new one (under React's StrictMode, which mounts a component twice, create the client outside the component)"));
+    }
     this.#started ??= this.#start();
     return this.#started;
   }
@@ -217,7 +234,18 @@ export class SyncClient {
   }
 
   async #start(): Promise<void> {
-    await this.#tokens.fresh();
+    this.#setState("connecting");
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#tokens.fresh();
+        break;
+      } catch (error) {
+        this.#report(error as Error);
+        if (!(await this.#sleep(jitteredDelay(attempt, this.#backoff)))) {
+          return;
+        }
+      }
+    }
     try {
       // The token says whose state may be shown, and of which topics.
       await this.#delivery.load(this.#tokens.identity as SyncIdentity, this.#tokens.scopes as TopicScopes);
@@ -225,7 +253,10 @@ export class SyncClient {
       this.#tokens.stop();
       throw error;
     }
-    this.#setState("connecting");
+    // Stopped meanwhile (an unmount while the provider answered): no connection.
+    if (this.#stop.signal.aborted) {
+      return;
+    }
     this.#channel.join()
       .receive("ok", () => this.#onJoined())
       .receive("error", (raw) => this.#onJoinRefused(parseError(raw)));
@@ -282,7 +313,10 @@ export class SyncClient {
   }
 
   async #onRelayError(error: RelayError, request: readonly string[]): Promise<void> {
-    this.#report(new SyncRelayError(error, request.length > 0 ? `subscribe ${request.join(", ")}` : "relay"));
+    if (error.code !== "STALE_CURSOR") {
+      // A stale cursor is no failure: a new client on a pruned topic meets one; onStaleCursor tells it.
+      this.#report(new SyncRelayError(error, request.length > 0 ? `subscribe ${request.join(", ")}` : "relay"));
+    }
     this.#retryAfterMs = Math.max(this.#retryAfterMs, error.retryAfterMs);
     switch (error.code) {
       case "STALE_CURSOR":
@@ -401,6 +435,10 @@ export class SyncClient {
 
   #onClose(code: number): void {
     if (!this.#stop.signal.aborted && !this.#reconnecting) {
+      if (this.#openedAt === undefined) {
+        this.#report(new ConnectionError(this.#endpoint, this.#connectionError));
+      }
+      this.#connectionError = undefined;
       // Never opened (an upgrade refused with 401 looks like this in a browser), or closed for an expired token.
       this.#dropConnection(this.#openedAt === undefined || code === 1008 || this.#tokenRefused);
     }
@@ -440,19 +478,7 @@ export class SyncClient {
     this.stats.reconnects++;
     const delay = Math.max(this.#retryAfterMs, jitteredDelay(this.#attempts, this.#backoff));
     this.#retryAfterMs = 0;
-    await new Promise<void>((resolve) => {
-      const stopped = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      // One listener at a time: each attempt removes its own, or they would pile up for the client's life.
-      const timer = setTimeout(() => {
-        this.#stop.signal.removeEventListener("abort", stopped);
-        resolve();
-      }, delay);
-      this.#stop.signal.addEventListener("abort", stopped, { once: true });
-    });
-    if (this.#stop.signal.aborted) {
+    if (!(await this.#sleep(delay))) {
       return;
     }
     if (needsToken) {
@@ -461,6 +487,9 @@ export class SyncClient {
       } catch (error) {
         this.#report(error as Error);
         return this.#reconnect(true);
+      }
+      if (this.#stop.signal.aborted) {
+        return;
       }
     }
     this.#tokenRefused = false;
@@ -482,6 +511,23 @@ export class SyncClient {
     this.#socket.connect();
   }
 
+  /** Waits `ms`, or less if the client is stopped meanwhile; resolves whether it is still running. */
+  async #sleep(ms: number): Promise<boolean> {
+    await new Promise<void>((resolve) => {
+      const stopped = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // One listener at a time: each wait removes its own, or they would pile up for the client's life.
+      const timer = setTimeout(() => {
+        this.#stop.signal.removeEventListener("abort", stopped);
+        resolve();
+      }, ms);
+      this.#stop.signal.addEventListener("abort", stopped, { once: true });
+    });
+    return !this.#stop.signal.aborted;
+  }
+
   #setState(state: ConnectionState): void {
     if (state !== this.#state) {
       this.#state = state;
@@ -490,6 +536,10 @@ export class SyncClient {
   }
 
   #report(error: Error): void {
-    this.#options.onError?.(error);
+    if (this.#options.onError === undefined) {
+      console.error(`@khala/relay-client: ${error.name}: ${error.message}`);
+      return;
+    }
+    this.#options.onError(error);
   }
 }

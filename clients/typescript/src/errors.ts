@@ -24,3 +24,26 @@ export class IntegrityError extends Error {
 export class PayloadError extends Error {
   override readonly name = "PayloadError";
 }
+
+/**
+ * A connection to the relay that failed before it opened; the client reconnects after backoff. `detail` is what the
+ * runtime said (Node's ws names the HTTP status of a refused upgrade); a browser says nothing of why.
+ */
+export class ConnectionError extends Error {
+  override readonly name = "ConnectionError";
+  readonly endpoint: string;
+
+  constructor(endpoint: string, detail: string | undefined) {
+    super(detail === undefined
+      ? `could not connect to ${endpoint}, for a reason the runtime does not tell (browsers never do): the relay is down or unreachable, the url's path is wrong, or the relay refused the token (401); reconnecting after backoff`
+      : `could not connect to ${endpoint}: ${detail}; reconnecting after backoff`);
+    this.endpoint = endpoint;
+  }
+}
+
+/** What a WebSocket's error event says, if anything: ws gives a message, a browser's plain Event none. */
+export function describeConnectionError(event: unknown): string | undefined {
+  const { message, error } = (event ?? {}) as { message?: unknown; error?: { message?: unknown } };
+  const text = typeof message === "string" && message.length > 0 ? message : error?.message;
+  return typeof text === "string" && text.length > 0 ? text : undefined;
+}

@@ -85,7 +85,11 @@ export class Hydrator {
     try {
       return await this.#fetch(`${this.#base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
     } catch (cause) {
-      throw new HydrationError(`GET ${path}: ${(cause as Error).message}`, 0, { cause });
+      // fetch rejects with a TypeError for any network failure, a CORS refusal included, and says no more.
+      const hint = cause instanceof TypeError
+        ? ` (no answer: is the relay up at ${this.#base}? From a web page, a relay whose Relay:Cors:Origins does not list the page's origin looks the same)`
+        : "";
+      throw new HydrationError(`GET ${path}: ${(cause as Error).message}${hint}`, 0, { cause });
     }
   }
 }

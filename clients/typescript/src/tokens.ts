@@ -147,9 +147,25 @@ export class TokenKeeper {
       this.#onError(new TokenError("the token provider returned a token that expires no later than the one in force; not refreshing again"));
       return token;
     }
-    this.#timer = setTimeout(() => {
-      this.fresh().then(this.#onRefreshed, this.#onError);
-    }, refreshIn);
+    this.#scheduleRefresh(refreshIn);
     return token;
+  }
+
+  /**
+   * Refreshes in `ms`. A refresh that fails is reported and tried again while the token in force is still valid,
+   * after a quarter of what remains of it (1 to 30 s, jittered): one failure of the token service must not end the
+   * connection at expiry.
+   */
+  #scheduleRefresh(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.fresh().then(this.#onRefreshed, (error: Error) => {
+        this.#onError(error);
+        const remaining = this.#expiresAt - Date.now();
+        if (!this.#stopped && remaining > 0) {
+          this.#scheduleRefresh(Math.min(30_000, Math.max(1_000, remaining / 4)) * (0.5 + Math.random() / 2));
+        }
+      });
+    }, ms);
   }
 }

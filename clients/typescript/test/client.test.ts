@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { IntegrityError, PayloadError, SyncRelayError, type SyncClient, type SyncState, type SyncStore } from "../src/index.js";
+import { HydrationError, IntegrityError, PayloadError, SyncRelayError, TokenError, type SyncClient, type SyncState, type SyncStore } from "../src/index.js";
 import { FileStore } from "../src/node/index.js";
 import { createTopic, newClient, publish, sharedRelay, sql, until } from "./support/fixture.js";
 
@@ -68,6 +68,23 @@ describe("SyncClient against a real relay", () => {
     expect(runs.get("run-big")?.payload.log.length).toBe(300 * 1024);
     expect(runs.get("run-big")?.payloadHash).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(errors).toEqual([]);
+  });
+
+  it("says, when a payload cannot be fetched for want of an answer, that a relay refusing the page's origin looks the same", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "unreachable");
+    // What fetch does when the network fails, or when the relay's CORS refuses the page's origin: a bare TypeError.
+    const refused: typeof fetch = () => Promise.reject(new TypeError("Failed to fetch"));
+    const { client: sync, errors } = client({ fetch: refused });
+    const runs = sync.subscribe(topic);
+    await sync.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    await publish(relay, topic, "unreachable-big", { log: "x".repeat(300 * 1024) });
+    await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThan(0);
+
+    expect(errors[0]).toBeInstanceOf(HydrationError);
+    expect(errors[0]?.message).toMatch(/^GET \/sync\/v1\/doc\/unreachable-big\?topic=.*: Failed to fetch \(no answer: is the relay up at http:\/\/127\.0\.0\.1:\d+\? From a web page, a relay whose Relay:Cors:Origins does not list the page's origin looks the same\)$/);
   });
 
   it("keeps organizations apart: a client never holds another org's documents", async () => {
@@ -230,9 +247,13 @@ describe("SyncClient against a real relay", () => {
     expect(() => many.subscribe("tsclient.many.t256")).toThrow("a client follows at most 256 topics");
   });
 
-  it("rejects start when the token provider gives something that is not a JWT", async () => {
-    const { client: sync } = client({ token: () => Promise.resolve("not-a-token") });
+  it("reports a token provider that gives something that is not a JWT, and asks it again after backoff", async () => {
+    // An auth endpoint that answers with an error page, for a while.
+    const { client: sync, errors } = client({ token: () => Promise.resolve("not-a-token"), backoff: { initialDelayMs: 10, maxDelayMs: 50 } });
+    void sync.start();
 
-    await expect(sync.start()).rejects.toThrow("the token provider returned something that is not a JWT");
+    await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(errors.every((error) => error instanceof TokenError && error.message.startsWith("the token provider returned something that is not a JWT"))).toBe(true);
+    expect(sync.state).toBe("connecting");
   });
 });

@@ -1,7 +1,8 @@
 import { createServer, type AddressInfo, type Socket } from "node:net";
+import WebSocket from "ws";
 import { afterEach, expect, it } from "vitest";
-import type { SyncClient } from "../src/index.js";
-import { createTopic, newClient, publish, sharedRelay, until } from "./support/fixture.js";
+import { ConnectionError, type SyncClient } from "../src/index.js";
+import { createTopic, mintToken, newClient, publish, sharedRelay, until } from "./support/fixture.js";
 import { TcpProxy } from "./support/proxy.js";
 import { freePort, waitFor } from "./support/relay.js";
 
@@ -79,4 +80,64 @@ it("closes a connection the relay has gone silent on, reconnects and resumes whe
   expect(proxy.accepted).toBe(2);
   expect(runs.documents().map((d) => d.payload.n)).toEqual([1, 2, 3]);
   expect(errors.map((e) => e.message)).toEqual(["no frame from the relay for 3 s; reconnecting"]);
+});
+
+it("stopped while start() waits for its first token, opens no connection and leaves nothing running", async () => {
+  const relay = sharedRelay();
+  let sockets = 0;
+  // Counts the connections the client opens.
+  class Counted extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      sockets++;
+    }
+  }
+  const { client } = newClient(relay, {
+    transport: Counted,
+    token: () => new Promise((resolve) => setTimeout(() => resolve(mintToken(relay)), 300)),
+  });
+
+  // What React's StrictMode does to an effect that starts a client and stops it on cleanup.
+  const starting = client.start();
+  await client.stop();
+  await starting;
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+  expect([sockets, client.state]).toEqual([0, "stopped"]);
+  await expect(client.start()).rejects.toThrow("start() after stop(): a SyncClient starts once; create a new one");
+});
+
+it("asks a token provider that fails at start again after backoff, saying so, and starts once it answers", async () => {
+  const relay = sharedRelay();
+  const topic = await createTopic(relay, "provider_down");
+  await publish(relay, topic, "provider-1", { n: 1 });
+  let calls = 0;
+  const token = () => (++calls <= 2 ? Promise.reject(new Error("token service down")) : mintToken(relay));
+  const { client, errors } = newClient(relay, { token, backoff: { initialDelayMs: 10, maxDelayMs: 50 } });
+  clients.push(client);
+  const held = client.subscribe(topic);
+
+  await client.start();
+  await until(held, (t) => t.get("provider-1") !== undefined, "the document");
+
+  expect(calls).toBe(3);
+  expect(errors.map((error) => error.message)).toEqual(["token service down", "token service down"]);
+});
+
+it.each([
+  { refused: "a port nothing listens on", url: async () => `http://127.0.0.1:${await freePort()}`, token: false, detail: "ECONNREFUSED" },
+  { refused: "a token whose signature is wrong", url: async () => sharedRelay().url, token: true, detail: "Unexpected server response: 401" },
+])("reports each connection that fails before it opens, to $refused, with what the runtime said", async ({ url, token, detail }) => {
+  const relay = sharedRelay();
+  const forged = async () => `${(await mintToken(relay)).slice(0, -4)}AAAA`;
+  const { client, errors } = newClient(relay, { url: await url(), backoff: { initialDelayMs: 10, maxDelayMs: 50 }, ...(token ? { token: forged } : {}) });
+  clients.push(client);
+  await client.start();
+
+  await waitFor(() => errors.length >= 2, 30_000, "two failed connections reported");
+  expect(errors[0]).toBeInstanceOf(ConnectionError);
+  expect(errors[0]?.message).toMatch(/^could not connect to ws:\/\/127\.0\.0\.1:\d+\/socket\/websocket: /);
+  expect(errors[0]?.message).toContain(detail);
+  expect(errors[0]?.message).not.toContain("token=");
+  expect(client.state).toBe("connecting");
 });

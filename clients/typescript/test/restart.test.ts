@@ -52,5 +52,7 @@ it("resumes after the relay is killed and started again, and after the client re
   expect(reconnects).toBeLessThanOrEqual(10);
   expect(heldAtStart).toEqual(["restart-1", "restart-2"]);
   expect(resumed.documents().map((d) => d.payload.n)).toEqual([1, 2, 3]);
-  expect(errors).toEqual([]);
+  // Each attempt while the relay was down, said as such; nothing else.
+  expect(errors.map((error) => error.message)).toEqual(
+    Array.from({ length: errors.length }, () => expect.stringMatching(/^could not connect to ws:\/\/.*: connect ECONNREFUSED /)));
 });

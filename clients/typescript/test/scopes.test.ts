@@ -122,12 +122,15 @@ it("reads oa_sync_scopes as the relay does: exact names and prefix.* at any dept
 it.each([
   { claim: undefined, message: "the token provider returned a JWT without oa_sync_scopes; the relay requires it" },
   { claim: ["runtime*"], message: "the token provider returned a JWT the relay refuses: oa_sync_scopes: \"runtime*\" is neither a topic name nor 'prefix.*'" },
-])("rejects start when the token's oa_sync_scopes is $claim, as the relay would refuse it", async ({ claim, message }) => {
+])("reports a token whose oa_sync_scopes is $claim, as the relay would refuse it, and asks again instead of connecting", async ({ claim, message }) => {
   const token = new UnsecuredJWT({ oa_org_id: "org-1", ...(claim === undefined ? {} : { oa_sync_scopes: claim }) })
     .setSubject("ts-test").setExpirationTime("1h").encode();
-  const { client: sync } = client({ token: () => Promise.resolve(token) });
+  const { client: sync, errors } = client({ token: () => Promise.resolve(token), backoff: { initialDelayMs: 10, maxDelayMs: 50 } });
+  void sync.start();
 
-  await expect(sync.start()).rejects.toThrow(new TokenError(message));
+  await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  expect(errors.slice(0, 2)).toEqual([new TokenError(message), new TokenError(message)]);
+  expect(sync.state).toBe("connecting");
 });
 
 it("subscribes again by itself to a topic refused as forbidden once a refreshed token covers it", async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { SyncRelayError, TokenError, type SyncClient } from "../src/index.js";
+import { ConnectionError, SyncRelayError, TokenError, type SyncClient } from "../src/index.js";
 import { TokenKeeper } from "../src/tokens.js";
 import { createTopic, mintToken, newClient, publish, sharedRelay, until } from "./support/fixture.js";
 import { waitFor } from "./support/relay.js";
@@ -33,10 +33,15 @@ describe("tokens", () => {
     const relay = sharedRelay();
     const topic = await createTopic(relay, "expiry");
     let calls = 0;
+    let expires = Number.POSITIVE_INFINITY;
     const token = () => {
       calls++;
-      // The in-band refresh fails (the auth service is down); later calls work again.
-      return calls === 2 ? Promise.reject(new Error("auth service unavailable")) : mintToken(relay, { ttl: calls === 1 ? 5 : 3600 });
+      if (calls === 1) {
+        expires = Date.now() + 5_000;
+        return mintToken(relay, { ttl: 5 });
+      }
+      // Every in-band refresh fails (the auth service is down until 2 s after the first token expired); then it works again.
+      return Date.now() < expires + 2_000 ? Promise.reject(new Error("auth service unavailable")) : mintToken(relay, { ttl: 3600 });
     };
     const { client, errors } = newClient(relay, { token });
     clients.push(client);
@@ -48,9 +53,13 @@ describe("tokens", () => {
     await publish(relay, topic, "expiry-1", { n: 1 });
     await until(runs, (t) => t.get("expiry-1") !== undefined, "a live update after expiry");
 
-    expect(client.stats.reconnects).toBe(1);
-    expect(calls).toBe(3);
-    expect(errors.map((e) => (e instanceof SyncRelayError ? e.code : e.message))).toEqual(["auth service unavailable", "UNAUTHORIZED"]);
+    const reported = errors.map((e) => (e instanceof SyncRelayError ? e.code : e.message));
+    // The refresh is tried again while the token lasts (1 to 30 s apart), the relay ends the connection at its expiry,
+    // and the client asks again, after backoff, until the service answers.
+    const refreshes = reported.indexOf("UNAUTHORIZED");
+    expect(refreshes).toBeGreaterThanOrEqual(2);
+    expect(new Set(reported.filter((code) => code !== "UNAUTHORIZED"))).toEqual(new Set(["auth service unavailable"]));
+    expect(calls).toBe(reported.length + 1);
   });
 
   it("backs off with jitter while every token is refused: a handful of attempts in 30 s, not hundreds", async () => {
@@ -75,7 +84,29 @@ describe("tokens", () => {
     expect(attemptsIn30s).toBeGreaterThanOrEqual(3);
     expect(attemptsIn30s).toBeLessThanOrEqual(15);
     expect(calls).toBeLessThanOrEqual(attemptsIn30s + 3);
-    expect(errors.every((e) => e instanceof TokenError)).toBe(true);
+    // The expired tokens, and the upgrades the relay refused for them.
+    expect(errors.every((e) => e instanceof TokenError || (e instanceof ConnectionError && e.message.includes("401")))).toBe(true);
+  });
+
+  it("tries a refresh that failed again while the token is valid, without reconnecting", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "refresh_retry");
+    await publish(relay, topic, "retry-1", { n: 1 });
+    let calls = 0;
+    // 8 s tokens, refreshed halfway; the token service fails the first refresh only.
+    const token = () => (++calls === 2 ? Promise.reject(new Error("token service blip")) : mintToken(relay, { ttl: 8 }));
+    const { client, errors } = newClient(relay, { token });
+    clients.push(client);
+    const runs = client.subscribe(topic);
+    await client.start();
+    await until(runs, (t) => t.get("retry-1") !== undefined, "the document");
+
+    await waitFor(() => client.stats.tokenRefreshes >= 1, 15_000, "a refresh after the failed one");
+    await publish(relay, topic, "retry-2", { n: 2 });
+    await until(runs, (t) => t.get("retry-2") !== undefined, "a live update on the same connection");
+
+    expect(client.stats.reconnects).toBe(0);
+    expect(errors.map((e) => e.message)).toEqual(["token service blip"]);
   });
 
   it("takes the same cached token again before a reconnect without reporting an error", async () => {
