@@ -31,7 +31,7 @@ internal sealed class CliDatabase : IAsyncDisposable
         var configuration = RelayBootstrap.Configuration();
         var options = RelayOptionsRegistration.Get<RelayOptions>(configuration);
         connectionString ??= options.ConnectionString;
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (connectionString is null)
         {
             options.DataDirectory = EmbeddedDirectory.Require(dataDirectory, options);
         }

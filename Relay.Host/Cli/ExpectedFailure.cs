@@ -5,6 +5,7 @@ using Npgsql;
 using Relay.Core.Auth;
 using Relay.Core.Journal;
 using Relay.Core.Provisioning;
+using Relay.Host.Hosting;
 
 namespace Relay.Host.Cli;
 
@@ -26,12 +27,17 @@ internal static partial class ExpectedFailure
         IOException { InnerException: AddressInUseException } e =>
             $"{e.Message.TrimEnd('.')}: another process listens there; choose another address with --urls http://127.0.0.1:<port>",
         AddressInUseException e => $"{e.Message.TrimEnd('.')}: choose another address with --urls http://127.0.0.1:<port>",
-        ProvisioningException or AuthConfigurationException or ParityAuditException => exception.Message,
+        ProvisioningException or AuthConfigurationException or ParityAuditException or InvalidListenAddressException => exception.Message,
         OptionsValidationException e => $"invalid configuration: {string.Join("; ", e.Failures)}",
         PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } e
             when e.MessageText.Contains("relay", StringComparison.Ordinal) =>
             $"{e.SqlState}: {e.MessageText}: the relay schema is missing from this database or older than this relay: run relay migrate",
         PostgresException { SqlState: "RL001" } e => $"{e.SqlState}: {e.MessageText}: relay status lists the topics; relay.create_topic creates one (docs/sql.md)",
+        PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } e =>
+            $"{e.SqlState}: {e.MessageText}: the role lacks a right this needs (docs/deployment.md, \"Rights\"); a relay whose role may not " +
+            "migrate runs with Relay__AutoMigrate=false, after relay migrate as the schema's owner",
+        PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } e =>
+            $"{e.SqlState}: {e.MessageText}: this is a read-only standby; point the relay at the primary",
         PostgresException e => $"{e.SqlState}: {e.MessageText}{(e.Hint is { Length: > 0 } hint ? ": " + hint : "")}",
         FormatException e when e.TargetSite?.DeclaringType == typeof(BindingAddress) =>
             $"{e.Message.TrimEnd('.')}: give --urls as http://HOST:PORT (several separated by ;), e.g. http://127.0.0.1:8080",

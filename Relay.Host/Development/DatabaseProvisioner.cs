@@ -11,7 +11,7 @@ namespace Relay.Host.Development;
 public static partial class DatabaseProvisioner
 {
     /// <summary>Provides a database; dispose the result to stop whatever was started.</summary>
-    /// <param name="connectionString">An explicit connection string, used as is when not empty.</param>
+    /// <param name="connectionString">An explicit connection string, or null for none; set but empty is refused.</param>
     /// <param name="cluster">Where and how to run a local cluster when there is no connection string.</param>
     /// <param name="logger">Receives what was chosen.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -19,7 +19,15 @@ public static partial class DatabaseProvisioner
         string? connectionString, LocalClusterOptions cluster, ILogger logger, CancellationToken cancellationToken = default)
     {
         ProvisionedDatabase database;
-        if (!string.IsNullOrWhiteSpace(connectionString))
+        if (connectionString is not null && string.IsNullOrWhiteSpace(connectionString))
+        {
+            // Usually an unset variable ('--connection-string "$DB"', 'Relay__ConnectionString='): serving the embedded
+            // database instead would hand clients an empty one.
+            throw new ProvisioningException(
+                "Relay:ConnectionString is set but empty (an unset variable?): give the connection string, or leave the setting out " +
+                "for the embedded database under .relay/");
+        }
+        if (connectionString is not null)
         {
             database = new ExplicitDatabase(ConnectionStrings.Normalize(connectionString));
         }

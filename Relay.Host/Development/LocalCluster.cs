@@ -176,6 +176,11 @@ public sealed partial class LocalCluster : ProvisionedDatabase
             return;
         }
 
+        if (Directory.Exists(DataDirectory) && Directory.EnumerateFileSystemEntries(DataDirectory).Any())
+        {
+            throw new ProvisioningException(
+                $"{DataDirectory} holds files but no PostgreSQL cluster (no PG_VERSION): move them away, or give another --data-dir");
+        }
         // initdb runs in a staging folder, which becomes the data directory only once configured: a start interrupted
         // at any point leaves either no cluster or a complete one.
         var staging = DataDirectory + ".init";
@@ -190,7 +195,7 @@ public sealed partial class LocalCluster : ProvisionedDatabase
         }
         await ProcessRunner.RunAsync(Path.Combine(_binDirectory, "initdb"), initdb, cancellationToken);
         await ConfigureAsync(staging, cancellationToken);
-        if (Directory.Exists(DataDirectory) && !Directory.EnumerateFileSystemEntries(DataDirectory).Any())
+        if (Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory);
         }

@@ -12,14 +12,33 @@ namespace Relay.Host.Hosting;
 /// </summary>
 internal static class ListenAddresses
 {
-    /// <summary>Parses each of <paramref name="urls"/> (separated by <c>;</c>) and refuses one whose port is in use.</summary>
+    /// <summary>
+    /// Parses each of <paramref name="urls"/> (separated by <c>;</c>) and refuses one the relay cannot serve: a port out
+    /// of range, a path, <c>https</c> without a certificate in <paramref name="configuration"/>
+    /// (<c>Kestrel:Certificates:Default</c>), an IP address this host does not have, a port in use.
+    /// </summary>
     /// <exception cref="FormatException">An address is not <c>http://HOST:PORT</c> (Kestrel's own message).</exception>
+    /// <exception cref="InvalidListenAddressException">An address the relay cannot serve, said with what to do.</exception>
     /// <exception cref="IOException">Another socket listens on an address; the inner exception is an <see cref="AddressInUseException"/>.</exception>
-    public static void Check(string urls)
+    public static void Check(string urls, IConfiguration configuration)
     {
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var address = BindingAddress.Parse(url);
+            if (address.Port is < 0 or > IPEndPoint.MaxPort)
+            {
+                throw new InvalidListenAddressException($"{url}: the port is not one (0 to {IPEndPoint.MaxPort}); give --urls as http://HOST:PORT");
+            }
+            if (address.PathBase.Length > 0)
+            {
+                throw new InvalidListenAddressException(
+                    $"{url}: the relay serves at the root of its address, not under {address.PathBase}; give --urls without a path and let a proxy map one");
+            }
+            if (string.Equals(address.Scheme, "https", StringComparison.OrdinalIgnoreCase) && !configuration.GetSection("Kestrel:Certificates:Default").Exists())
+            {
+                throw new InvalidListenAddressException(
+                    $"{url}: https needs a certificate (Kestrel__Certificates__Default__Path and __KeyPath, docs/deployment.md); or listen on http:// behind a proxy that terminates TLS");
+            }
             foreach (var endpoint in EndPoints(address))
             {
                 using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -32,9 +51,14 @@ internal static class ListenAddresses
                     // The form of Kestrel's own failure, so that one line describes both.
                     throw new IOException($"Failed to bind to address {address}: address already in use.", new AddressInUseException(e.Message, e));
                 }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable && !address.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidListenAddressException(
+                        $"{url}: {endpoint.Address} is not an address of this host; listen on one of its addresses, or on 0.0.0.0 for all");
+                }
                 catch (SocketException)
                 {
-                    // Any other refusal (say, no IPv6 loopback on this host) is Kestrel's to judge when it binds.
+                    // Any other refusal (say, no IPv6 loopback for localhost on this host) is Kestrel's to judge when it binds.
                 }
             }
         }
@@ -61,3 +85,6 @@ internal static class ListenAddresses
         }
     }
 }
+
+/// <summary>A listen address the relay cannot serve; the message says what to give instead.</summary>
+internal sealed class InvalidListenAddressException(string message) : Exception(message);

@@ -37,7 +37,7 @@ public static partial class RelayServer
         builder.Configuration.AddInMemoryCollection(settings);
         var urls = builder.Configuration["urls"] ?? DefaultUrl;
         builder.WebHost.UseUrls(urls);
-        ListenAddresses.Check(urls);
+        ListenAddresses.Check(urls, builder.Configuration);
         // An invalid setting stops the start here, before a cluster or a migration runs; the host checks again at start.
         var options = RelayOptionsRegistration.Validate(builder.Configuration);
         builder.Services.AddRelayOptions();

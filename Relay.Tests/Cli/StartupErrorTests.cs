@@ -193,6 +193,67 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_httpsWithoutACertificate_saysWhatToGive_beforeTouchingTheDatabase()
+    {
+        // The database is down: Kestrel found the missing certificate only once the relay had migrated and taken its slot.
+        var run = await ServeAsync(["--connection-string", $"Host=127.0.0.1;Port={FreePort.Next()};Username=postgres", "--urls", $"https://127.0.0.1:{FreePort.Next()}"]);
+
+        AssertOneLine(run, "https needs a certificate", "Kestrel__Certificates__Default__Path");
+    }
+
+    [TestCase("argument")]
+    [TestCase("environment")]
+    public async Task Serve_connectionStringSetButEmpty_isRefused_notServedFromANewEmbeddedDatabase(string how)
+    {
+        var folder = RelayProcess.NewFolder();
+        try
+        {
+            // '--connection-string "$DB_URL"' with the variable unset, or 'Relay__ConnectionString=' in a manifest.
+            var run = await RelayProcess.RunAsync(
+                ["serve", "--urls", $"http://127.0.0.1:{FreePort.Next()}", .. how == "argument" ? new[] { "--connection-string", "" } : []],
+                how == "argument" ? WithKey : new Dictionary<string, string>(WithKey) { ["Relay__ConnectionString"] = "" }, folder);
+
+            AssertOneLine(run, "Relay:ConnectionString is set but empty", "leave the setting out for the embedded database");
+            Assert.That(Directory.Exists(Path.Combine(folder, ".relay", "postgres")), Is.False, "no embedded cluster was made");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Up_dataFolderThatHoldsFilesButNoCluster_saysToMoveThemAway()
+    {
+        var folder = RelayProcess.NewFolder();
+        try
+        {
+            var data = Directory.CreateDirectory(Path.Combine(folder, ".relay", "postgres", "data"));
+            await File.WriteAllTextAsync(Path.Combine(data.FullName, "stray.txt"), "not a cluster");
+
+            var run = await RelayProcess.RunAsync(["up", "--data-dir", Path.Combine(folder, ".relay"), "--urls", $"http://127.0.0.1:{FreePort.Next()}"], WithKey, folder);
+
+            AssertOneLine(run, $"{data.FullName} holds files but no PostgreSQL cluster", "move them away, or give another --data-dir");
+            Assert.That(File.Exists(Path.Combine(data.FullName, "stray.txt")), Is.True, "left as it was");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Serve_roleThatMayNotMigrate_saysToMigrateAsTheOwnerAndTurnAutoMigrateOff()
+    {
+        await Sql.ExecuteAsync("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relay_no_create') THEN CREATE ROLE relay_no_create LOGIN; END IF; END $$");
+        await Sql.ExecuteAsync($"REVOKE CREATE ON DATABASE \"{new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString).Database}\" FROM PUBLIC");
+
+        var run = await ServeAsync(["--connection-string", With(user: "relay_no_create"), "--feed", "notify"]);
+
+        AssertOneLine(run, "42501: permission denied for database", "Relay__AutoMigrate=false, after relay migrate as the schema's owner");
+    }
+
+    [Test]
     public async Task Serve_walLevelReplica_saysToSetLogicalOrUseNotify()
     {
         await using var cluster = await DatabaseProvisioner.ProvisionAsync(
