@@ -27,6 +27,10 @@ internal abstract partial class SyncConnection
         [LoggerMessage(RelayEventIds.Host + 25, LogLevel.Error, "The subscription to {Topic} failed")]
         public static partial void PumpFailed(ILogger logger, string topic, Exception exception);
 
+        [LoggerMessage(RelayEventIds.Host + 36, LogLevel.Warning,
+            "The subscription to {Topic} failed: the relay's database role lacks a right ({Reason}); grant it (docs/deployment.md, Rights: SELECT on attached tables)")]
+        public static partial void PumpRightMissing(ILogger logger, string topic, string reason);
+
         [LoggerMessage(RelayEventIds.Host + 26, LogLevel.Warning, "The subscription to {Topic} ended (UNAVAILABLE, the client resubscribes): {Reason}")]
         public static partial void PumpUnavailable(ILogger logger, string topic, string reason);
 

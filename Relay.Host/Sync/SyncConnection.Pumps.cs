@@ -1,3 +1,4 @@
+using Npgsql;
 using System.Diagnostics;
 using OpenAgents.Sync.V1;
 using Relay.Core.Diagnostics;
@@ -151,6 +152,12 @@ internal abstract partial class SyncConnection
             Log.PumpUnavailable(Context.Logger, subscription.Topic, e.Message);
             RelayMetrics.Add(Context.Metrics.ReplayErrors, subscription.Topic);
             End(pump, Errors.Unavailable($"the journal of {subscription.Topic} cannot be read right now; subscribe again", topic: subscription.Topic));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            Log.PumpRightMissing(Context.Logger, subscription.Topic, e.MessageText);
+            RelayMetrics.Add(Context.Metrics.ReplayErrors, subscription.Topic);
+            End(pump, Errors.Create(ErrorCode.Internal, "the relay may not read this topic (a database right is missing; its log says which)", subscription.Topic));
         }
         catch (Exception e)
         {
