@@ -17,6 +17,13 @@ public static class DatabaseCheck
     public static async Task CheckAsync(NpgsqlDataSource dataSource, bool needsLogicalReplication, CancellationToken cancellationToken = default)
     {
         var target = ConnectionStrings.Describe(dataSource.ConnectionString);
+        if (needsLogicalReplication && new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Host?.Contains(',', StringComparison.Ordinal) == true)
+        {
+            // Npgsql refuses a host list for a replication connection: the feed would retry for ever, never ready.
+            throw new ProvisioningException(
+                $"{target}: the replication feed connects to one host, not a list: give one name that follows the primary " +
+                "(a DNS name or a proxy), or run the relay with --feed notify, which takes a host list (docs/runbooks/postgres-failover.md)");
+        }
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -193,6 +193,20 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_hostListWithTheReplicationFeed_saysToGiveOneHostOrUseNotify()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        var list = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Host = $"{builder.Host}:{builder.Port},{builder.Host}:{builder.Port}" };
+        list.Remove("Port");
+        list["Target Session Attributes"] = "primary";
+
+        // Before, the relay listened and its feed failed to connect for ever, a stack trace per attempt, never ready.
+        var run = await ServeAsync(["--connection-string", list.ConnectionString]);
+
+        AssertOneLine(run, "the replication feed connects to one host, not a list", "--feed notify");
+    }
+
+    [Test]
     public async Task Serve_httpsWithoutACertificate_saysWhatToGive_beforeTouchingTheDatabase()
     {
         // The database is down: Kestrel found the missing certificate only once the relay had migrated and taken its slot.
