@@ -4,19 +4,25 @@ namespace Relay.Client;
 /// The documents a client holds, per topic, applied monotonically by <c>(doc_key, doc_version)</c>
 /// (docs/protocol/WS_MAPPING.md §5.3): an update replaces what is held only when its version is newer, and a
 /// tombstone removes the document (<see cref="Documents"/> no longer lists it) but remembers its version
-/// (<see cref="Entries"/> holds the tombstone). Thread-safe. Pass one in
+/// (<see cref="Entries"/> holds the tombstone) until the client's watermark for the topic reaches the deletion's: no
+/// older update can come from there on, and deletions do not pile up. Thread-safe. Pass one in
 /// <see cref="RelayClientOptions.Cache"/> to start from documents kept elsewhere.
 /// </summary>
 public sealed class DocumentCache
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Dictionary<string, CachedDocument>> _topics = new(StringComparer.Ordinal);
+    // The watermark of each tombstone held, per topic: it is dropped once the topic's watermark reaches it.
+    private readonly Dictionary<string, Dictionary<string, long>> _tombstones = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Applies <paramref name="document"/> to <paramref name="topic"/> if it is newer than the version held.
     /// Returns whether it was applied; an equal or older version is ignored.
     /// </summary>
-    public bool Apply(string topic, CachedDocument document)
+    public bool Apply(string topic, CachedDocument document) => Apply(topic, document, watermark: 0);
+
+    /// <summary>Applies <paramref name="document"/>, received at <paramref name="watermark"/> (a tombstone is kept until the topic's watermark reaches it).</summary>
+    internal bool Apply(string topic, CachedDocument document, long watermark)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(document);
@@ -28,7 +34,63 @@ public sealed class DocumentCache
                 return false;
             }
             documents[document.DocKey] = document;
+            SetTombstone(topic, document.DocKey, document.Deleted ? watermark : null);
             return true;
+        }
+    }
+
+    /// <summary>The watermark of <paramref name="docKey"/>'s tombstone, if one is held (0 when it was applied without one).</summary>
+    internal long? TombstoneWatermark(string topic, string docKey)
+    {
+        lock (_lock)
+        {
+            return _tombstones.TryGetValue(topic, out var tombstones) && tombstones.TryGetValue(docKey, out var watermark) ? watermark : null;
+        }
+    }
+
+    /// <summary>Records the watermark of a tombstone restored from a saved state.</summary>
+    internal void RestoreTombstoneWatermark(string topic, string docKey, long watermark)
+    {
+        lock (_lock)
+        {
+            if (_topics.TryGetValue(topic, out var documents) && documents.TryGetValue(docKey, out var held) && held.Deleted)
+            {
+                SetTombstone(topic, docKey, watermark);
+            }
+        }
+    }
+
+    /// <summary>Forgets <paramref name="topic"/>'s tombstones at or below <paramref name="watermark"/>, the client's resume point.</summary>
+    internal void DropTombstonesThrough(string topic, long watermark)
+    {
+        lock (_lock)
+        {
+            if (!_tombstones.TryGetValue(topic, out var tombstones))
+            {
+                return;
+            }
+            foreach (var docKey in tombstones.Where(pair => pair.Value <= watermark).Select(pair => pair.Key).ToList())
+            {
+                tombstones.Remove(docKey);
+                _topics[topic].Remove(docKey);
+            }
+        }
+    }
+
+    private void SetTombstone(string topic, string docKey, long? watermark)
+    {
+        if (watermark is { } deletedAt)
+        {
+            if (!_tombstones.TryGetValue(topic, out var tombstones))
+            {
+                tombstones = new Dictionary<string, long>(StringComparer.Ordinal);
+                _tombstones[topic] = tombstones;
+            }
+            tombstones[docKey] = deletedAt;
+        }
+        else if (_tombstones.TryGetValue(topic, out var tombstones))
+        {
+            tombstones.Remove(docKey);
         }
     }
 
@@ -56,6 +118,11 @@ public sealed class DocumentCache
                 ? held.Values.Where(document => !document.Deleted && !fresh.ContainsKey(document.DocKey)).ToList()
                 : [];
             _topics[topic] = fresh;
+            _tombstones.Remove(topic);
+            foreach (var tombstone in fresh.Values.Where(document => document.Deleted))
+            {
+                SetTombstone(topic, tombstone.DocKey, 0);
+            }
             return removed;
         }
     }
@@ -67,6 +134,7 @@ public sealed class DocumentCache
         {
             var dropped = _topics.SelectMany(topic => topic.Value.Values.Where(document => !document.Deleted).Select(document => (topic.Key, document))).ToList();
             _topics.Clear();
+            _tombstones.Clear();
             return dropped;
         }
     }

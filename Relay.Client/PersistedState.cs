@@ -41,6 +41,10 @@ internal static class PersistedState
                 json.WriteString("docKey", document.DocKey);
                 json.WriteNumber("docVersion", document.DocVersion);
                 json.WriteBoolean("deleted", document.Deleted);
+                if (document.Deleted && cache.TombstoneWatermark(topic, document.DocKey) is { } deletedAt)
+                {
+                    json.WriteNumber("watermark", deletedAt);
+                }
                 if (!document.Deleted)
                 {
                     json.WritePropertyName("payload");
@@ -84,6 +88,10 @@ internal static class PersistedState
         foreach (var topic in documents.EnumerateObject())
         {
             cache.Replace(topic.Name, topic.Value.EnumerateArray().Select(ReadDocument));
+            foreach (var tombstone in topic.Value.EnumerateArray().Where(document => document.TryGetProperty("watermark", out _)))
+            {
+                cache.RestoreTombstoneWatermark(topic.Name, tombstone.GetProperty("docKey").GetString()!, tombstone.GetProperty("watermark").GetInt64());
+            }
         }
         var epochs = root.TryGetProperty("epochs", out var stored) ? stored : default;
         return watermarks.EnumerateObject().ToDictionary(

@@ -86,7 +86,7 @@ public sealed partial class RelayClient
             {
                 PayloadVerification.Verify(update.Topic, document);
             }
-            if (document is not null && _options.Cache.Apply(update.Topic, document))
+            if (document is not null && _options.Cache.Apply(update.Topic, document, update.Watermark))
             {
                 DocumentChanged?.Invoke(new DocumentChange(update.Topic, document, update.Watermark));
             }
@@ -127,6 +127,8 @@ public sealed partial class RelayClient
             cancellationToken);
         foreach (var (topic, watermark) in stored)
         {
+            // After the store took the resume point: a deletion at or below it cannot be undone by an older update.
+            _options.Cache.DropTombstonesThrough(topic, watermark);
             _watermarks[topic] = watermark;
             WatermarkStored?.Invoke(new WatermarkObservation(_connection, topic, watermark, hasUpdates(topic)));
         }

@@ -76,6 +76,22 @@ public class DocumentCacheTests
     public void Documents_unknown_topic_is_empty() =>
         Assert.That(new DocumentCache().Documents("test.none"), Is.Empty);
 
+    [Test]
+    public void Tombstones_areKeptUntilTheWatermarkReachesThem_thenForgotten()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, Document("a", 1, "{}"), watermark: 1);
+        cache.Apply(Topic, CachedDocument.Tombstone("a", 2), watermark: 5);
+        cache.Apply(Topic, CachedDocument.Tombstone("b", 1), watermark: 7);
+
+        cache.DropTombstonesThrough(Topic, 6);
+
+        Assert.That(cache.Entries(Topic).Keys, Is.EqualTo(new[] { "b" }), "the deletion at 7 is still above the resume point");
+        Assert.That(cache.Apply(Topic, Document("b", 1, "{}"), watermark: 6), Is.False, "an older update does not bring b back");
+        cache.DropTombstonesThrough(Topic, 7);
+        Assert.That(cache.Entries(Topic), Is.Empty);
+    }
+
     private static CachedDocument Document(string key, long version, string payload) =>
         new(key, version, Encoding.UTF8.GetBytes(payload), new byte[32], Deleted: false);
 

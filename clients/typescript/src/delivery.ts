@@ -112,7 +112,7 @@ export class Delivery {
         continue;
       }
       if (update.tombstone) {
-        topic.applyTombstone(update.docKey, update.docVersion);
+        topic.applyTombstone(update.docKey, update.docVersion, update.watermark);
         changed.add(topic);
         continue;
       }

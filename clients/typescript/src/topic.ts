@@ -13,6 +13,8 @@ export type PayloadParser<T> = (payload: unknown) => T;
 export class Topic<T> {
   readonly name: string;
   readonly #entries = new Map<string, CacheEntry>();
+  /** The doc_keys whose entry is a tombstone, so that dropping them does not walk every document. */
+  readonly #tombstones = new Set<string>();
   readonly #listeners = new Set<() => void>();
   readonly #parse: PayloadParser<T>;
   readonly #refused: (error: PayloadError) => void;
@@ -81,12 +83,16 @@ export class Topic<T> {
     return true;
   }
 
-  /** @internal Removes a document, remembering its version; returns whether anything changed. */
-  applyTombstone(docKey: string, docVersion: number): boolean {
+  /**
+   * @internal Removes a document, remembering its version until the topic's watermark reaches `watermark` (see
+   * {@link Tombstone}); returns whether anything changed.
+   */
+  applyTombstone(docKey: string, docVersion: number, watermark: number): boolean {
     if ((this.versionOf(docKey) ?? -1) >= docVersion) {
       return false;
     }
-    this.#set({ topic: this.name, docKey, docVersion, deleted: true });
+    this.#set({ topic: this.name, docKey, docVersion, deleted: true, watermark });
+    this.#tombstones.add(docKey);
     return true;
   }
 
@@ -96,6 +102,7 @@ export class Topic<T> {
    */
   replace(documents: readonly { docKey: string; docVersion: number; payload: unknown; payloadHash: string | undefined }[], watermark: number): void {
     this.#entries.clear();
+    this.#tombstones.clear();
     for (const document of documents) {
       const payload = this.#parsed(document.docKey, document.docVersion, document.payload);
       if (payload !== refusedPayload) {
@@ -113,6 +120,7 @@ export class Topic<T> {
     for (const entry of entries) {
       if (isTombstone(entry)) {
         this.#entries.set(entry.docKey, entry);
+        this.#tombstones.add(entry.docKey);
         continue;
       }
       const payload = this.#parsed(entry.docKey, entry.docVersion, entry.payload);
@@ -123,6 +131,7 @@ export class Topic<T> {
     this.#watermark = watermark;
     this.#epoch = epoch;
     this.#snapshot = undefined;
+    this.#dropTombstonesThrough(watermark);
   }
 
   /** @internal Every entry, tombstones included, for saving. */
@@ -135,7 +144,21 @@ export class Topic<T> {
     const changed = watermark !== this.#watermark || (epoch !== undefined && epoch !== this.#epoch);
     this.#watermark = watermark;
     this.#epoch = epoch ?? this.#epoch;
+    this.#dropTombstonesThrough(watermark);
     return changed;
+  }
+
+  /** Forgets the deletions at or below `watermark`: no older update of them can come any more. */
+  #dropTombstonesThrough(watermark: number): void {
+    for (const docKey of this.#tombstones) {
+      const entry = this.#entries.get(docKey);
+      if (entry === undefined || !isTombstone(entry)) {
+        this.#tombstones.delete(docKey);
+      } else if ((entry.watermark ?? 0) <= watermark) {
+        this.#entries.delete(docKey);
+        this.#tombstones.delete(docKey);
+      }
+    }
   }
 
   /** @internal */

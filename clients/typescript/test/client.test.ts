@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -49,7 +49,31 @@ describe("SyncClient against a real relay", () => {
 
     expect(runs.documents().map((d) => [d.docKey, d.docVersion, d.payload])).toEqual([["live-1", 2, { status: "done" }]]);
     expect(runs.watermark).toBe(4);
-    expect(runs.versionOf("live-2")).toBe(2);
+    // The deletion is not remembered once the watermark has passed it: no older update can come from there on.
+    expect(runs.versionOf("live-2")).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+
+  it("does not keep deletions once its watermark has passed them, in memory or in the store", async () => {
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "churn");
+    const path = storePath();
+    const { client: sync, errors } = client({ store: new FileStore(path) });
+    const runs = sync.subscribe<RunSummary>(topic);
+    await sync.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    // Notifications created and dismissed: before, every one stayed as a tombstone, for the client's life.
+    await sql(relay, "SELECT relay.publish_batch($1, (SELECT jsonb_agg(jsonb_build_object('doc_key', $1 || ':' || n, 'org_id', 'org-1', 'payload', '{\"status\":\"new\"}'::jsonb)) FROM generate_series(1, 200) n))", [topic]);
+    await sql(relay, "SELECT relay.delete($1, $1 || ':' || n) FROM generate_series(1, 200) n", [topic]);
+    await publish(relay, topic, "churn-kept", { status: "kept" });
+    await until(runs, (t) => t.get("churn-kept") !== undefined, "the last document");
+    await sync.stop();
+
+    const saved = JSON.parse(readFileSync(path, "utf8")) as SyncState;
+    expect(runs.documents().map((d) => d.docKey)).toEqual(["churn-kept"]);
+    expect(runs.versionOf(`${topic}:1`)).toBeUndefined();
+    expect(saved.topics[topic]?.entries.map((entry) => entry.docKey)).toEqual(["churn-kept"]);
     expect(errors).toEqual([]);
   });
 
