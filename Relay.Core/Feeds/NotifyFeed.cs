@@ -44,7 +44,8 @@ public sealed partial class NotifyFeed(
     }
 
     /// <summary>
-    /// Turns wake-ups on for topics not served yet, then brings every log level with its head. A topic row a writer holds
+    /// Turns wake-ups on for topics not served yet, or whose wake-ups are off again (a topic dropped and created again),
+    /// then brings every log level with its head. A topic row a writer holds
     /// locked (a long transaction publishing to a new topic) is skipped and tried at the next poll: waiting for it would
     /// stop every topic's delivery on this feed. Polling serves such a topic meanwhile.
     /// </summary>
@@ -53,6 +54,11 @@ public sealed partial class NotifyFeed(
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         var topics = await JournalReader.ReadTopicsAsync(connection, cancellationToken);
+        if (!_notifyRefused)
+        {
+            // A topic dropped and created again since it was served has wake-ups off again: it is served anew.
+            _served.ExceptWith(await ReadQuietTopicsAsync(connection, cancellationToken));
+        }
         var fresh = topics.Select(t => t.Topic).Where(_served.Add).ToArray();
         if (fresh.Length > 0 && !_notifyRefused)
         {
@@ -61,6 +67,18 @@ public sealed partial class NotifyFeed(
         // At a poll, a head ahead of its log is a wake-up not handled yet, as a rule: not a gap, unlike what a log
         // missed while the feed was away.
         await Logs.SyncAsync(topics, gap: connecting, cancellationToken);
+    }
+
+    private static async Task<List<string>> ReadQuietTopicsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var quiet = new NpgsqlCommand("SELECT topic FROM relay.topics WHERE NOT notify", connection);
+        await using var reader = await quiet.ExecuteReaderAsync(cancellationToken);
+        var topics = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            topics.Add(reader.GetString(0));
+        }
+        return topics;
     }
 
     private async Task EnableAsync(NpgsqlConnection connection, string[] fresh, CancellationToken cancellationToken)

@@ -119,6 +119,21 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_topicDroppedAndCreatedAgain_getsItsWakeUpsBackAtThePoll()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromMilliseconds(200));
+        await Eventually.ThatAsync(async () => await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", topic), "wake-ups on");
+
+        // docs/sql.md, "Dropping and recreating a topic": the new row has wake-ups off.
+        await Sql.ExecuteAsync("DELETE FROM relay.topics WHERE topic = $1", topic);
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'inline', '7 days', false)", topic);
+
+        // Before, a relay that had served the topic never turned them on again until it reconnected.
+        await Eventually.ThatAsync(async () => await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", topic), "wake-ups on again");
+    }
+
+    [Test]
     public async Task NotifyFeed_roleThatMayNotTurnWakeUpsOn_streamsByPolling()
     {
         var topic = await TestTopics.CreateAsync();
