@@ -38,9 +38,13 @@ internal static partial class ExpectedFailure
             "migrate runs with Relay__AutoMigrate=false, after relay migrate as the schema's owner",
         PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } e =>
             $"{e.SqlState}: {e.MessageText}: this is a read-only standby; point the relay at the primary",
+        PostgresException { SqlState: PostgresErrorCodes.InvalidDatetimeFormat } e when e.MessageText.Contains("interval", StringComparison.Ordinal) =>
+            $"{e.SqlState}: {e.MessageText}: give a PostgreSQL interval, e.g. '7 days' or '12 hours'",
         PostgresException e => $"{e.SqlState}: {e.MessageText}{(e.Hint is { Length: > 0 } hint ? ": " + hint : "")}",
         FormatException e when e.TargetSite?.DeclaringType == typeof(BindingAddress) =>
             $"{e.Message.TrimEnd('.')}: give --urls as http://HOST:PORT (several separated by ;), e.g. http://127.0.0.1:8080",
+        NpgsqlException e when e.Message.StartsWith("SSL connection requested", StringComparison.Ordinal) =>
+            $"database error: {e.Message.TrimEnd('.')}: the server offers no TLS; enable it there, or lower SSL Mode (sslmode) in the connection string",
         NpgsqlException e => $"database error: {e.Message}",
         InvalidOperationException e when e.TargetSite?.DeclaringType == typeof(ConfigurationBinder) =>
             $"invalid configuration: {e.Message.TrimEnd('.')}: {ValueForm(e.Message)}",

@@ -84,6 +84,14 @@ public sealed class OperatorCommandTests
     }
 
     [Test]
+    public async Task Prune_olderThanThatIsNoInterval_saysWhatToGive()
+    {
+        var (exit, _, error) = await RelayAsync("prune", "--older-than", "garbage");
+
+        Assert.That((exit, error.Trim()), Is.EqualTo((1, "relay: 22007: invalid input syntax for type interval: \"garbage\": give a PostgreSQL interval, e.g. '7 days' or '12 hours'")));
+    }
+
+    [Test]
     public async Task Status_listsTopicsWithTheirHeads()
     {
         var topic = await TestTopics.CreateAsync();

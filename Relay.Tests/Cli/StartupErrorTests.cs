@@ -207,6 +207,14 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_tlsRequiredOfAServerWithout_saysToEnableItOrLowerSslMode()
+    {
+        var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString + ";SSL Mode=Require"]);
+
+        AssertOneLine(run, "SSL connection requested", "lower SSL Mode (sslmode) in the connection string");
+    }
+
+    [Test]
     public async Task Serve_httpsWithoutACertificate_saysWhatToGive_beforeTouchingTheDatabase()
     {
         // The database is down: Kestrel found the missing certificate only once the relay had migrated and taken its slot.
