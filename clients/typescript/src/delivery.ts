@@ -31,8 +31,9 @@ export class Delivery {
   #identity: SyncIdentity | undefined;
   /** Whether something changed since the last save began. */
   #unsaved = false;
-  /** The save loop while it runs: one at a time, so saves reach the store in order. */
-  #saving: Promise<void> | undefined;
+  /** The save loop, the last one started: one at a time, so saves reach the store in order. */
+  #saving: Promise<void> = Promise.resolve();
+  #savingRuns = false;
   #lastSaveAt = Number.NEGATIVE_INFINITY;
   #wake: (() => void) | undefined;
 
@@ -192,32 +193,41 @@ export class Delivery {
   }
 
   #startSaving(): Promise<void> {
-    this.#saving ??= this.#saveWhileChanged().finally(() => {
-      this.#saving = undefined;
-    });
+    if (!this.#savingRuns) {
+      this.#savingRuns = true;
+      this.#saving = this.#saveWhileChanged();
+    }
     return this.#saving;
   }
 
-  /** Saves while there are changes, no sooner than the interval after the last save; ends at a failure, reported. */
+  /**
+   * Saves while there are changes, no sooner than the interval after the last save; ends at a failure, reported. It
+   * says it no longer runs in the same step as its last look at `#unsaved` (no await between), so a change made after
+   * that starts another.
+   */
   async #saveWhileChanged(): Promise<void> {
-    while (this.#unsaved) {
-      const wait = this.#lastSaveAt + this.#saveIntervalMs - Date.now();
-      if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = undefined;
+    try {
+      while (this.#unsaved) {
+        const wait = this.#lastSaveAt + this.#saveIntervalMs - Date.now();
+        if (wait > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.#wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.#wake = undefined;
+        }
+        try {
+          await this.#save();
+        } catch (error) {
+          this.#report(error as Error);
+          return;
+        }
       }
-      try {
-        await this.#save();
-      } catch (error) {
-        this.#report(error as Error);
-        return;
-      }
+    } finally {
+      this.#savingRuns = false;
     }
   }
 
