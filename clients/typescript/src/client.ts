@@ -257,10 +257,27 @@ export class SyncClient {
     if (this.#stop.signal.aborted) {
       return;
     }
+    this.#saveWhenHidden();
     this.#channel.join()
       .receive("ok", () => this.#onJoined())
       .receive("error", (raw) => this.#onJoinRefused(parseError(raw)));
     this.#connect();
+  }
+
+  /**
+   * In a browser, saves what is not saved yet when the page is hidden or goes away (a reload, a closed tab, a phone
+   * switching apps), so that the page shows it when opened again, offline too; otherwise a change made in the last
+   * `saveIntervalMs` would be shown only once the relay sent it again. The save's store request is made before the
+   * page goes: in the same task, after the event's listeners.
+   */
+  #saveWhenHidden(): void {
+    if (typeof document === "undefined") {
+      return;
+    }
+    const save = () => void this.#delivery.flush();
+    const signal = this.#stop.signal;
+    document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && save(), { signal });
+    globalThis.addEventListener("pagehide", save, { signal });
   }
 
   #onJoined(): void {

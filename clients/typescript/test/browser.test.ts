@@ -83,11 +83,16 @@ it("shows a live list in Chromium from another origin, through a relay restart",
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, "live-list.png"), fullPage: true });
 
-  // With the relay down, a reload still shows the list: documents and watermark came back from IndexedDB.
+  // With the relay down, a reload still shows the list: documents and watermark came back from IndexedDB. The last
+  // run is reloaded within a second of being shown, before its background save would be due: it is saved as the
+  // page goes.
+  await publish(relay, "runtime.run_summaries", "browser-run-4", { status: "queued" });
+  await expect.poll(() => runs(page), { timeout: 30_000 }).toContain("browser-run-4 · queued v1");
   await relayProcess.kill();
   await page.reload();
   await expect.poll(() => runs(page), { timeout: 30_000 }).toEqual([
     "browser-run-1 · done v2", "browser-run-2 · running · 3 steps v1", "browser-run-3 · queued v1",
+    "browser-run-4 · queued v1",
   ]);
   expect(await page.getByTestId("state").textContent()).toBe("connecting");
   expect(console.filter((line) => line.includes("CORS") || line.includes("IntegrityError"))).toEqual([]);

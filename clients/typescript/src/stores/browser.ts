@@ -1,4 +1,4 @@
-import { createStore, get, set, type UseStore } from "idb-keyval";
+import { createStore, get, promisifyRequest, type UseStore } from "idb-keyval";
 import { checkState, type SyncState, type SyncStore } from "../store.js";
 
 /** The state as one JSON string under `key` of `localStorage` (or another `Storage`); fine up to a few MiB. */
@@ -37,7 +37,15 @@ export class IndexedDbStore implements SyncStore {
     return value === undefined ? undefined : checkState(value, this.#name);
   }
 
+  /**
+   * Puts the state and asks for the commit at once (idb-keyval's `set` waits for the put's success first): a save
+   * begun as the page goes away (the client saves on `pagehide`) is then committed, not aborted with the page.
+   */
   save(state: SyncState): Promise<void> {
-    return set("state", state, this.#store);
+    return this.#store("readwrite", (store) => {
+      store.put(state, "state");
+      store.transaction.commit();
+      return promisifyRequest(store.transaction);
+    });
   }
 }
