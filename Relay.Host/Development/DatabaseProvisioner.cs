@@ -1,4 +1,3 @@
-using Relay.Core.Diagnostics;
 using Relay.Core.Provisioning;
 
 namespace Relay.Host.Development;
@@ -8,12 +7,12 @@ namespace Relay.Host.Development;
 /// started from local PostgreSQL binaries; otherwise a <see cref="ProvisioningException"/> saying how to get one. (The
 /// tests add a Docker container as a last resort; the relay itself carries no Docker client.)
 /// </summary>
-public static partial class DatabaseProvisioner
+public static class DatabaseProvisioner
 {
     /// <summary>Provides a database; dispose the result to stop whatever was started.</summary>
     /// <param name="connectionString">An explicit connection string, or null for none; set but empty is refused.</param>
     /// <param name="cluster">Where and how to run a local cluster when there is no connection string.</param>
-    /// <param name="logger">Receives what was chosen.</param>
+    /// <param name="logger">Receives what a local cluster's start says.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ProvisionedDatabase> ProvisionAsync(
         string? connectionString, LocalClusterOptions cluster, ILogger logger, CancellationToken cancellationToken = default)
@@ -42,13 +41,6 @@ public static partial class DatabaseProvisioner
                 "binaries were found (pg_config, PATH, /usr/lib/postgresql/*/bin). Install PostgreSQL 14 or newer " +
                 "(e.g. apt-get install postgresql) or set a connection string to a server with wal_level=logical.");
         }
-        Log.Provisioned(logger, database.Description);
         return database;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(RelayEventIds.Provisioning + 10, LogLevel.Information, "Using PostgreSQL from {Description}")]
-        public static partial void Provisioned(ILogger logger, string description);
     }
 }

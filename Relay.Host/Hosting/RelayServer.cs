@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Relay.Core.Auth;
+using Relay.Core.Diagnostics;
 using Relay.Core.Provisioning;
 using Relay.Core.Schema;
 using Relay.Host.Configuration;
@@ -52,6 +53,8 @@ public static partial class RelayServer
         await using var database = await DatabaseProvisioner.ProvisionAsync(
             forceEmbedded ? null : options.ConnectionString,
             EmbeddedClusterOptions(options) with { StopIfRunning = forceEmbedded }, logger, cancellationToken);
+        // Said by the server only: an operator's verb (relay migrate, status, ...) answers in one line, its failures too.
+        Log.Provisioned(logger, database.Description);
 
         await using var dataSource = RelayBootstrap.CreateDataSource(database.ConnectionString, startupLogging, options.DatabaseConnections);
         await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);
@@ -99,5 +102,11 @@ public static partial class RelayServer
             await readiness.CheckAsync(cancellationToken) is { } reason
                 ? Results.Json(new HttpError(HttpErrorCodes.Unavailable, reason), HydrationJsonContext.Default.HttpError, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(RelayEventIds.Provisioning + 10, LogLevel.Information, "Using PostgreSQL from {Description}")]
+        public static partial void Provisioned(ILogger logger, string description);
     }
 }

@@ -134,6 +134,16 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task DatabaseVerb_failure_isTheOnlyLineOnStandardError()
+    {
+        var run = await RelayProcess.RunAsync(["prune", "--older-than", "garbage", "--connection-string", TestDatabase.ConnectionString], WithKey);
+
+        AssertOneLine(run, "invalid input syntax for type interval", "give a PostgreSQL interval");
+        // Before, "info: Relay.Host[1010] Using PostgreSQL from explicit connection string" came first.
+        Assert.That(run.Error.Trim().Split('\n'), Has.Length.EqualTo(1), run.Error);
+    }
+
+    [Test]
     public async Task DatabaseVerb_misspelledConnectionString_namesIt_insteadOfUsingTheEmbeddedDatabase()
     {
         var run = await RelayProcess.RunAsync(
