@@ -21,7 +21,7 @@ internal static class UpCommand
 
     public static Command Create(Option<string?> urls, Option<string?> feed, Option<string?> dataDirectory)
     {
-        var up = new Command("up", "Start the embedded PostgreSQL under ./.relay/ (or --data-dir), migrate it and serve, until Ctrl-C")
+        var up = new Command("up", "Start the embedded PostgreSQL under ./.relay/ (or --data-dir), migrate it and serve, until Ctrl-C; other settings as --Relay:Key=value")
         {
             urls, feed, dataDirectory,
         }.TakingSettings();
@@ -65,10 +65,11 @@ internal static class UpCommand
         {
             throw new ProvisioningException($"relay up (process {pid}) already serves {directory}: stop it with Ctrl-C, or pass another --data-dir");
         }
+        var created = !Directory.Exists(directory);
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, PidFile);
         File.WriteAllText(path, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        return new PidClaim(path);
+        return new PidClaim(path, created ? directory : null);
     }
 
     private static int? RunningUp(string directory)
@@ -123,8 +124,16 @@ internal static class UpCommand
         return $"host={builder.Host} port={builder.Port} user={builder.Username} dbname={builder.Database}";
     }
 
-    private sealed class PidClaim(string path) : IDisposable
+    /// <summary>Removes <c>up.pid</c>, and the directory the claim made if nothing else is in it (a start that failed early).</summary>
+    private sealed class PidClaim(string path, string? createdDirectory) : IDisposable
     {
-        public void Dispose() => File.Delete(path);
+        public void Dispose()
+        {
+            File.Delete(path);
+            if (createdDirectory is not null && !Directory.EnumerateFileSystemEntries(createdDirectory).Any())
+            {
+                Directory.Delete(createdDirectory);
+            }
+        }
     }
 }

@@ -194,6 +194,28 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Up_portInUse_leavesNoDataFolderBehind()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var folder = RelayProcess.NewFolder();
+        try
+        {
+            var data = Path.Combine(folder, ".relay");
+
+            var run = await RelayProcess.RunAsync(["up", "--data-dir", data, "--urls", $"http://127.0.0.1:{((IPEndPoint)occupant.LocalEndpoint).Port}"], WithKey, folder);
+
+            AssertOneLine(run, "address already in use", "--urls");
+            // Before, an empty .relay/ stayed, which the next verb took for an embedded database.
+            Assert.That(Directory.Exists(data), Is.False);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Serve_urlsNotAnAddress_saysHowToGiveIt_beforeTouchingTheDatabase()
     {
         // The database is down: a malformed address is reported before it is reached.
