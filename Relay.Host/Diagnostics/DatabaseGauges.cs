@@ -67,6 +67,7 @@ internal sealed partial class DatabaseGauges : BackgroundService
         using var timer = new PeriodicTimer(_options.PollInterval);
         try
         {
+            await ReadWhenFirstStreamingAsync(stoppingToken);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await PollOnceAsync(stoppingToken);
@@ -76,6 +77,24 @@ internal sealed partial class DatabaseGauges : BackgroundService
         {
             // The host is stopping.
         }
+    }
+
+    /// <summary>
+    /// The replication feed makes its slot once it connects, after the read before the host started: read again then,
+    /// so that the slot's series is at the next scrape, not a whole interval later. A feed not streaming within the
+    /// interval is left to the regular reads.
+    /// </summary>
+    private async Task ReadWhenFirstStreamingAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _feed.Status.FirstStreaming.WaitAsync(_options.PollInterval, stoppingToken);
+        }
+        catch (TimeoutException)
+        {
+            return;
+        }
+        await PollOnceAsync(stoppingToken);
     }
 
     private async Task PollOnceAsync(CancellationToken cancellationToken)

@@ -84,6 +84,18 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public async Task Metrics_slotSeries_isThereOnceTheFeedStreams_notAPollIntervalLater()
+    {
+        var others = (await Sql.RowsAsync("SELECT slot_name FROM pg_replication_slots")).Select(row => $"khala_relay_slot_retained_wal_bytes{{slot=\"{row[0]}\"}}").ToHashSet();
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string> { ["Relay:Metrics:PollInterval"] = "00:10:00" });
+
+        // Before, the slot the feed made after the first read showed at the next read: here ten minutes later.
+        await Eventually.ThatAsync(
+            async () => (await ScrapeAsync(relay)).Samples.Keys.Any(k => k.StartsWith("khala_relay_slot_retained_wal_bytes{slot=\"relay_", StringComparison.Ordinal) && !others.Contains(k)),
+            "this relay's temporary slot");
+    }
+
+    [Test]
     public async Task Metrics_clientResumesAndCatchesUp_countsResumeStaleCursorCatchUpAndLag()
     {
         var topic = await TestTopics.CreateAsync();
