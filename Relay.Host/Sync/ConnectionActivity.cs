@@ -7,9 +7,15 @@ namespace Relay.Host.Sync;
 /// and never hands them to the receive loop, so the idle timeout counts bytes read from the upgraded HTTP/1.1 stream
 /// instead: a client that only sends ping frames is active.
 /// </summary>
-internal sealed class ConnectionActivity
+internal sealed class ConnectionActivity(HttpContext http)
 {
     private long _lastReadTicks = Environment.TickCount64;
+
+    /// <summary>
+    /// The connection as the log names it: Kestrel's connection id (which its own logs and scopes use) and the peer, so
+    /// that two connections of one subject are told apart.
+    /// </summary>
+    public string Name { get; } = $"connection {http.Connection.Id} from {http.Connection.RemoteIpAddress}:{http.Connection.RemotePort}";
 
     /// <summary>How long the client has sent nothing.</summary>
     public TimeSpan Silence => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastReadTicks));
@@ -25,7 +31,7 @@ internal sealed class ConnectionActivity
     {
         if (http.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
         {
-            var activity = new ConnectionActivity();
+            var activity = new ConnectionActivity(http);
             http.Features.Set<IHttpUpgradeFeature>(new TrackedUpgrade(upgrade, activity));
             http.Features.Set(activity);
         }

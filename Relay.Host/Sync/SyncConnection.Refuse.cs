@@ -71,8 +71,9 @@ internal abstract partial class SyncConnection
         }
     }
 
-    /// <summary>Whose connection this is, for the log: the token's subject and organisation, printable.</summary>
-    private string ClientName => Identity is { } identity ? Printable($"subject {identity.Subject} of {identity.OrgId}") : "a Phoenix client not joined yet";
+    /// <summary>Whose connection this is, for the log: the token's subject and organisation, printable, and which connection.</summary>
+    private string ClientName =>
+        (Identity is { } identity ? Printable($"subject {identity.Subject} of {identity.OrgId}") : "a Phoenix client not joined yet") + $" ({_activity.Name})";
 
     /// <summary><paramref name="text"/> with its control characters (line breaks among them) escaped as in JSON.</summary>
     private static string Printable(string text)

@@ -98,7 +98,7 @@ internal static class SyncRoutes
     }
 
     /// <summary>The record of the client's reads kept by <see cref="ConnectionActivity.TrackAsync"/>.</summary>
-    private static ConnectionActivity Activity(HttpContext http) => http.Features.Get<ConnectionActivity>() ?? new ConnectionActivity();
+    private static ConnectionActivity Activity(HttpContext http) => http.Features.Get<ConnectionActivity>() ?? new ConnectionActivity(http);
 
     /// <summary>While the relay stops, a new upgrade gets 503 with <c>Retry-After</c>: the client reconnects elsewhere.</summary>
     private static async Task<bool> RefusedWhileStoppingAsync(HttpContext http, SyncContext context)
