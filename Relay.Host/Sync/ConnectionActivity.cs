@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Relay.Host.Sync;
@@ -15,7 +16,8 @@ internal sealed class ConnectionActivity(HttpContext http)
     /// The connection as the log names it: Kestrel's connection id (which its own logs and scopes use) and the peer, so
     /// that two connections of one subject are told apart.
     /// </summary>
-    public string Name { get; } = $"connection {http.Connection.Id} from {http.Connection.RemoteIpAddress}:{http.Connection.RemotePort}";
+    public string Name { get; } = $"connection {http.Connection.Id} from " +
+        (http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort).ToString() : "an unknown peer");
 
     /// <summary>How long the client has sent nothing.</summary>
     public TimeSpan Silence => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastReadTicks));
