@@ -97,8 +97,8 @@ public static partial class RelayServer
 
     private static void MapHealth(WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
+        app.MapMethods("/healthz", ReadMethods.GetOrHead, () => Results.Text("ok"));
+        app.MapMethods("/readyz", ReadMethods.GetOrHead, async (Readiness readiness, CancellationToken cancellationToken) =>
             await readiness.CheckAsync(cancellationToken) is { } reason
                 ? Results.Json(new HttpError(HttpErrorCodes.Unavailable, reason), HydrationJsonContext.Default.HttpError, statusCode: StatusCodes.Status503ServiceUnavailable)
                 : Results.Text("ready"));

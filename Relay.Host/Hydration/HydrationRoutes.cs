@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 using Relay.Core.Auth;
 using Relay.Host.Auth;
+using Relay.Host.Hosting;
 using Relay.Protocol;
 using Relay.Protocol.Hashing;
 using Relay.Protocol.Hydration;
@@ -27,8 +28,8 @@ internal static class HydrationRoutes
 
     public static void MapHydration(this WebApplication app)
     {
-        app.MapGet("/sync/v1/doc/{docKey}", GetDocumentAsync);
-        app.MapGet("/sync/v1/list/{topic}", ListAsync);
+        app.MapMethods("/sync/v1/doc/{docKey}", ReadMethods.GetOrHead, GetDocumentAsync);
+        app.MapMethods("/sync/v1/list/{topic}", ReadMethods.GetOrHead, ListAsync);
     }
 
     private static async Task GetDocumentAsync(HttpContext http, string docKey, string? topic, TokenValidator tokens, NpgsqlDataSource dataSource)

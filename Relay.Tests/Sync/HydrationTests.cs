@@ -47,6 +47,24 @@ public sealed class HydrationTests
         Assert.That(documents.Select(d => d.Key), Is.EqualTo(Enumerable.Range(1, 25).Where(i => i != 2).Select(i => $"{topic}:{i:000}")));
     }
 
+    [TestCase("/sync/v1/list/{0}", 200)]
+    [TestCase("/sync/v1/doc/{0}:a?topic={0}", 200)]
+    [TestCase("/sync/v1/doc/{0}:missing?topic={0}", 404)]
+    [TestCase("/readyz", 200)]
+    [TestCase("/healthz", 200)]
+    public async Task Head_answersAsGetWould_withoutABody(string path, int status)
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':a', '{\"n\": 1}')", topic);
+        using var http = s_relay.HttpClient(RelayServerHarness.Token());
+
+        // Before, 405: HTTP tooling, CDNs and load balancers probe with HEAD.
+        using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, string.Format(System.Globalization.CultureInfo.InvariantCulture, path, topic)));
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(status));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
+    }
+
     [TestCase("/sync/v1/list/{0}?after=%00", "after")]
     [TestCase("/sync/v1/doc/a?topic={0}%00", "topic")]
     public async Task Request_withANulCharacter_is400NamingTheParameter(string path, string parameter)
