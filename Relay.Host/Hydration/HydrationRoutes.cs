@@ -107,14 +107,20 @@ internal static class HydrationRoutes
         page.Parameters.AddWithValue(after ?? "");
         page.Parameters.AddWithValue(pageSize);
         var documents = new List<HydratedDocument>(pageSize);
+        var (read, last) = (0, "");
         await using (var reader = await page.ExecuteReaderAsync(http.RequestAborted))
         {
             while (await reader.ReadAsync(http.RequestAborted))
             {
-                documents.Add(ReadDocument(reader, 0));
+                (read, last) = (read + 1, reader.GetString(0));
+                // The query selects the organisation's documents; the audience decides what is delivered, as everywhere.
+                if (principal.Audience.CanSee(reader.IsDBNull(2) ? null : reader.GetString(2)))
+                {
+                    documents.Add(ReadDocument(reader, 0));
+                }
             }
         }
-        var next = documents.Count == pageSize ? documents[^1].DocKey : null;
+        var next = read == pageSize ? last : null;
         await http.Response.WriteAsJsonAsync(new DocumentPage(topic, watermark, documents, next), HydrationJsonContext.Default.DocumentPage,
             JsonContentType, http.RequestAborted);
     }

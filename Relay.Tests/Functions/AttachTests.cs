@@ -115,6 +115,12 @@ public sealed class AttachTests
     [TestCase("doc_key text PRIMARY KEY, payload jsonb")]
     [TestCase("doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload text")]
     [TestCase("doc_key text, org_id text, doc_version bigint, payload jsonb, PRIMARY KEY (org_id, doc_key)")]
+    // Keys or organisations the journal and the read model would spell differently (padding), or that compare equal
+    // while they differ (a case-insensitive collation let ORG-A list org-a's documents).
+    [TestCase("doc_key text PRIMARY KEY, org_id char(8), doc_version bigint, payload jsonb")]
+    [TestCase("doc_key character(12) PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
+    [TestCase("doc_key text PRIMARY KEY, org_id text COLLATE relay_test_ci, doc_version bigint, payload jsonb")]
+    [TestCase("doc_key text COLLATE relay_test_ci PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
     public async Task Attach_tableItCannotServe_raisesRL002(string columns) =>
         await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", await PointerTopicWithTableAsync(columns));
 
@@ -123,10 +129,15 @@ public sealed class AttachTests
         await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)",
             await PointerTopicWithTableAsync("id bigint PRIMARY KEY, doc_key text NOT NULL UNIQUE, org_id text, doc_version bigint, payload jsonb"));
 
+    /// <summary>Creates <c>relay_test_ci</c>, an ICU collation under which 'ORG-A' equals 'org-a'.</summary>
+    internal const string CaseInsensitiveCollation =
+        "CREATE COLLATION IF NOT EXISTS relay_test_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)";
+
     private static async Task<object?[]> PointerTopicWithTableAsync(string columns)
     {
         var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
         var table = "app_shape_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync(CaseInsensitiveCollation);
         await Sql.ExecuteAsync($"CREATE TABLE {table} ({columns})");
         return [topic, table];
     }

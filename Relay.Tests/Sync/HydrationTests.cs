@@ -47,6 +47,27 @@ public sealed class HydrationTests
         Assert.That(documents.Select(d => d.Key), Is.EqualTo(Enumerable.Range(1, 25).Where(i => i != 2).Select(i => $"{topic}:{i:000}")));
     }
 
+    [Test]
+    public async Task List_ofAnAttachedTable_whoseOrgColumnComparesCaseInsensitively_givesNoOtherOrganisationsDocuments()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        await Sql.ExecuteAsync($$"""INSERT INTO {{table}} VALUES ('{{topic}}:secret', 'org-a', 1, '{"s": "SECRET-A"}')""");
+        // relay.attach refuses such a column; one altered after the attach is still held by the relay's own check.
+        await Sql.ExecuteAsync(Functions.AttachTests.CaseInsensitiveCollation);
+        await Sql.ExecuteAsync($"ALTER TABLE {table} ALTER COLUMN org_id TYPE text COLLATE relay_test_ci");
+
+        async Task<string[]> ListAsync(string org)
+        {
+            using var http = s_relay.HttpClient(RelayServerHarness.Token(org: org));
+            using var page = JsonDocument.Parse(await http.GetStringAsync($"/sync/v1/list/{topic}"));
+            return [.. page.RootElement.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("docKey").GetString()!)];
+        }
+
+        // Before, ORG-A was given org-a's document: the query's comparison took the column's collation.
+        Assert.That(await ListAsync("ORG-A"), Is.Empty);
+        Assert.That(await ListAsync("org-a"), Is.EqualTo(new[] { $"{topic}:secret" }));
+    }
+
     [TestCase("/sync/v1/list/{0}", 200)]
     [TestCase("/sync/v1/doc/{0}:a?topic={0}", 200)]
     [TestCase("/sync/v1/doc/{0}:missing?topic={0}", 404)]
