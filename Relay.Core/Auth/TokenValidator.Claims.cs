@@ -79,11 +79,13 @@ public sealed partial class TokenValidator
     {
         var claim = Claim(jwt, name);
         value = claim as string;
+        // A control character is no identifier an issuer means, and PostgreSQL cannot hold a NUL: such an org would
+        // fail hydration's query with a 500 instead of the token being refused.
         failure = claim switch
         {
-            string { Length: > 0 } => null,
+            string { Length: > 0 } text when !text.Any(char.IsControl) => null,
             null => new AuthFailure(AuthFailureReason.MissingClaim, $"the token has no {name}", name),
-            _ => new AuthFailure(AuthFailureReason.InvalidClaim, $"{name} is not a non-empty string", name),
+            _ => new AuthFailure(AuthFailureReason.InvalidClaim, $"{name} is not a non-empty string without control characters", name),
         };
         return failure is null;
     }
