@@ -25,9 +25,24 @@ internal static class StatusRoutes
             return;
         }
         var page = ReadPage();
-        app.MapGet("/", () => Results.Bytes(page, "text/html; charset=utf-8"));
-        app.MapGet("/status/v1", Status);
-        app.MapGet("/status/v1/recent/{topic}", RecentAsync);
+        app.MapGet("/", () => Results.Bytes(page, "text/html; charset=utf-8")).AddEndpointFilter(AddressedDirectlyAsync);
+        app.MapGet("/status/v1", Status).AddEndpointFilter(AddressedDirectlyAsync);
+        app.MapGet("/status/v1/recent/{topic}", RecentAsync).AddEndpointFilter(AddressedDirectlyAsync);
+    }
+
+    /// <summary>
+    /// Serves requests addressed to <c>localhost</c> or an IP address only. The page needs no token, so a web page on
+    /// another site could otherwise read it through DNS rebinding (its own name made to resolve to this machine, which
+    /// its requests then carry as <c>Host</c>).
+    /// </summary>
+    private static ValueTask<object?> AddressedDirectlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var host = context.HttpContext.Request.Host.Host;
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(host, out _)
+            ? next(context)
+            : ValueTask.FromResult<object?>(Results.Text(
+                $"The status page answers requests addressed to localhost or an IP address, not '{host}' (a page elsewhere could read it through DNS rebinding).\n",
+                statusCode: StatusCodes.Status403Forbidden));
     }
 
     private static IResult Status(DatabaseGauges database, SyncGauges sync, SyncConnections connections, TopicLogs logs, JournalFeed feed)

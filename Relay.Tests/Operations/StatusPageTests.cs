@@ -46,6 +46,25 @@ public sealed class StatusPageTests
         Assert.That(recent, Does.Contain($"\"docKey\":\"{topic}:3\"").And.Not.Contain("secret"));
     }
 
+    [TestCase("/")]
+    [TestCase("/status/v1")]
+    public async Task StatusPage_addressedByAnotherName_isRefused_againstDnsRebinding(string path)
+    {
+        await using var relay = await RelayServerHarness.StartAsync(s_enabled);
+        using var http = relay.HttpClient();
+
+        // A site whose name an attacker made resolve to 127.0.0.1: the browser sends its name as Host.
+        using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Host = $"rebind.attacker.example:{relay.Http.Port}" } };
+        using var refused = await http.SendAsync(request);
+        using var local = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Host = $"localhost:{relay.Http.Port}" } };
+        using var served = await http.SendAsync(local);
+
+        // Before, 200 with every organisation's recent doc_keys.
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("DNS rebinding"));
+        Assert.That(served.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
     [Test]
     public async Task StatusPage_inChromium_loadsChartsMoveWhileAWriterPublishes_andRecoversAfterARestart()
     {
