@@ -27,6 +27,7 @@
 \ir functions/journal_pointer_event.sql
 \ir functions/journal_read_model_change.sql
 \ir functions/refuse_truncate.sql
+\ir functions/attached_column_problem.sql
 \ir functions/attach.sql
 \ir functions/prune.sql
 \ir functions/topic_read_model.sql

@@ -7,7 +7,8 @@ namespace Relay.Core.Journal;
 /// <summary>
 /// Checks what the relay relies on (CONTRACT §5, <c>relay audit</c>): each topic's retained journal is gap-free up to
 /// its head; every payload's stored hash is the SHA-256 of its canonical JSON, recomputed here in C#; and the read model
-/// of <c>publish</c> agrees with each document's newest journal event.
+/// of <c>publish</c> agrees with each document's newest journal event; and an attached table's key and org columns can
+/// still tell keys and organisations apart.
 /// </summary>
 public static class JournalAudit
 {
@@ -18,7 +19,29 @@ public static class JournalAudit
         await CheckGapsAsync(dataSource, topic, problems, cancellationToken);
         await CheckHashesAsync(dataSource, topic, problems, cancellationToken);
         await CheckReadModelAsync(dataSource, topic, problems, cancellationToken);
+        await CheckAttachedColumnsAsync(dataSource, topic, problems, cancellationToken);
         return problems;
+    }
+
+    /// <summary>
+    /// An attached table's doc_key and org columns, which relay.attach checked, may have been altered since into ones
+    /// that cannot tell keys or organisations apart (<c>relay.attached_column_problem</c>).
+    /// </summary>
+    private static async Task CheckAttachedColumnsAsync(NpgsqlDataSource dataSource, string? topic, List<string> problems, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT t.topic, p.problem
+              FROM relay.topics t
+             CROSS JOIN LATERAL (VALUES (t.read_model_columns ->> 'doc_key'), (t.read_model_columns ->> 'org_id')) c(name)
+             CROSS JOIN LATERAL (SELECT relay.attached_column_problem(t.read_model, c.name) AS problem) p
+             WHERE t.read_model IS NOT NULL AND p.problem IS NOT NULL AND ($1::text IS NULL OR t.topic = $1)
+            """);
+        command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            problems.Add($"{reader.GetString(0)}: {reader.GetString(1)}; until then its documents may reach the wrong organisation or none (docs/sql.md)");
+        }
     }
 
     private static async Task CheckGapsAsync(NpgsqlDataSource dataSource, string? topic, List<string> problems, CancellationToken cancellationToken)

@@ -122,4 +122,18 @@ public sealed class OperatorCommandTests
         Assert.That(output, Does.Contain($"document {topic}:4: the read model disagrees with its newest journal event: doc_version 9 against the event's 1"));
         Assert.That(output, Does.Contain($"document {topic}:2: the read model disagrees with its newest journal event: another payload"));
     }
+
+    [Test]
+    public async Task Audit_attachedOrgColumnAlteredToCompareCaseInsensitively_isReported()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        // relay.attach refuses such a column; one altered after the attach is what the audit finds.
+        await Sql.ExecuteAsync(Functions.AttachTests.CaseInsensitiveCollation);
+        await Sql.ExecuteAsync($"ALTER TABLE {table} ALTER COLUMN org_id TYPE text COLLATE relay_test_ci");
+
+        var (exit, output, _) = await RelayAsync("audit", "--topic", topic);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Does.Contain($"{topic}: column {table}.org_id has a nondeterministic collation"));
+    }
 }

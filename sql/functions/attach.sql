@@ -12,8 +12,6 @@ DECLARE
     v_require_org boolean;
     v_column text;
     v_type regtype;
-    v_base regtype;
-    v_deterministic boolean;
     v_found boolean;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
@@ -30,30 +28,17 @@ BEGIN
 
     FOREACH v_column IN ARRAY ARRAY[p_doc_key_column, p_org_column, p_version_column, p_payload_column] LOOP
         CONTINUE WHEN v_column IS NULL AND p_org_column IS NULL;
-        SELECT a.atttypid::regtype, coalesce(nullif(t.typbasetype, 0), a.atttypid)::regtype, c.collisdeterministic
-          INTO v_type, v_base, v_deterministic
-          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation c ON c.oid = a.attcollation
+        SELECT a.atttypid::regtype INTO v_type FROM pg_attribute a
          WHERE a.attrelid = p_table AND a.attname = v_column AND a.attnum > 0 AND NOT a.attisdropped;
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('table %s has no column %L', p_table, v_column);
         END IF;
-        -- Keys and organisations are told apart byte for byte, in the journal and in C#, and the read model must give
-        -- the very text the trigger journals: else a padded or case-folded org id could pass for another one.
-        IF v_column = p_doc_key_column OR v_column = p_org_column THEN
-            IF v_base = 'character'::regtype THEN
-                RAISE EXCEPTION USING ERRCODE = 'RL002',
-                    MESSAGE = format('column %s.%I is %s, whose trailing spaces the journal would keep and the read model drop', p_table, v_column, v_type),
-                    HINT = 'make it text or varchar';
-            END IF;
-            IF NOT coalesce(v_deterministic, true) THEN
-                RAISE EXCEPTION USING ERRCODE = 'RL002',
-                    MESSAGE = format('column %s.%I has a nondeterministic collation, under which two different keys or organisations can compare equal', p_table, v_column),
-                    HINT = format('give it a deterministic collation (ALTER TABLE %s ALTER COLUMN %I TYPE %s COLLATE "C")', p_table, v_column, v_type);
-            END IF;
-        END IF;
         IF v_column = p_payload_column AND v_type NOT IN ('json'::regtype, 'jsonb'::regtype) THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002',
                 MESSAGE = format('payload column %s.%I must be json or jsonb, not %s', p_table, v_column, v_type);
+        END IF;
+        IF (v_column = p_doc_key_column OR v_column = p_org_column) AND relay.attached_column_problem(p_table, v_column) IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = relay.attached_column_problem(p_table, v_column);
         END IF;
     END LOOP;
 
