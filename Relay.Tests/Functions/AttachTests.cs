@@ -119,6 +119,7 @@ public sealed class AttachTests
     // while they differ (a case-insensitive collation let ORG-A list org-a's documents).
     [TestCase("doc_key text PRIMARY KEY, org_id char(8), doc_version bigint, payload jsonb")]
     [TestCase("doc_key character(12) PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
+    [TestCase("doc_key text PRIMARY KEY, org_id relay_test_org, doc_version bigint, payload jsonb")]
     [TestCase("doc_key text PRIMARY KEY, org_id text COLLATE relay_test_ci, doc_version bigint, payload jsonb")]
     [TestCase("doc_key text COLLATE relay_test_ci PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
     public async Task Attach_tableItCannotServe_raisesRL002(string columns) =>
@@ -138,6 +139,14 @@ public sealed class AttachTests
         var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
         var table = "app_shape_" + topic.Replace('.', '_');
         await Sql.ExecuteAsync(CaseInsensitiveCollation);
+        // A domain over a domain over character(8): the padding is the base type's at any depth.
+        await Sql.ExecuteAsync("""
+            DO $$ BEGIN
+                CREATE DOMAIN relay_test_padded AS character(8);
+                CREATE DOMAIN relay_test_org AS relay_test_padded;
+            EXCEPTION WHEN duplicate_object THEN NULL;
+            END $$
+            """);
         await Sql.ExecuteAsync($"CREATE TABLE {table} ({columns})");
         return [topic, table];
     }

@@ -1,20 +1,26 @@
 -- Why an attached table's doc_key or org column cannot stand for a key or an organisation, with what to do; NULL when
 -- it can. Keys and organisations are told apart byte for byte (in the journal and in the relay), and the read model
--- must give the very text the trigger journals: a character(n) column is journaled padded and read back trimmed, and
--- under a nondeterministic collation two different values compare equal (a case-insensitive one let ORG-A list
--- org-a's documents). relay.attach refuses such a column; relay audit reports one changed since.
+-- must give the very text the trigger journals: a character(n) column (or a domain over one, at any depth) is
+-- journaled padded and read back trimmed, and under a nondeterministic collation two different values compare equal
+-- (a case-insensitive one let ORG-A list org-a's documents). relay.attach refuses such a column; relay audit reports
+-- one changed since.
 CREATE OR REPLACE FUNCTION relay.attached_column_problem(p_table regclass, p_column text)
 RETURNS text
 LANGUAGE sql STABLE
 AS $$
     SELECT CASE
-        WHEN coalesce(nullif(t.typbasetype, 0), a.atttypid) = 'character'::regtype THEN
+        WHEN EXISTS (
+            WITH RECURSIVE chain(type) AS (
+                SELECT a.atttypid
+                UNION ALL
+                SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.type WHERE t.typbasetype <> 0)
+            SELECT FROM chain WHERE type = 'character'::regtype) THEN
             format('column %s.%I is %s, whose trailing spaces the journal would keep and the read model drop: make it text or varchar',
                    p_table, p_column, a.atttypid::regtype)
         WHEN NOT coalesce(c.collisdeterministic, true) THEN
             format('column %s.%I has a nondeterministic collation, under which two different keys or organisations can compare equal: give it a deterministic one (ALTER TABLE %s ALTER COLUMN %I TYPE %s COLLATE "C")',
                    p_table, p_column, p_table, p_column, a.atttypid::regtype)
     END
-      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation c ON c.oid = a.attcollation
+      FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation
      WHERE a.attrelid = p_table AND a.attname = p_column AND a.attnum > 0 AND NOT a.attisdropped
 $$;
