@@ -5,10 +5,12 @@ using Microsoft.IdentityModel.Tokens;
 namespace Relay.Core.Auth;
 
 /// <summary>
-/// The RS256 keys of <see cref="AuthOptions.JwksFile"/>, reloaded when the file changes. Each lookup may look at the
-/// file's write time and size, at most once per <see cref="CheckInterval"/>: one stat a second, on whichever request
-/// comes first, and no watcher (FileSystemWatcher misses the symlink swaps of mounted secrets and editors' renames).
-/// A file that cannot be read or parsed at reload keeps the previous keys.
+/// The RS256 keys of <see cref="AuthOptions.JwksFile"/>, reloaded when the file changes. Each lookup may read the file
+/// (a few kilobytes) and compare it with what was last read, at most once per <see cref="CheckInterval"/>: one read a
+/// second, on whichever request comes first, and no watcher. Comparing what is read, not the file's write time, sees a
+/// change however it was made: an edit in place, an editor's rename-on-save, or the symlink swap of a mounted
+/// Kubernetes secret (whose link's own time and size never change). A reload that cannot be read, is no JWKS, or holds
+/// no usable key keeps the previous keys, as at start such a file is refused.
 /// </summary>
 internal sealed partial class JwksKeySet
 {
@@ -31,13 +33,9 @@ internal sealed partial class JwksKeySet
         _parser = parser;
         _timeProvider = timeProvider;
         _logger = logger;
-        var stamp = FileStamp.Of(_path);
-        var keys = TryLoad(out var error) ?? throw new AuthConfigurationException($"{AuthOptions.Section}:JwksFile: {_path}: {error}");
-        if (keys.Count == 0)
-        {
-            throw new AuthConfigurationException($"{AuthOptions.Section}:JwksFile: {_path} has no usable RS256 signing key");
-        }
-        _snapshot = new Snapshot(keys, stamp);
+        var text = TryRead(out var error);
+        var keys = Load(text, ref error) ?? throw new AuthConfigurationException($"{AuthOptions.Section}:JwksFile: {_path}: {error}");
+        _snapshot = new Snapshot(keys, text);
         _lastCheck = timeProvider.GetTimestamp();
         Log.Loaded(_logger, _path, keys.Count, string.Join(", ", keys.Keys));
     }
@@ -65,48 +63,56 @@ internal sealed partial class JwksKeySet
     private void ReloadIfChanged()
     {
         var current = _snapshot;
-        var stamp = FileStamp.Of(_path);
-        if (stamp == current.Stamp)
+        var text = TryRead(out var error);
+        if (text == current.Text)
         {
             return;
         }
-        if (TryLoad(out var error) is { } keys)
+        if (Load(text, ref error) is { } keys)
         {
-            _snapshot = new Snapshot(keys, stamp);
+            _snapshot = new Snapshot(keys, text);
             Log.Reloaded(_logger, _path, keys.Count, string.Join(", ", keys.Keys));
         }
         else
         {
-            // Remember the stamp anyway: a broken file is reported once, not every second.
-            _snapshot = current with { Stamp = stamp };
+            // Remember what was read anyway: a broken file is reported once, not every second.
+            _snapshot = current with { Text = text };
             Log.ReloadFailed(_logger, _path, error, current.Keys.Count);
         }
     }
 
-    private FrozenDictionary<string, TokenValidationParameters>? TryLoad(out string? error)
+    /// <summary>The file's text, or null with <paramref name="error"/>.</summary>
+    private string? TryRead(out string? error)
     {
-        string json;
         try
         {
-            json = File.ReadAllText(_path);
+            error = null;
+            return File.ReadAllText(_path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error = e.Message;
             return null;
         }
-        var keys = _parser.Parse(json, out error, (kid, reason) => Log.KeyIgnored(_logger, _path, kid, reason));
+    }
+
+    /// <summary>The usable keys of <paramref name="text"/>; null, with <paramref name="error"/>, when there are none.</summary>
+    private FrozenDictionary<string, TokenValidationParameters>? Load(string? text, ref string? error)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var keys = _parser.Parse(text, out error, (kid, reason) => Log.KeyIgnored(_logger, _path, kid, reason));
+        if (keys is { Count: 0 })
+        {
+            error = "it has no usable RS256 signing key";
+            return null;
+        }
         return keys;
     }
 
-    private sealed record Snapshot(FrozenDictionary<string, TokenValidationParameters> Keys, FileStamp Stamp);
-
-    private readonly record struct FileStamp(DateTime LastWriteUtc, long Length)
-    {
-        public static FileStamp Of(string path)
-        {
-            var file = new FileInfo(path);
-            return file.Exists ? new FileStamp(file.LastWriteTimeUtc, file.Length) : new FileStamp(DateTime.MinValue, -1);
-        }
-    }
+    /// <param name="Keys">The keys in force.</param>
+    /// <param name="Text">What the file held at the last check (null when it could not be read), whether its keys were taken or not.</param>
+    private sealed record Snapshot(FrozenDictionary<string, TokenValidationParameters> Keys, string? Text);
 }

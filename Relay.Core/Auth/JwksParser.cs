@@ -7,7 +7,8 @@ namespace Relay.Core.Auth;
 
 /// <summary>
 /// Turns a JWKS document into validation parameters by <c>kid</c>, keeping only what can verify RS256: RSA keys of
-/// at least 2048 bits with a <c>kid</c>, whose <c>use</c> (if any) is <c>sig</c> and <c>alg</c> (if any) is RS256.
+/// at least 2048 bits with a <c>kid</c>, whose <c>use</c> (if any) is <c>sig</c> and <c>alg</c> (if any) is RS256,
+/// public keys only.
 /// Every other entry is reported as ignored, with the reason.
 /// </summary>
 internal sealed class JwksParser
@@ -67,6 +68,9 @@ internal sealed class JwksParser
         : jwk.Alg is { Length: > 0 } alg && alg != SecurityAlgorithms.RsaSha256 ? $"is for {alg}, not RS256"
         : _reservedKeyIds.Contains(jwk.Kid) ? $"has the kid of an HS256 key of {AuthOptions.Section}:Keys"
         : keys.ContainsKey(jwk.Kid) ? "repeats a kid listed earlier in the file"
+        // Verifying needs only n and e; a private part here is a signing key copied to every relay that reads the file.
+        : new[] { jwk.D, jwk.P, jwk.Q, jwk.DP, jwk.DQ, jwk.QI }.Any(part => !string.IsNullOrEmpty(part))
+            ? "holds a private key (d, p, q...): publish only its public part (n, e), and take this key as exposed"
         : null;
 
     private static RsaSecurityKey? ToRsaKey(JsonWebKey jwk)

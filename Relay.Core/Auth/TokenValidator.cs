@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Relay.Core.Diagnostics;
 
 namespace Relay.Core.Auth;
 
@@ -50,6 +51,11 @@ public sealed partial class TokenValidator
             key => key.KeyId,
             key => Parameters(new SymmetricSecurityKey(key.Secret) { KeyId = key.KeyId }, SecurityAlgorithms.HmacSha256),
             StringComparer.Ordinal);
+        if (_hmacKeys.Count > 0 && logger is not null)
+        {
+            // An operator rotating a key checks every node says the new kid before switching the issuer to it.
+            Log.HmacKeys(logger, _hmacKeys.Count, string.Join(", ", _hmacKeys.Keys.Order(StringComparer.Ordinal)));
+        }
         if (!string.IsNullOrEmpty(options.JwksFile))
         {
             var parser = new JwksParser(key => Parameters(key, SecurityAlgorithms.RsaSha256), _hmacKeys.Keys.ToFrozenSet(StringComparer.Ordinal));
@@ -172,4 +178,10 @@ public sealed partial class TokenValidator
         SecurityTokenInvalidAudienceException => new(AuthFailureReason.WrongAudience, "aud is absent or lacks the configured audience"),
         _ => new(AuthFailureReason.Malformed, exception?.Message ?? "refused without a reason"),
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(RelayEventIds.Auth + 5, LogLevel.Information, "Accepting tokens signed with {Count} HS256 keys: {KeyIds}")]
+        public static partial void HmacKeys(ILogger logger, int count, string keyIds);
+    }
 }

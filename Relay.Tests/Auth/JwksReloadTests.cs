@@ -84,6 +84,60 @@ public sealed class JwksReloadTests
     }
 
     [Test]
+    public async Task Validate_mountedSecretSwappedBySymlinks_isReloaded()
+    {
+        // A Kubernetes secret volume: jwks.json -> ..data/jwks.json, ..data -> a timestamped folder, swapped atomically.
+        var mount = Directory.CreateDirectory(Path.Combine(_directory, "mount")).FullName;
+        void Version(string name, string json)
+        {
+            Directory.CreateDirectory(Path.Combine(mount, name));
+            File.WriteAllText(Path.Combine(mount, name, "jwks.json"), json);
+        }
+        Version("..2026_a", TokenForge.Jwks(("rsa-1", _first)));
+        Directory.CreateSymbolicLink(Path.Combine(mount, "..data"), "..2026_a");
+        File.CreateSymbolicLink(Path.Combine(mount, "jwks.json"), "..data/jwks.json");
+        var validator = new TokenValidator(new AuthOptions { JwksFile = Path.Combine(mount, "jwks.json") }, timeProvider: _time);
+
+        Version("..2026_b", TokenForge.Jwks(("rsa-2", _second)));
+        // The kubelet renames a new link over ..data; unlinking and linking again leaves the same files.
+        File.Delete(Path.Combine(mount, "..data"));
+        Directory.CreateSymbolicLink(Path.Combine(mount, "..data"), "..2026_b");
+        _time.Advance(JwksKeySet.CheckInterval);
+
+        // Before, the link's own time and size were compared, which the swap leaves as they were.
+        Assert.That((await ValidateAsync(validator, "rsa-2", _second)).Principal?.KeyId, Is.EqualTo("rsa-2"));
+        Assert.That((await ValidateAsync(validator, "rsa-1", _first)).Failure?.Reason, Is.EqualTo(AuthFailureReason.UnknownKey));
+    }
+
+    [TestCase("""{"keys":[]}""")]
+    [TestCase("{}")]
+    public async Task Validate_fileLeftWithoutAUsableKeyAfterStart_keepsThePreviousKeys(string json)
+    {
+        var validator = Validator();
+
+        // Refused at start; before, a reload took it and refused every token from then on.
+        Rewrite(json);
+        _time.Advance(JwksKeySet.CheckInterval);
+
+        Assert.That((await ValidateAsync(validator, "rsa-1", _first)).Succeeded, Is.True);
+    }
+
+    [Test]
+    public async Task Validate_keyGivenWithItsPrivatePart_isIgnored()
+    {
+        var withPrivate = System.Text.Json.Nodes.JsonNode.Parse(TokenForge.Jwks(("rsa-1", _first), ("rsa-2", _second)))!;
+        withPrivate["keys"]![1]!["d"] = Convert.ToBase64String(_second.ExportParameters(includePrivateParameters: true).D!)
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        File.WriteAllText(_path, withPrivate.ToJsonString());
+
+        var validator = Validator();
+
+        // Before, loaded without a word: a signing key copied onto every relay.
+        Assert.That((await ValidateAsync(validator, "rsa-2", _second)).Failure?.Reason, Is.EqualTo(AuthFailureReason.UnknownKey));
+        Assert.That((await ValidateAsync(validator, "rsa-1", _first)).Succeeded, Is.True);
+    }
+
+    [Test]
     public void Create_fileWithoutUsableKey_throwsNamingTheFile()
     {
         using var small = RSA.Create(1024);

@@ -194,6 +194,19 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_saysWhichHs256KeysItAccepts_soARotationCanBeCheckedOnEveryNode()
+    {
+        var port = FreePort.Next();
+        await using var relay = RelayProcess.Serve(port);
+        await relay.WaitReadyAsync(port);
+        relay.Interrupt();
+        await relay.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Before, only a JWKS file's key ids were logged (docs/auth.md §2.1 step 1 says to check this line).
+        Assert.That(relay.Output, Does.Contain($"Accepting tokens signed with 1 HS256 keys: {RelayServerHarness.Key.KeyId}"));
+    }
+
+    [Test]
     public async Task Up_portInUse_leavesNoDataFolderBehind()
     {
         using var occupant = new TcpListener(IPAddress.Loopback, 0);
