@@ -163,6 +163,8 @@ public sealed partial class TokenValidator
         ValidIssuer = _issuer,
         ValidateAudience = _audience is not null,
         ValidAudience = _audience,
+        // The audience as configured, exactly, as the issuer is (IdentityModel would take "khala-relay/" for "khala-relay").
+        IgnoreTrailingSlashWhenValidatingAudience = false,
     };
 
     private static AuthFailure FromValidationException(Exception? exception) => exception switch

@@ -251,6 +251,7 @@ public sealed class TokenValidatorTests
     }
 
     [TestCase("other-audience")]
+    [TestCase("khala-relay/")]
     [TestCase(null)]
     public async Task Validate_wrongAudienceWhenConfigured_isWrongAudience(string? audience)
     {
