@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Collections.Frozen;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Relay.Core.Auth;
@@ -29,20 +30,21 @@ internal sealed class JwksParser
     /// <summary>The usable keys, or null with <paramref name="error"/> when the document is not a JWKS.</summary>
     public FrozenDictionary<string, TokenValidationParameters>? Parse(string json, out string? error, Action<string, string> ignored)
     {
-        JsonWebKeySet set;
-        try
-        {
-            set = new JsonWebKeySet(json);
-        }
-        catch (ArgumentException)
+        if (Entries(json) is not { } entries)
         {
             error = "not a JWKS document (a JSON object with a \"keys\" array)";
             return null;
         }
         var keys = new Dictionary<string, TokenValidationParameters>(StringComparer.Ordinal);
-        for (var i = 0; i < set.Keys.Count; i++)
+        for (var i = 0; i < entries.Length; i++)
         {
-            var jwk = set.Keys[i];
+            // One entry IdentityModel cannot read (a string where it wants an array) is ignored like any unusable one,
+            // rather than the whole file: at a reload that would keep every later key change out.
+            if (ToJsonWebKey(entries[i]) is not { } jwk)
+            {
+                ignored($"#{i}", "is not a JSON Web Key IdentityModel can read");
+                continue;
+            }
             var kid = string.IsNullOrEmpty(jwk.Kid) ? $"#{i}" : jwk.Kid;
             if (Unusable(jwk, keys) is { } reason)
             {
@@ -59,6 +61,39 @@ internal sealed class JwksParser
         }
         error = null;
         return keys.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>The entries of the <c>keys</c> array; null when <paramref name="json"/> is no JWKS.</summary>
+    private static JsonElement[]? Entries(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("keys", out var keys) && keys.ValueKind == JsonValueKind.Array
+                ? [.. keys.EnumerateArray().Select(entry => entry.Clone())]
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonWebKey? ToJsonWebKey(JsonElement entry)
+    {
+        if (entry.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        try
+        {
+            return new JsonWebKey(entry.GetRawText());
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     private string? Unusable(JsonWebKey jwk, Dictionary<string, TokenValidationParameters> keys) =>

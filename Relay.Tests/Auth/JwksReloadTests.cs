@@ -138,6 +138,22 @@ public sealed class JwksReloadTests
     }
 
     [Test]
+    public async Task Validate_entryIdentityModelCannotRead_isIgnored_notTheWholeFile()
+    {
+        var validator = Validator();
+        var file = System.Text.Json.Nodes.JsonNode.Parse(TokenForge.Jwks(("rsa-1", _first), ("rsa-2", _second)))!;
+        file["keys"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{"kty":"RSA","kid":"odd","x5c":"not an array"}"""));
+        file["keys"]!.AsArray().Add(1);
+
+        // Before, the file was "not a JWKS document": the reload kept the old keys, so rsa-2 never came in.
+        Rewrite(file.ToJsonString());
+        _time.Advance(JwksKeySet.CheckInterval);
+
+        Assert.That((await ValidateAsync(validator, "rsa-2", _second)).Principal?.KeyId, Is.EqualTo("rsa-2"));
+        Assert.That((await ValidateAsync(validator, "rsa-1", _first)).Succeeded, Is.True);
+    }
+
+    [Test]
     public void Create_fileWithoutUsableKey_throwsNamingTheFile()
     {
         using var small = RSA.Create(1024);
