@@ -223,7 +223,8 @@ public sealed class FileWatermarkStore : IWatermarkStore
     }
 
     /// <summary>
-    /// Writes the state in memory if it changed since the last write, or <paramref name="always"/>. Its resume points
+    /// Writes the state in memory if it changed since the last write and the save interval has passed since it, or
+    /// <paramref name="always"/>. Its resume points
     /// are taken before the cache is read, so the file holds every document up to them (and maybe newer ones, which are
     /// applied again harmlessly).
     /// </summary>
@@ -237,7 +238,10 @@ public sealed class FileWatermarkStore : IWatermarkStore
             await _lock.WaitAsync(cancellationToken);
             try
             {
-                if (!_unsaved && !(always && _stored))
+                // A background write whose wait ended before a flush wrote (it may run late on a busy machine) waits
+                // for the interval again, from that flush.
+                if ((!_unsaved && !(always && _stored))
+                    || (!always && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastWrite)) < _saveInterval))
                 {
                     return;
                 }
