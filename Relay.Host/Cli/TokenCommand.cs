@@ -72,7 +72,11 @@ public static class TokenCommand
                     Audience = auth.Audience,
                 };
                 output.WriteLine(DevTokens.Mint(key, request));
-                error.WriteLine($"signed with kid {key.KeyId}; expires in {request.TimeToLive}");
+                // Only relay up trusts its development key: a relay verifying an identity provider's keys refuses it.
+                var refused = !string.IsNullOrEmpty(auth.JwksFile) && auth.DecodeKeys().All(configured => configured.KeyId != key.KeyId)
+                    ? $"; that is relay up's development key, which a relay checking {AuthOptions.Section}:JwksFile refuses (unknown_key): mint its tokens with your identity provider"
+                    : "";
+                error.WriteLine($"signed with kid {key.KeyId}; expires in {request.TimeToLive}{refused}");
                 return 0;
             }
             catch (Exception e) when (e is AuthConfigurationException or ArgumentException)

@@ -18,9 +18,11 @@ public sealed class TokenCommandTests
     [TearDown]
     public void TearDown() => Directory.Delete(_directory, recursive: true);
 
-    private (int Exit, string Output, string Error) Run(IEnumerable<HmacKey> keys, params string[] args)
+    private (int Exit, string Output, string Error) Run(IEnumerable<HmacKey> keys, params string[] args) => RunWithJwks(keys, jwksFile: null, args);
+
+    private (int Exit, string Output, string Error) RunWithJwks(IEnumerable<HmacKey> keys, string? jwksFile, params string[] args)
     {
-        var settings = new Dictionary<string, string?> { ["Relay:DataDirectory"] = _directory, ["Relay:Auth:Issuer"] = "relay-test" };
+        var settings = new Dictionary<string, string?> { ["Relay:DataDirectory"] = _directory, ["Relay:Auth:Issuer"] = "relay-test", ["Relay:Auth:JwksFile"] = jwksFile };
         foreach (var key in keys)
         {
             settings[$"Relay:Auth:Keys:{key.KeyId}"] = key.SecretBase64;
@@ -65,6 +67,18 @@ public sealed class TokenCommandTests
 
         Assert.That(exit, Is.EqualTo(0), error);
         Assert.That((await ValidateAsync(output, devKey)).Succeeded, Is.True);
+    }
+
+    [Test]
+    public void Token_withOnlyAJwksFileConfigured_saysTheRelayRefusesTheDevKey()
+    {
+        DevTokens.EnsureDevKey(_directory);
+
+        var (exit, _, error) = RunWithJwks([], Path.Combine(_directory, "jwks.json"), "--sub", "u", "--org", "o", "--scopes", "runtime.*");
+
+        // Before, it said only which kid signed, and the relay then refused every such token with unknown_key.
+        Assert.That(exit, Is.EqualTo(0), error);
+        Assert.That(error, Does.Contain("that is relay up's development key, which a relay checking Relay:Auth:JwksFile refuses (unknown_key)"));
     }
 
     [Test]
