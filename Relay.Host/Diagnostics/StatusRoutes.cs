@@ -25,9 +25,10 @@ internal static class StatusRoutes
             return;
         }
         var page = ReadPage();
-        app.MapGet("/", () => Results.Bytes(page, "text/html; charset=utf-8")).AddEndpointFilter(AddressedDirectlyAsync);
-        app.MapGet("/status/v1", Status).AddEndpointFilter(AddressedDirectlyAsync);
-        app.MapGet("/status/v1/recent/{topic}", RecentAsync).AddEndpointFilter(AddressedDirectlyAsync);
+        var routes = app.MapGroup("").AddEndpointFilter(AddressedDirectlyAsync);
+        routes.MapGet("/", () => Results.Bytes(page, "text/html; charset=utf-8"));
+        routes.MapGet("/status/v1", Status);
+        routes.MapGet("/status/v1/recent/{topic}", RecentAsync);
     }
 
     /// <summary>
