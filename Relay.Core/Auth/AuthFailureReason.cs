@@ -25,8 +25,8 @@ public enum AuthFailureReason
     BadSignature,
 
     /// <summary>
-    /// <c>alg</c> is not the one algorithm of the key named by <c>kid</c>: HS256 for <c>Relay:Auth:Keys</c>, RS256 for
-    /// the JWKS file. Covers <c>alg: none</c> and algorithm confusion (<c>algorithm_not_allowed</c>).
+    /// <c>alg</c> is not the one algorithm of the key named by <c>kid</c>: HS256 for <c>Relay:Auth:Keys</c>; RS256 or
+    /// ES256 for an RSA or EC key of the JWKS file. Covers <c>alg: none</c> and algorithm confusion (<c>algorithm_not_allowed</c>).
     /// </summary>
     AlgorithmNotAllowed,
 

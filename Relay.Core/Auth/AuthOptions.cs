@@ -20,9 +20,9 @@ public sealed class AuthOptions
     public IDictionary<string, string> Keys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// A JWKS file (RFC 7517) with the RS256 public keys of an identity provider; its RSA signing keys with a
-    /// <c>kid</c> are accepted, other entries are ignored with a warning. The relay notices a change of the file's
-    /// write time or size, checking at most once per second, and then reloads it. Default: none.
+    /// A JWKS file (RFC 7517) with the public keys of an identity provider; its RSA (RS256) and EC P-256 (ES256)
+    /// signing keys with a <c>kid</c> are accepted, other entries are ignored with a warning. The relay reads the file
+    /// again at most once per second and reloads it when its text changed. Default: none.
     /// </summary>
     public string? JwksFile { get; set; }
 
@@ -65,7 +65,8 @@ public sealed class AuthOptions
         }
         if (!string.IsNullOrEmpty(JwksFile) && !File.Exists(JwksFile))
         {
-            errors.Add($"{Section}:JwksFile: {Path.GetFullPath(JwksFile)} does not exist");
+            errors.Add($"{Section}:JwksFile: {Path.GetFullPath(JwksFile)} "
+                + (Directory.Exists(JwksFile) ? "is a directory; name the JWKS file in it" : "does not exist"));
         }
         if (ClockSkew < TimeSpan.Zero || ClockSkew > MaxClockSkew)
         {

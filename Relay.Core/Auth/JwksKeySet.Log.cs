@@ -7,10 +7,10 @@ internal sealed partial class JwksKeySet
 {
     private static partial class Log
     {
-        [LoggerMessage(RelayEventIds.Auth + 1, LogLevel.Information, "Loaded {Count} RS256 keys from {Path}: {KeyIds}")]
+        [LoggerMessage(RelayEventIds.Auth + 1, LogLevel.Information, "Loaded {Count} keys from {Path}: {KeyIds}")]
         public static partial void Loaded(ILogger logger, string path, int count, string keyIds);
 
-        [LoggerMessage(RelayEventIds.Auth + 2, LogLevel.Information, "Reloaded {Path}, which changed: {Count} RS256 keys: {KeyIds}")]
+        [LoggerMessage(RelayEventIds.Auth + 2, LogLevel.Information, "Reloaded {Path}, which changed: {Count} keys: {KeyIds}")]
         public static partial void Reloaded(ILogger logger, string path, int count, string keyIds);
 
         [LoggerMessage(RelayEventIds.Auth + 3, LogLevel.Warning, "Could not reload {Path} ({Error}); keeping the {Count} keys loaded before")]

@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Relay.Core.Auth;
 
 /// <summary>
-/// The RS256 keys of <see cref="AuthOptions.JwksFile"/>, reloaded when the file changes. Each lookup may read the file
+/// The RS256 and ES256 keys of <see cref="AuthOptions.JwksFile"/>, reloaded when the file changes. Each lookup may read the file
 /// (a few kilobytes) and compare it with what was last read, at most once per <see cref="CheckInterval"/>: one read a
 /// second, on whichever request comes first, and no watcher. Comparing what is read, not the file's write time, sees a
 /// change however it was made: an edit in place, an editor's rename-on-save, or the symlink swap of a mounted
@@ -37,7 +37,7 @@ internal sealed partial class JwksKeySet
         var keys = Load(text, ref error) ?? throw new AuthConfigurationException($"{AuthOptions.Section}:JwksFile: {_path}: {error}");
         _snapshot = new Snapshot(keys, text);
         _lastCheck = timeProvider.GetTimestamp();
-        Log.Loaded(_logger, _path, keys.Count, string.Join(", ", keys.Keys));
+        Log.Loaded(_logger, _path, keys.Count, Describe(keys));
     }
 
     /// <summary>The validation parameters of the key named <paramref name="kid"/>, after a reload if the file changed.</summary>
@@ -71,7 +71,7 @@ internal sealed partial class JwksKeySet
         if (Load(text, ref error) is { } keys)
         {
             _snapshot = new Snapshot(keys, text);
-            Log.Reloaded(_logger, _path, keys.Count, string.Join(", ", keys.Keys));
+            Log.Reloaded(_logger, _path, keys.Count, Describe(keys));
         }
         else
         {
@@ -106,11 +106,15 @@ internal sealed partial class JwksKeySet
         var keys = _parser.Parse(text, out error, (kid, reason) => Log.KeyIgnored(_logger, _path, kid, reason));
         if (keys is { Count: 0 })
         {
-            error = "it has no usable RS256 signing key";
+            error = "it has no usable signing key (RSA for RS256, or EC on P-256 for ES256)";
             return null;
         }
         return keys;
     }
+
+    /// <summary>Each kid with its algorithm, for the log: an operator checks a rotation by it.</summary>
+    private static string Describe(FrozenDictionary<string, TokenValidationParameters> keys) =>
+        string.Join(", ", keys.Select(key => $"{key.Key} ({key.Value.ValidAlgorithms.Single()})"));
 
     /// <param name="Keys">The keys in force.</param>
     /// <param name="Text">What the file held at the last check (null when it could not be read), whether its keys were taken or not.</param>

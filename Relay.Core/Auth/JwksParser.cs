@@ -7,21 +7,21 @@ using Microsoft.IdentityModel.Tokens;
 namespace Relay.Core.Auth;
 
 /// <summary>
-/// Turns a JWKS document into validation parameters by <c>kid</c>, keeping only what can verify RS256: RSA keys of
-/// at least 2048 bits with a <c>kid</c>, whose <c>use</c> (if any) is <c>sig</c> and <c>alg</c> (if any) is RS256,
-/// public keys only.
+/// Turns a JWKS document into validation parameters by <c>kid</c>, keeping only public signing keys with a <c>kid</c>
+/// whose <c>use</c> (if any) is <c>sig</c>: RSA keys of at least 2048 bits, which verify RS256, and EC keys on P-256,
+/// which verify ES256 (an <c>alg</c>, if given, must be that one). The key decides its one algorithm.
 /// Every other entry is reported as ignored, with the reason.
 /// </summary>
 internal sealed class JwksParser
 {
     private const int MinimumModulusBytes = 2048 / 8;
 
-    private readonly Func<SecurityKey, TokenValidationParameters> _parametersFor;
+    private readonly Func<SecurityKey, string, TokenValidationParameters> _parametersFor;
     private readonly IReadOnlySet<string> _reservedKeyIds;
 
-    /// <param name="parametersFor">Builds the validation parameters of one RS256 key.</param>
+    /// <param name="parametersFor">Builds the validation parameters of one key and its algorithm.</param>
     /// <param name="reservedKeyIds">The HS256 kids: a JWKS key may not share one.</param>
-    public JwksParser(Func<SecurityKey, TokenValidationParameters> parametersFor, IReadOnlySet<string> reservedKeyIds)
+    public JwksParser(Func<SecurityKey, string, TokenValidationParameters> parametersFor, IReadOnlySet<string> reservedKeyIds)
     {
         _parametersFor = parametersFor;
         _reservedKeyIds = reservedKeyIds;
@@ -50,13 +50,25 @@ internal sealed class JwksParser
             {
                 ignored(kid, reason);
             }
-            else if (ToRsaKey(jwk) is { } key)
+            else if (jwk.Kty == JsonWebAlgorithmsKeyTypes.RSA)
             {
-                keys.Add(jwk.Kid, _parametersFor(key));
+                AddOrIgnore(ToRsaKey(jwk), $"has no valid RSA modulus and exponent, or a modulus under {MinimumModulusBytes * 8} bits");
             }
             else
             {
-                ignored(kid, $"has no valid RSA modulus and exponent, or a modulus under {MinimumModulusBytes * 8} bits");
+                AddOrIgnore(ToEcKey(jwk), "has no valid P-256 point (x, y)");
+            }
+
+            void AddOrIgnore(SecurityKey? key, string reason)
+            {
+                if (key is null)
+                {
+                    ignored(kid, reason);
+                }
+                else
+                {
+                    keys.Add(jwk.Kid, _parametersFor(key, AlgorithmOf(jwk)));
+                }
             }
         }
         error = null;
@@ -96,16 +108,23 @@ internal sealed class JwksParser
         }
     }
 
+    /// <summary>The one algorithm a usable key verifies: RS256 for RSA, ES256 for EC (on P-256).</summary>
+    private static string AlgorithmOf(JsonWebKey jwk) =>
+        jwk.Kty == JsonWebAlgorithmsKeyTypes.RSA ? SecurityAlgorithms.RsaSha256 : SecurityAlgorithms.EcdsaSha256;
+
     private string? Unusable(JsonWebKey jwk, Dictionary<string, TokenValidationParameters> keys) =>
         string.IsNullOrEmpty(jwk.Kid) ? "has no kid"
-        : jwk.Kty != JsonWebAlgorithmsKeyTypes.RSA ? $"is a {jwk.Kty} key, not RSA"
+        : jwk.Kty is not (JsonWebAlgorithmsKeyTypes.RSA or JsonWebAlgorithmsKeyTypes.EllipticCurve)
+            ? $"has kty '{jwk.Kty}': only RSA keys (RS256) and EC keys on P-256 (ES256) are used"
+        : jwk.Kty == JsonWebAlgorithmsKeyTypes.EllipticCurve && jwk.Crv != JsonWebKeyECTypes.P256
+            ? $"is an EC key on '{jwk.Crv}': only P-256 (ES256) is used"
         : jwk.Use is { Length: > 0 } use && use != JsonWebKeyUseNames.Sig ? $"is for '{use}', not 'sig'"
-        : jwk.Alg is { Length: > 0 } alg && alg != SecurityAlgorithms.RsaSha256 ? $"is for {alg}, not RS256"
+        : jwk.Alg is { Length: > 0 } alg && alg != AlgorithmOf(jwk) ? $"is for {alg}, not {AlgorithmOf(jwk)}"
         : _reservedKeyIds.Contains(jwk.Kid) ? $"has the kid of an HS256 key of {AuthOptions.Section}:Keys"
         : keys.ContainsKey(jwk.Kid) ? "repeats a kid listed earlier in the file"
-        // Verifying needs only n and e; a private part here is a signing key copied to every relay that reads the file.
+        // Verifying needs only the public part; a private part here is a signing key copied to every relay that reads the file.
         : new[] { jwk.D, jwk.P, jwk.Q, jwk.DP, jwk.DQ, jwk.QI }.Any(part => !string.IsNullOrEmpty(part))
-            ? "holds a private key (d, p, q...): publish only its public part (n, e), and take this key as exposed"
+            ? "holds a private key (d...): publish only its public part (n, e for RSA; x, y for EC), and take this key as exposed"
         : null;
 
     private static RsaSecurityKey? ToRsaKey(JsonWebKey jwk)
@@ -126,5 +145,35 @@ internal sealed class JwksParser
             return null;
         }
         return new RsaSecurityKey(new RSAParameters { Modulus = modulus, Exponent = exponent }) { KeyId = jwk.Kid };
+    }
+
+    private static ECDsaSecurityKey? ToEcKey(JsonWebKey jwk)
+    {
+        byte[] x, y;
+        try
+        {
+            x = Base64Url.DecodeFromChars(jwk.X);
+            y = Base64Url.DecodeFromChars(jwk.Y);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        if (x.Length != 32 || y.Length != 32)
+        {
+            return null;
+        }
+        try
+        {
+            // Importing checks that the point is on the curve.
+            return new ECDsaSecurityKey(ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } }))
+            {
+                KeyId = jwk.Kid,
+            };
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
     }
 }

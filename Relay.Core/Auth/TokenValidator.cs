@@ -11,8 +11,8 @@ namespace Relay.Core.Auth;
 
 /// <summary>
 /// Verifies client tokens (CONTRACT.md §4, docs/auth.md): a compact JWS whose header names a configured key by
-/// <c>kid</c>, signed with that key's one algorithm (HS256 for <see cref="AuthOptions.Keys"/>, RS256 for
-/// <see cref="AuthOptions.JwksFile"/>), within its lifetime, with every claim of <see cref="RelayClaims"/>.
+/// <c>kid</c>, signed with that key's one algorithm (HS256 for <see cref="AuthOptions.Keys"/>; RS256 or ES256 for
+/// the RSA or EC keys of <see cref="AuthOptions.JwksFile"/>), within its lifetime, with every claim of <see cref="RelayClaims"/>.
 /// Thread-safe; one instance serves every connection. It reads its <see cref="AuthOptions"/> once, when created.
 /// </summary>
 public sealed partial class TokenValidator
@@ -58,7 +58,7 @@ public sealed partial class TokenValidator
         }
         if (!string.IsNullOrEmpty(options.JwksFile))
         {
-            var parser = new JwksParser(key => Parameters(key, SecurityAlgorithms.RsaSha256), _hmacKeys.Keys.ToFrozenSet(StringComparer.Ordinal));
+            var parser = new JwksParser(Parameters, _hmacKeys.Keys.ToFrozenSet(StringComparer.Ordinal));
             _jwks = new JwksKeySet(options.JwksFile, parser, timeProvider ?? TimeProvider.System, logger ?? NullLogger<TokenValidator>.Instance);
         }
     }
@@ -122,9 +122,9 @@ public sealed partial class TokenValidator
         parameters = null;
         var alg = jwt.Alg;
         var kid = jwt.Kid;
-        if (alg is not (SecurityAlgorithms.HmacSha256 or SecurityAlgorithms.RsaSha256))
+        if (alg is not (SecurityAlgorithms.HmacSha256 or SecurityAlgorithms.RsaSha256 or SecurityAlgorithms.EcdsaSha256))
         {
-            refused = new AuthFailure(AuthFailureReason.AlgorithmNotAllowed, $"alg '{alg}' is neither HS256 nor RS256");
+            refused = new AuthFailure(AuthFailureReason.AlgorithmNotAllowed, $"alg '{alg}' is not HS256, RS256 or ES256");
             return false;
         }
         if (string.IsNullOrEmpty(kid))
@@ -139,10 +139,10 @@ public sealed partial class TokenValidator
             refused = new AuthFailure(AuthFailureReason.Malformed, "the header lists critical extensions (crit), which this relay does not support");
             return false;
         }
-        // The key decides the algorithm, never the token: this is what defeats algorithm confusion.
-        var (found, keyAlg) = _hmacKeys.TryGetValue(kid, out var hmac)
-            ? (hmac, SecurityAlgorithms.HmacSha256)
-            : (_jwks?.Find(kid), SecurityAlgorithms.RsaSha256);
+        // The key decides the algorithm, never the token: this is what defeats algorithm confusion. Each key's
+        // parameters allow its one algorithm (Parameters).
+        var found = _hmacKeys.GetValueOrDefault(kid) ?? _jwks?.Find(kid);
+        var keyAlg = found?.ValidAlgorithms.Single();
         refused = found is null ? new AuthFailure(AuthFailureReason.UnknownKey, $"no configured key has kid '{kid}'")
             : alg != keyAlg ? new AuthFailure(AuthFailureReason.AlgorithmNotAllowed, $"kid '{kid}' is an {keyAlg} key but the token says {alg}")
             : null;

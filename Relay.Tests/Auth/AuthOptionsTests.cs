@@ -68,6 +68,23 @@ public sealed class AuthOptionsTests
         Assert.That(new AuthOptions().Validate(), Has.One.Contains("configures no key"));
 
     [Test]
+    public void Validate_jwksFileThatIsADirectory_saysSo()
+    {
+        var directory = Directory.CreateTempSubdirectory("relay-jwks-dir-").FullName;
+        try
+        {
+            var errors = new AuthOptions { JwksFile = directory }.Validate();
+
+            // Before: "... does not exist", of a path the operator can see.
+            Assert.That(errors, Is.EqualTo(new[] { $"Relay:Auth:JwksFile: {directory} is a directory; name the JWKS file in it" }));
+        }
+        finally
+        {
+            Directory.Delete(directory);
+        }
+    }
+
+    [Test]
     public void Validate_everyProblem_isListed()
     {
         var options = new AuthOptions { JwksFile = "/nonexistent/jwks.json", ClockSkew = TimeSpan.FromHours(1), Issuer = "" };

@@ -160,7 +160,7 @@ public sealed class JwksReloadTests
         File.WriteAllText(_path, TokenForge.Jwks(("rsa-small", small)));
 
         Assert.That(() => Validator(),
-            Throws.TypeOf<AuthConfigurationException>().With.Message.Contain(_path).And.Message.Contain("no usable RS256"));
+            Throws.TypeOf<AuthConfigurationException>().With.Message.Contain(_path).And.Message.Contain("no usable signing key"));
     }
 
     [Test]
@@ -182,5 +182,54 @@ public sealed class JwksReloadTests
 
         Assert.That((await ValidateAsync(validator, "shared", _second)).Failure?.Reason, Is.EqualTo(AuthFailureReason.AlgorithmNotAllowed));
         Assert.That((await validator.ValidateAsync(TokenForge.Hs256(hmac))).Succeeded, Is.True);
+    }
+
+    [Test]
+    public async Task Validate_fileWithOnlyAnEcP256Key_acceptsEs256Tokens()
+    {
+        // Before, a JWKS of ES256 keys (a common default of identity providers) was refused at start: no RSA key.
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        File.WriteAllText(_path, TokenForge.Jwks(("ec-1", ec)));
+
+        var result = await Validator().ValidateAsync(TokenForge.Es256("ec-1", ec));
+
+        Assert.That(result.Principal?.KeyId, Is.EqualTo("ec-1"));
+    }
+
+    [TestCase("crv", "P-384", TestName = "Validate_ecKeyOnAnotherCurve_isIgnored")]
+    [TestCase("alg", "ES384", TestName = "Validate_ecKeyForAnotherAlgorithm_isIgnored")]
+    [TestCase("alg", "RS256", TestName = "Validate_ecKeySayingRs256_isIgnored")]
+    [TestCase("x", "AAAA", TestName = "Validate_ecKeyWithATruncatedPoint_isIgnored")]
+    public async Task Validate_unusableEcKey_isIgnored(string member, string value)
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var jwk = TokenForge.Jwk("ec-1", ec);
+        jwk[member] = value;
+        await AssertIgnoredAsync(jwk, ec);
+    }
+
+    [Test]
+    public async Task Validate_ecKeyWithAPointOffTheCurve_isIgnored()
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var jwk = TokenForge.Jwk("ec-1", ec);
+        var y = System.Buffers.Text.Base64Url.DecodeFromChars((string)jwk["y"]!);
+        y[^1] ^= 1;
+        jwk["y"] = System.Buffers.Text.Base64Url.EncodeToString(y);
+        await AssertIgnoredAsync(jwk, ec);
+    }
+
+    /// <summary>Beside a usable RSA key, <paramref name="jwk"/> is ignored: its ES256 tokens name an unknown key.</summary>
+    private async Task AssertIgnoredAsync(System.Text.Json.Nodes.JsonObject jwk, ECDsa ec)
+    {
+        File.WriteAllText(_path, new System.Text.Json.Nodes.JsonObject
+        {
+            ["keys"] = new System.Text.Json.Nodes.JsonArray(TokenForge.Jwk("rsa-1", _first), jwk),
+        }.ToJsonString());
+
+        var validator = Validator();
+
+        Assert.That((await validator.ValidateAsync(TokenForge.Es256("ec-1", ec))).Failure?.Reason, Is.EqualTo(AuthFailureReason.UnknownKey));
+        Assert.That((await ValidateAsync(validator, "rsa-1", _first)).Succeeded, Is.True);
     }
 }

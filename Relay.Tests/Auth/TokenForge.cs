@@ -44,6 +44,9 @@ internal static class TokenForge
     public static string Rs256(string kid, RSA rsa, JsonObject? claims = null) =>
         Sign(Header("RS256", kid), claims ?? Claims(), input => rsa.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
 
+    public static string Es256(string kid, ECDsa ecdsa, JsonObject? claims = null) =>
+        Sign(Header("ES256", kid), claims ?? Claims(), input => ecdsa.SignData(input, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+
     /// <summary>HS256 over <paramref name="header"/>, whatever it says, with <paramref name="secret"/> as the HMAC key.</summary>
     public static string HmacWith(byte[] secret, JsonObject header, JsonObject? claims = null) =>
         Sign(header, claims ?? Claims(), input => HMACSHA256.HashData(secret, input));
@@ -56,24 +59,37 @@ internal static class TokenForge
 
     public static string Encode(JsonNode node) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(node.ToJsonString()));
 
-    /// <summary>A JWKS document with the public part of each key.</summary>
-    public static string Jwks(params (string Kid, RSA Rsa)[] keys)
+    /// <summary>A JWKS document with the public part of each key, RSA or EC.</summary>
+    public static string Jwks(params (string Kid, AsymmetricAlgorithm Key)[] keys) =>
+        new JsonObject { ["keys"] = new JsonArray([.. keys.Select(key => Jwk(key.Kid, key.Key))]) }.ToJsonString();
+
+    /// <summary>The public JSON Web Key of <paramref name="key"/>, as an identity provider publishes it.</summary>
+    public static JsonObject Jwk(string kid, AsymmetricAlgorithm key)
     {
-        var array = new JsonArray();
-        foreach (var (kid, rsa) in keys)
+        if (key is ECDsa ecdsa)
         {
-            var parameters = rsa.ExportParameters(includePrivateParameters: false);
-            array.Add(new JsonObject
+            var point = ecdsa.ExportParameters(includePrivateParameters: false);
+            return new JsonObject
             {
-                ["kty"] = "RSA",
+                ["kty"] = "EC",
                 ["use"] = "sig",
-                ["alg"] = "RS256",
+                ["alg"] = "ES256",
                 ["kid"] = kid,
-                ["n"] = Base64Url.EncodeToString(parameters.Modulus),
-                ["e"] = Base64Url.EncodeToString(parameters.Exponent),
-            });
+                ["crv"] = "P-256",
+                ["x"] = Base64Url.EncodeToString(point.Q.X),
+                ["y"] = Base64Url.EncodeToString(point.Q.Y),
+            };
         }
-        return new JsonObject { ["keys"] = array }.ToJsonString();
+        var parameters = ((RSA)key).ExportParameters(includePrivateParameters: false);
+        return new JsonObject
+        {
+            ["kty"] = "RSA",
+            ["use"] = "sig",
+            ["alg"] = "RS256",
+            ["kid"] = kid,
+            ["n"] = Base64Url.EncodeToString(parameters.Modulus),
+            ["e"] = Base64Url.EncodeToString(parameters.Exponent),
+        };
     }
 
     public static AuthOptions Options(params HmacKey[] keys)
