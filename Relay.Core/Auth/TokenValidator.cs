@@ -80,9 +80,11 @@ public sealed partial class TokenValidator
         {
             jwt = _handler.ReadJsonWebToken(token);
         }
-        catch (ArgumentException)
+        catch (ArgumentException e)
         {
-            return AuthResult.Fail(AuthFailureReason.Malformed, "the header or the payload is not base64url-encoded JSON");
+            // The innermost message names the member when a registered one has the wrong JSON type (an array for iss).
+            return AuthResult.Fail(AuthFailureReason.Malformed,
+                $"the header or the payload is not base64url-encoded JSON with registered claims of RFC 7519's types ({e.GetBaseException().Message})");
         }
         if (!TryGetParameters(jwt, out var parameters, out var refused))
         {

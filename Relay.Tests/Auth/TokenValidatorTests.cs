@@ -250,6 +250,20 @@ public sealed class TokenValidatorTests
             Is.EqualTo(AuthFailureReason.WrongIssuer));
     }
 
+    [Test]
+    public async Task Validate_issuerGivenAsAnArray_isMalformed_namingIss()
+    {
+        // RFC 7519 §4.1.1: iss is one string. Before, the log said only "not base64url-encoded JSON", which sent an
+        // operator to the encoding rather than to the claim.
+        var claims = TokenForge.Claims();
+        claims["iss"] = new System.Text.Json.Nodes.JsonArray("https://auth.example");
+
+        var result = await Validator(options => options.Issuer = "https://auth.example").ValidateAsync(TokenForge.Hs256(s_key, claims));
+
+        Assert.That(result.Failure?.Reason, Is.EqualTo(AuthFailureReason.Malformed));
+        Assert.That(result.Failure?.Detail, Does.Contain("JsonWebToken.iss'"));
+    }
+
     [TestCase("other-audience")]
     [TestCase("khala-relay/")]
     [TestCase(null)]
