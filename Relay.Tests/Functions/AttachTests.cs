@@ -125,6 +125,28 @@ public sealed class AttachTests
     public async Task Attach_tableItCannotServe_raisesRL002(string columns) =>
         await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", await PointerTopicWithTableAsync(columns));
 
+    [TestCase("org_id", TestName = "Attach_orgColumnAlteredIntoCharacterN_refusesWritesItWouldJournalPadded")]
+    [TestCase("doc_key", TestName = "Attach_docKeyColumnAlteredIntoCharacterN_refusesWritesItWouldJournalPadded")]
+    public async Task Attach_columnAlteredIntoCharacterN_refusesWritesItWouldJournalPadded(string column)
+    {
+        var (topic, table) = await AttachNewTableAsync();
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k-1', 'org-1', 1, '{{}}')");
+        await Sql.ExecuteAsync($"ALTER TABLE {table} ALTER COLUMN {column} TYPE character(8)");
+
+        // Before, 'k-1' or 'org-1' was journaled padded ('org-1   '), which no token's organisation matched, while the
+        // read model gave it trimmed: the owner was sent nothing, and the delete never reached the rows' holders.
+        var update = await Sql.FailsAsync("RL002", $"UPDATE {table} SET doc_version = 2");
+        await Sql.FailsAsync("RL002", $"DELETE FROM {table}");
+        await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k-2', 'org-2', 1, '{{}}')");
+        // A value that fills the column has no padding: journal and read model agree, and the write goes through.
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('key-0008', 'org-0008', 1, '{{}}')");
+
+        Assert.That(update.MessageText, Does.Contain($"column {table}.{column} is character(8)"));
+        Assert.That(update.Hint, Does.Contain("relay audit"));
+        var journal = await Sql.RowsAsync("SELECT doc_key, org_id FROM relay.stream_events WHERE topic = $1 ORDER BY watermark", topic);
+        Assert.That(journal, Is.EqualTo(new[] { new object?[] { "k-1", "org-1" }, new object?[] { "key-0008", "org-0008" } }));
+    }
+
     [Test]
     public async Task Attach_docKeyWithAUniqueIndex_isAccepted() =>
         await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)",

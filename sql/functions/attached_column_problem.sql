@@ -16,10 +16,10 @@ AS $$
                 SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.type WHERE t.typbasetype <> 0)
             SELECT FROM chain WHERE type = 'character'::regtype) THEN
             format('column %s.%I is %s, whose trailing spaces the journal would keep and the read model drop: make it text or varchar',
-                   p_table, p_column, a.atttypid::regtype)
+                   p_table, p_column, format_type(a.atttypid, a.atttypmod))
         WHEN NOT coalesce(c.collisdeterministic, true) THEN
             format('column %s.%I has a nondeterministic collation, under which two different keys or organisations can compare equal: give it a deterministic one (ALTER TABLE %s ALTER COLUMN %I TYPE %s COLLATE "C")',
-                   p_table, p_column, p_table, p_column, a.atttypid::regtype)
+                   p_table, p_column, p_table, p_column, format_type(a.atttypid, a.atttypmod))
     END
       FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation
      WHERE a.attrelid = p_table AND a.attname = p_column AND a.attnum > 0 AND NOT a.attisdropped
