@@ -28,7 +28,7 @@ public sealed class UnauthorizedResponseTests
         Assert.That(body, Is.EqualTo("""{"error":"UNAUTHORIZED","reason":"expired"}"""));
         Assert.That(response.ContentType, Is.EqualTo("application/json"));
         Assert.That(response.Headers.CacheControl.ToString(), Is.EqualTo("no-store"));
-        Assert.That(response.Headers.WWWAuthenticate.ToString(), Is.EqualTo("Bearer error=\"invalid_token\""));
+        Assert.That(response.Headers.WWWAuthenticate.ToString(), Is.EqualTo("Bearer error=\"invalid_token\", error_description=\"expired\""));
     }
 
     [Test]
