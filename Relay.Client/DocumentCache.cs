@@ -5,15 +5,18 @@ namespace Relay.Client;
 /// (docs/protocol/WS_MAPPING.md §5.3): an update replaces what is held only when its version is newer, and a
 /// tombstone removes the document (<see cref="Documents"/> no longer lists it) but remembers its version
 /// (<see cref="Entries"/> holds the tombstone) until the client's watermark for the topic reaches the deletion's: no
-/// older update can come from there on, and deletions do not pile up. Thread-safe. Pass one in
+/// older update can come from there on, and deletions do not pile up. It also remembers the watermark each entry was
+/// applied at until the client's stored watermark reaches it, which a saved state keeps: a change applied past the
+/// stored watermark (whose handler may not have finished) is raised again when the relay sends it again. Thread-safe. Pass one in
 /// <see cref="RelayClientOptions.Cache"/> to start from documents kept elsewhere.
 /// </summary>
 public sealed class DocumentCache
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Dictionary<string, CachedDocument>> _topics = new(StringComparer.Ordinal);
-    // The watermark of each tombstone held, per topic: it is dropped once the topic's watermark reaches it.
-    private readonly Dictionary<string, Dictionary<string, long>> _tombstones = new(StringComparer.Ordinal);
+    // The watermark each entry was applied at, per topic, until the topic's stored watermark reaches it (a tombstone is
+    // dropped then too).
+    private readonly Dictionary<string, Dictionary<string, long>> _unconfirmed = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Applies <paramref name="document"/> to <paramref name="topic"/> if it is newer than the version held.
@@ -21,7 +24,7 @@ public sealed class DocumentCache
     /// </summary>
     public bool Apply(string topic, CachedDocument document) => Apply(topic, document, watermark: 0);
 
-    /// <summary>Applies <paramref name="document"/>, received at <paramref name="watermark"/> (a tombstone is kept until the topic's watermark reaches it).</summary>
+    /// <summary>Applies <paramref name="document"/>, received at <paramref name="watermark"/> (and remembered as applied there until the topic's stored watermark reaches it).</summary>
     internal bool Apply(string topic, CachedDocument document, long watermark)
     {
         ArgumentNullException.ThrowIfNull(topic);
@@ -34,64 +37,79 @@ public sealed class DocumentCache
                 return false;
             }
             documents[document.DocKey] = document;
-            SetTombstone(topic, document.DocKey, document.Deleted ? watermark : null);
+            SetUnconfirmed(topic, document.DocKey, watermark);
             return true;
         }
     }
 
-    /// <summary>The watermark of <paramref name="docKey"/>'s tombstone, if one is held (0 when it was applied without one).</summary>
-    internal long? TombstoneWatermark(string topic, string docKey)
+    /// <summary>The watermark <paramref name="docKey"/>'s entry was applied at, if the topic's stored watermark has not reached it yet.</summary>
+    internal long? UnconfirmedWatermark(string topic, string docKey)
     {
         lock (_lock)
         {
-            return _tombstones.TryGetValue(topic, out var tombstones) && tombstones.TryGetValue(docKey, out var watermark) ? watermark : null;
+            return _unconfirmed.TryGetValue(topic, out var entries) && entries.TryGetValue(docKey, out var watermark) ? watermark : null;
         }
     }
 
-    /// <summary>Records the watermark of a tombstone restored from a saved state.</summary>
-    internal void RestoreTombstoneWatermark(string topic, string docKey, long watermark)
+    /// <summary>
+    /// The entry held for <paramref name="docKey"/> if it is of <paramref name="docVersion"/> and was applied past
+    /// <paramref name="watermark"/> (the point the relay replays from), without the topic's stored watermark reaching it since:
+    /// a change whose handler may not have finished, to raise again.
+    /// </summary>
+    internal CachedDocument? HeldPast(string topic, string docKey, long docVersion, long watermark)
     {
         lock (_lock)
         {
-            if (_topics.TryGetValue(topic, out var documents) && documents.TryGetValue(docKey, out var held) && held.Deleted)
+            return _unconfirmed.TryGetValue(topic, out var entries) && entries.TryGetValue(docKey, out var appliedAt) && appliedAt > watermark
+                && _topics.TryGetValue(topic, out var documents) && documents.TryGetValue(docKey, out var held) && held.DocVersion == docVersion
+                ? held
+                : null;
+        }
+    }
+
+    /// <summary>Records the watermark an entry restored from a saved state was applied at.</summary>
+    internal void RestoreUnconfirmed(string topic, string docKey, long watermark)
+    {
+        lock (_lock)
+        {
+            if (_topics.TryGetValue(topic, out var documents) && documents.ContainsKey(docKey))
             {
-                SetTombstone(topic, docKey, watermark);
+                SetUnconfirmed(topic, docKey, watermark);
             }
         }
     }
 
-    /// <summary>Forgets <paramref name="topic"/>'s tombstones at or below <paramref name="watermark"/>, the client's resume point.</summary>
-    internal void DropTombstonesThrough(string topic, long watermark)
+    /// <summary>
+    /// The topic's watermark <paramref name="watermark"/> is stored: forgets where its entries at or below it were applied,
+    /// and drops its tombstones there (no older update of them can come from there on).
+    /// </summary>
+    internal void ConfirmThrough(string topic, long watermark)
     {
         lock (_lock)
         {
-            if (!_tombstones.TryGetValue(topic, out var tombstones))
+            if (!_unconfirmed.TryGetValue(topic, out var entries))
             {
                 return;
             }
-            foreach (var docKey in tombstones.Where(pair => pair.Value <= watermark).Select(pair => pair.Key).ToList())
+            foreach (var docKey in entries.Where(pair => pair.Value <= watermark).Select(pair => pair.Key).ToList())
             {
-                tombstones.Remove(docKey);
-                _topics[topic].Remove(docKey);
+                entries.Remove(docKey);
+                if (_topics[topic].TryGetValue(docKey, out var held) && held.Deleted)
+                {
+                    _topics[topic].Remove(docKey);
+                }
             }
         }
     }
 
-    private void SetTombstone(string topic, string docKey, long? watermark)
+    private void SetUnconfirmed(string topic, string docKey, long watermark)
     {
-        if (watermark is { } deletedAt)
+        if (!_unconfirmed.TryGetValue(topic, out var entries))
         {
-            if (!_tombstones.TryGetValue(topic, out var tombstones))
-            {
-                tombstones = new Dictionary<string, long>(StringComparer.Ordinal);
-                _tombstones[topic] = tombstones;
-            }
-            tombstones[docKey] = deletedAt;
+            entries = new Dictionary<string, long>(StringComparer.Ordinal);
+            _unconfirmed[topic] = entries;
         }
-        else if (_tombstones.TryGetValue(topic, out var tombstones))
-        {
-            tombstones.Remove(docKey);
-        }
+        entries[docKey] = watermark;
     }
 
     /// <summary>The version held for <paramref name="docKey"/> (a tombstone's too), or null when none is.</summary>
@@ -118,10 +136,11 @@ public sealed class DocumentCache
                 ? held.Values.Where(document => !document.Deleted && !fresh.ContainsKey(document.DocKey)).ToList()
                 : [];
             _topics[topic] = fresh;
-            _tombstones.Remove(topic);
+            _unconfirmed.Remove(topic);
             foreach (var tombstone in fresh.Values.Where(document => document.Deleted))
             {
-                SetTombstone(topic, tombstone.DocKey, 0);
+                // Dropped with the next watermark stored.
+                SetUnconfirmed(topic, tombstone.DocKey, 0);
             }
             return removed;
         }
@@ -134,7 +153,7 @@ public sealed class DocumentCache
         {
             var dropped = _topics.SelectMany(topic => topic.Value.Values.Where(document => !document.Deleted).Select(document => (topic.Key, document))).ToList();
             _topics.Clear();
-            _tombstones.Clear();
+            _unconfirmed.Clear();
             return dropped;
         }
     }

@@ -106,13 +106,21 @@ public sealed class FileWatermarkStore : IWatermarkStore
         var points = new Dictionary<string, ResumePoint>(StringComparer.Ordinal);
         if (File.Exists(_path))
         {
-            await using var file = File.OpenRead(_path);
-            using var json = await JsonDocument.ParseAsync(file, cancellationToken: cancellationToken);
-            var saved = PersistedState.ReadIdentity(json.RootElement, _path);
-            kept = saved is not null && saved == identity;
-            if (kept)
+            try
             {
-                points = PersistedState.Read(json.RootElement, Cache, _path);
+                await using var file = File.OpenRead(_path);
+                using var json = await JsonDocument.ParseAsync(file, cancellationToken: cancellationToken);
+                var saved = PersistedState.ReadIdentity(json.RootElement, _path);
+                kept = saved is not null && saved == identity;
+                if (kept)
+                {
+                    points = PersistedState.Read(json.RootElement, Cache, _path);
+                }
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // Cut short, or a member missing or of another JSON type: damaged, as the documented exception says.
+                throw new InvalidDataException($"{_path} is not a saved sync state ({e.Message}): delete it to sync from scratch", e);
             }
         }
         _points = points;

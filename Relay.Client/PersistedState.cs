@@ -41,9 +41,11 @@ internal static class PersistedState
                 json.WriteString("docKey", document.DocKey);
                 json.WriteNumber("docVersion", document.DocVersion);
                 json.WriteBoolean("deleted", document.Deleted);
-                if (document.Deleted && cache.TombstoneWatermark(topic, document.DocKey) is { } deletedAt)
+                // Where an entry not yet confirmed by a stored watermark was applied: a tombstone is kept until then, and a
+                // change past the file's watermark is raised again when the relay sends it again.
+                if (cache.UnconfirmedWatermark(topic, document.DocKey) is { } appliedAt)
                 {
-                    json.WriteNumber("watermark", deletedAt);
+                    json.WriteNumber("watermark", appliedAt);
                 }
                 if (!document.Deleted)
                 {
@@ -85,20 +87,25 @@ internal static class PersistedState
         {
             throw new InvalidDataException($"{path} holds no watermarks and documents: delete it to sync from scratch");
         }
-        foreach (var topic in documents.EnumerateObject())
-        {
-            cache.Replace(topic.Name, topic.Value.EnumerateArray().Select(ReadDocument));
-            foreach (var tombstone in topic.Value.EnumerateArray().Where(document => document.TryGetProperty("watermark", out _)))
-            {
-                cache.RestoreTombstoneWatermark(topic.Name, tombstone.GetProperty("docKey").GetString()!, tombstone.GetProperty("watermark").GetInt64());
-            }
-        }
+        // Everything is read before anything is restored: a damaged file leaves the cache as it was.
+        var topics = documents.EnumerateObject().Select(topic => (
+            topic.Name,
+            Documents: topic.Value.EnumerateArray().Select(ReadDocument).ToList(),
+            Unconfirmed: topic.Value.EnumerateArray().Where(document => document.TryGetProperty("watermark", out _))
+                .Select(document => (DocKey: document.GetProperty("docKey").GetString()!, Watermark: document.GetProperty("watermark").GetInt64()))
+                .ToList())).ToList();
         var epochs = root.TryGetProperty("epochs", out var stored) ? stored : default;
-        return watermarks.EnumerateObject().ToDictionary(
+        var points = watermarks.EnumerateObject().ToDictionary(
             topic => topic.Name,
             topic => new ResumePoint(topic.Value.GetInt64(),
                 epochs.ValueKind == JsonValueKind.Object && epochs.TryGetProperty(topic.Name, out var epoch) ? epoch.GetString() ?? "" : ""),
             StringComparer.Ordinal);
+        foreach (var (topic, topicDocuments, unconfirmed) in topics)
+        {
+            cache.Replace(topic, topicDocuments);
+            unconfirmed.ForEach(entry => cache.RestoreUnconfirmed(topic, entry.DocKey, entry.Watermark));
+        }
+        return points;
     }
 
     private static CachedDocument ReadDocument(JsonElement document)

@@ -53,14 +53,14 @@ public sealed partial class RelayClient
                 identityChanged = _identityChanged || e is IdentityChangedException;
                 if (!identityChanged)
                 {
-                    ConnectionFailed?.Invoke(e);
+                    RaiseOutsideConnection(() => ConnectionFailed?.Invoke(e));
                 }
             }
             if (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-            SetState(ConnectionState.Disconnected);
+            RaiseOutsideConnection(() => SetState(ConnectionState.Disconnected));
             if (identityChanged)
             {
                 // Reconnect at once: ConnectAsync drops the old identity's state before the new connection.
@@ -70,6 +70,23 @@ public sealed partial class RelayClient
             var delay = backoff.Next(connectedFor, _retryAfter);
             _retryAfter = TimeSpan.Zero;
             await Task.Delay(delay, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Raises an event between connections. What its handler throws is ignored: nothing but <see cref="DisposeAsync"/>
+    /// may stop the client reconnecting (a handler that throws while connected fails that connection instead, and
+    /// <see cref="ConnectionFailed"/> reports it).
+    /// </summary>
+    private static void RaiseOutsideConnection(Action raise)
+    {
+        try
+        {
+            raise();
+        }
+        catch (Exception)
+        {
+            // Ignored, as documented on the events.
         }
     }
 
@@ -84,7 +101,7 @@ public sealed partial class RelayClient
         socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
         // The client sends Ping envelopes itself, which the relay counts as activity; WebSocket pings would not be seen.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        // A refused upgrade then says its status, which UpgradeRefusedException carries.
+        // A refused upgrade then says its status and its WWW-Authenticate reason, which UpgradeRefusedException carries.
         socket.Options.CollectHttpResponseDetails = true;
         var url = new UriBuilder(new Uri(_options.Url, SyncEndpoints.WebSocketPath))
         {
@@ -98,8 +115,9 @@ public sealed partial class RelayClient
         }
         catch (WebSocketException e) when (socket.HttpStatusCode is >= HttpStatusCode.BadRequest and var status)
         {
+            var reason = UpgradeRefusedException.ReasonOf(socket.HttpResponseHeaders);
             socket.Dispose();
-            throw new UpgradeRefusedException(status, e);
+            throw new UpgradeRefusedException(status, reason, e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -111,8 +129,7 @@ public sealed partial class RelayClient
             socket.Dispose();
             throw;
         }
-        _tokenExpiry = TokenClaims.Read(token).Expiry;
-        _token = token;
+        UseToken(token, TokenClaims.Read(token).Expiry);
         return socket;
     }
 
@@ -120,6 +137,8 @@ public sealed partial class RelayClient
     {
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _caughtUp.Clear();
+        // A Subscribe the last connection sent without an answer is answered by no one now.
+        _pendingSubscribes.Clear();
         _socket = socket;
         _lastSend = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _connection);

@@ -6,12 +6,17 @@ namespace Relay.Client;
 
 public sealed partial class RelayClient
 {
+    /// <summary>How long the client waits to ask the token provider again when it gave no fresher token, or threw.</summary>
+    internal static readonly TimeSpan TokenRetryDelay = TimeSpan.FromSeconds(5);
+
     private string _token = "";
-    private DateTimeOffset? _tokenExpiry;
+    private DateTimeOffset? _refreshAt;
 
     /// <summary>
     /// Sends <c>Ping</c> when nothing was sent for <see cref="RelayClientOptions.PingInterval"/>, and a fresh token with
-    /// <c>RefreshAuth</c> <see cref="RelayClientOptions.TokenRefreshMargin"/> before the current one expires. A fresh token
+    /// <c>RefreshAuth</c> ahead of the current one's expiry (<see cref="RefreshTime"/>). A provider that gives the same
+    /// token again, or throws, is asked again after <see cref="TokenRetryDelay"/>, until the connection ends (at the
+    /// token's deadline, the relay closes it; reconnecting asks the provider, and reports its failure). A fresh token
     /// of another identity is not sent (the relay would refuse it): <paramref name="connection"/> is ended instead, and
     /// the client reconnects with it after dropping the old identity's state.
     /// </summary>
@@ -20,7 +25,7 @@ public sealed partial class RelayClient
         using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
         while (await tick.WaitForNextTickAsync(cancellationToken))
         {
-            if (_tokenExpiry is { } expiry && DateTimeOffset.UtcNow >= expiry - _options.TokenRefreshMargin
+            if (_refreshAt is { } refreshAt && DateTimeOffset.UtcNow >= refreshAt
                 && !await RefreshTokenAsync(socket, cancellationToken))
             {
                 _identityChanged = true;
@@ -34,14 +39,40 @@ public sealed partial class RelayClient
         }
     }
 
+    /// <summary>Makes <paramref name="token"/> the one in force, and plans its refresh.</summary>
+    private void UseToken(string token, DateTimeOffset? expiry)
+    {
+        _token = token;
+        _refreshAt = expiry is { } at ? RefreshTime(at, DateTimeOffset.UtcNow, _options.TokenRefreshMargin) : null;
+    }
+
+    /// <summary>
+    /// When to refresh a token that expires at <paramref name="expiry"/>, received at <paramref name="now"/>:
+    /// <paramref name="margin"/> before it; for a token that lives no longer than the margin, halfway through what is
+    /// left of it (it would otherwise be refreshed on every tick, and so would each fresh one).
+    /// </summary>
+    internal static DateTimeOffset RefreshTime(DateTimeOffset expiry, DateTimeOffset now, TimeSpan margin) =>
+        expiry - margin > now ? expiry - margin : now + ((expiry - now) / 2);
+
     /// <summary>Sends a fresh token in band; returns false, sending nothing, when it names another identity than the state in force.</summary>
     private async Task<bool> RefreshTokenAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
-        var token = await _options.TokenProvider(cancellationToken);
+        string token;
+        try
+        {
+            token = await _options.TokenProvider(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The connection goes on with the token in force; should the provider still fail when it ends, the
+            // reconnect reports it through ConnectionFailed.
+            _refreshAt = DateTimeOffset.UtcNow + TokenRetryDelay;
+            return true;
+        }
         if (token == _token)
         {
-            // The provider has nothing fresher: stop asking; the relay closes with 1008 at expiry and the client reconnects.
-            _tokenExpiry = null;
+            // Nothing fresher yet (a token rotated by someone else, later): ask again soon, until the connection ends.
+            _refreshAt = DateTimeOffset.UtcNow + TokenRetryDelay;
             return true;
         }
         var claims = TokenClaims.Read(token);
@@ -49,8 +80,7 @@ public sealed partial class RelayClient
         {
             return false;
         }
-        _token = token;
-        _tokenExpiry = claims.Expiry;
+        UseToken(token, claims.Expiry);
         await SendAsync(socket, new ClientEnvelope { RefreshAuth = new RefreshAuth { Token = token } }, cancellationToken);
         // The relay takes the token before the Subscribe that follows it; should it refuse the token, the topics are
         // refused again under it, and wait for the next.

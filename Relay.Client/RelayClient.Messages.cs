@@ -13,6 +13,8 @@ public sealed partial class RelayClient
     private readonly ConcurrentDictionary<string, PendingSubscribe> _pendingSubscribes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastStale = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _epochs = new(StringComparer.Ordinal);
+    /// <summary>The watermark each topic was last subscribed from: the relay replays what is past it.</summary>
+    private readonly ConcurrentDictionary<string, long> _resumedFrom = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Most topics named in one <c>Subscribe</c>: the relay's default limit (<c>Relay:Sync:MaxTopicsPerSubscribe</c>);
@@ -38,6 +40,7 @@ public sealed partial class RelayClient
         {
             var point = await _options.WatermarkStore.GetAsync(topic, cancellationToken);
             _watermarks[topic] = point.Watermark;
+            _resumedFrom[topic] = point.Watermark;
             subscribe.ResumeAfter[topic] = point.Watermark;
             if (point.Epoch.Length > 0)
             {
@@ -78,6 +81,8 @@ public sealed partial class RelayClient
         var updated = new HashSet<string>(StringComparer.Ordinal);
         foreach (var update in batch.Updates)
         {
+            // Disposing stops a batch between two handlers: what is left comes again from the stored watermark.
+            cancellationToken.ThrowIfCancellationRequested();
             updated.Add(update.Topic);
             var document = update.Tombstone ? CachedDocument.Tombstone(update.DocKey, update.DocVersion)
                 : update.PayloadOmitted ? await FetchOmittedAsync(update, cancellationToken)
@@ -89,6 +94,12 @@ public sealed partial class RelayClient
             if (document is not null && _options.Cache.Apply(update.Topic, document, update.Watermark))
             {
                 DocumentChanged?.Invoke(new DocumentChange(update.Topic, document, update.Watermark));
+            }
+            else if (_options.Cache.HeldPast(update.Topic, update.DocKey, update.DocVersion, _resumedFrom.GetValueOrDefault(update.Topic)) is { } again)
+            {
+                // Held already, but applied past the stored watermark, by a batch that did not end (a handler threw, the
+                // client was disposed, the process stopped after a background save): its handler may not have finished.
+                DocumentChanged?.Invoke(new DocumentChange(update.Topic, again, update.Watermark));
             }
         }
         await StoreAsync(batch.Watermarks, updated.Contains, cancellationToken);
@@ -127,8 +138,9 @@ public sealed partial class RelayClient
             cancellationToken);
         foreach (var (topic, watermark) in stored)
         {
-            // After the store took the resume point: a deletion at or below it cannot be undone by an older update.
-            _options.Cache.DropTombstonesThrough(topic, watermark);
+            // After the store took the resume point: a deletion at or below it cannot be undone by an older update, and
+            // a change at or below it is not raised again.
+            _options.Cache.ConfirmThrough(topic, watermark);
             _watermarks[topic] = watermark;
             WatermarkStored?.Invoke(new WatermarkObservation(_connection, topic, watermark, hasUpdates(topic)));
         }
@@ -170,6 +182,10 @@ public sealed partial class RelayClient
                     await SubscribeOnAsync(socket, refused, cancellationToken);
                 }
                 break;
+            case ErrorCode.BadRequest when refused is not null:
+                // A whole Subscribe refused (SubscribeAsync checks names, so: a relay configured with a lower limit than
+                // this client's): its topics are not followed silently; reported, and tried again after backoff.
+                throw new WebSocketException(WebSocketError.Faulted, $"the relay refused a Subscribe: {error.Message}");
             case ErrorCode.Unauthorized or ErrorCode.BadRequest or ErrorCode.PayloadTooLarge or ErrorCode.SlowConsumer:
                 // A refused refresh leaves the old token in force; the others come before a close, or are client bugs not to resend.
                 break;
@@ -233,8 +249,19 @@ public sealed partial class RelayClient
             throw new WebSocketException(WebSocketError.Faulted, $"the cursor of {topic} went stale again at once");
         }
         _lastStale[topic] = now;
+        // The topic replays again from the re-read's watermark: not caught up until that replay ends.
+        _caughtUp.TryRemove(topic, out _);
         var handler = _options.OnStaleCursor ?? ((client, stale, cancel) => client.HydrateAsync(stale, cancel));
-        var watermark = await handler(this, topic, cancellationToken);
+        long watermark;
+        _inStaleCursorHandler.Value = true;
+        try
+        {
+            watermark = await handler(this, topic, cancellationToken);
+        }
+        finally
+        {
+            _inStaleCursorHandler.Value = false;
+        }
         // The list's snapshot is of the topic's current epoch, which Subscribed tells: resume without one.
         _epochs.TryRemove(topic, out _);
         await _options.WatermarkStore.SetAsync(new Dictionary<string, ResumePoint> { [topic] = new(watermark) }, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using OpenAgents.Sync.V1;
+using Relay.Protocol;
 
 namespace Relay.Client;
 
@@ -10,7 +11,8 @@ namespace Relay.Client;
 /// by <c>(doc_key, doc_version)</c>, stores watermarks after every batch and heartbeat, fetches omitted payloads
 /// over HTTP, re-hydrates a topic on <c>STALE_CURSOR</c>, refreshes its token before it expires, and reconnects
 /// with backoff after any close or failure until disposed. Events are raised on the client's receive loop, one
-/// at a time: handlers should return quickly.
+/// at a time: handlers should return quickly. A handler that throws while connected fails the connection (reported
+/// through <see cref="ConnectionFailed"/>); what a handler throws between connections is ignored.
 /// </summary>
 public sealed partial class RelayClient : IAsyncDisposable
 {
@@ -25,6 +27,9 @@ public sealed partial class RelayClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, bool> _caughtUp = new(StringComparer.Ordinal);
     private Task _run = Task.CompletedTask;
     private ConnectionState _state = ConnectionState.Disconnected;
+    private int _disposed;
+    /// <summary>Set while the receive loop runs <see cref="RelayClientOptions.OnStaleCursor"/>: where <see cref="HydrateAsync"/> may run.</summary>
+    private readonly AsyncLocal<bool> _inStaleCursorHandler = new();
 
     /// <summary>A client that does nothing until <see cref="Start"/>.</summary>
     public RelayClient(RelayClientOptions options)
@@ -42,7 +47,9 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// <summary>
     /// Raised for every change applied to the cache: an update, a deletion (<see cref="CachedDocument.Deleted"/>), and, on
     /// a re-hydration, every document read and a deletion for every document dropped (<see cref="HydrateAsync"/>). Not for
-    /// updates ignored as older than the version held.
+    /// updates ignored as older than the version held. At least once: a change held past the stored watermark, whose
+    /// batch did not end (its handler threw, the client was disposed, the process stopped after a save), is raised
+    /// again when the relay sends it again; handle changes idempotently by <c>(doc_key, doc_version)</c>.
     /// </summary>
     public event Action<DocumentChange>? DocumentChanged;
 
@@ -55,7 +62,10 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// <summary>Raised for every <c>Error</c> the relay sends; the client reacts to it by itself (WS_MAPPING.md §8).</summary>
     public event Action<Error>? ErrorReceived;
 
-    /// <summary>Raised when a connection fails or ends with an exception, before the client reconnects.</summary>
+    /// <summary>
+    /// Raised when a connection fails or ends with an exception (an event handler's included), before the client
+    /// reconnects. What its own handler throws is ignored.
+    /// </summary>
     public event Action<Exception>? ConnectionFailed;
 
     /// <summary>Raised with every watermark stored, and the connection it came on (tests check their order).</summary>
@@ -99,11 +109,20 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// Adds topics to follow, each from its watermark in <see cref="RelayClientOptions.WatermarkStore"/> (0 when none is
     /// stored). When connected, subscribes to them right away; otherwise with the next connection.
     /// </summary>
+    /// <exception cref="ArgumentException">A name is not a topic name (CONTRACT.md §2, <c>^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$</c>, at most 128 characters; none is added).</exception>
     /// <exception cref="InvalidOperationException">The client would follow more than 256 topics, which a connection may not (none is added).</exception>
     public async Task SubscribeAsync(IEnumerable<string> topics, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(topics);
         List<string> wanted = [.. topics];
+        if (wanted.FindIndex(topic => topic is null || !TopicName.IsValid(topic)) is >= 0 and var at)
+        {
+            var invalid = wanted[at] is { } name ? $"'{name}'" : "null";
+            // The relay would refuse the whole Subscribe, and with it every other topic sent beside this one.
+            throw new ArgumentException(
+                $"{invalid} is not a topic name: lowercase segments of letters, digits and '_', each starting with a letter, joined by '.' (at most {TopicName.MaxLength} characters)",
+                nameof(topics));
+        }
         List<string> added;
         ClientWebSocket? socket;
         lock (_lock)
@@ -150,8 +169,17 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// no longer has (deleted meanwhile, or no longer visible), then for every document read, all with the list's watermark.
     /// </summary>
     /// <exception cref="PayloadHashMismatchException">A document does not match its payload_hash; the cache is left as it was.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The client is running and this is not its <see cref="RelayClientOptions.OnStaleCursor"/> handler: the snapshot
+    /// could be older than updates the client applied meanwhile, and its events would overlap the client's.
+    /// </exception>
     public async ValueTask<long> HydrateAsync(string topic, CancellationToken cancellationToken = default)
     {
+        if (!_run.IsCompleted && !_inStaleCursorHandler.Value)
+        {
+            throw new InvalidOperationException(
+                "HydrateAsync re-reads a topic for the stale-cursor reaction (RelayClientOptions.OnStaleCursor), on the client's receive loop; while the client runs, it may not be called elsewhere: its snapshot could be older than what the client applied");
+        }
         var (watermark, documents) = await _hydration.ListAsync(topic, cancellationToken);
         if (_options.VerifyPayloadHashes)
         {
@@ -170,10 +198,16 @@ public sealed partial class RelayClient : IAsyncDisposable
 
     /// <summary>
     /// Closes the connection (1000), stops reconnecting and flushes the <see cref="RelayClientOptions.WatermarkStore"/>
-    /// (<see cref="IWatermarkStore.FlushAsync"/>), whose failure it throws once the client is stopped.
+    /// (<see cref="IWatermarkStore.FlushAsync"/>), whose failure it throws once the client is stopped. A batch being
+    /// applied stops after the handler in progress: no <see cref="DocumentChanged"/> is raised after that, and the rest
+    /// of the batch comes again with the next start. Calling it again does nothing.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await CloseAsync();
         await _stop.CancelAsync();
         try
@@ -184,7 +218,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         {
             // Stopped while connecting or waiting.
         }
-        SetState(ConnectionState.Stopped);
+        RaiseOutsideConnection(() => SetState(ConnectionState.Stopped));
         _hydration.Dispose();
         _stop.Dispose();
         await _options.WatermarkStore.FlushAsync();

@@ -84,11 +84,11 @@ public class DocumentCacheTests
         cache.Apply(Topic, CachedDocument.Tombstone("a", 2), watermark: 5);
         cache.Apply(Topic, CachedDocument.Tombstone("b", 1), watermark: 7);
 
-        cache.DropTombstonesThrough(Topic, 6);
+        cache.ConfirmThrough(Topic, 6);
 
         Assert.That(cache.Entries(Topic).Keys, Is.EqualTo(new[] { "b" }), "the deletion at 7 is still above the resume point");
         Assert.That(cache.Apply(Topic, Document("b", 1, "{}"), watermark: 6), Is.False, "an older update does not bring b back");
-        cache.DropTombstonesThrough(Topic, 7);
+        cache.ConfirmThrough(Topic, 7);
         Assert.That(cache.Entries(Topic), Is.Empty);
     }
 

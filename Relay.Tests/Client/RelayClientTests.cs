@@ -262,7 +262,10 @@ public class RelayClientTests
         lock (failures)
         {
             Assert.That(failures, Has.All.TypeOf<UpgradeRefusedException>()
-                .With.Property(nameof(UpgradeRefusedException.StatusCode)).EqualTo(System.Net.HttpStatusCode.Unauthorized));
+                .With.Property(nameof(UpgradeRefusedException.StatusCode)).EqualTo(System.Net.HttpStatusCode.Unauthorized)
+                // Before, every refusal read "HTTP 401": an expired token could not be told from a misconfigured key.
+                .And.Property(nameof(UpgradeRefusedException.Reason)).EqualTo("malformed")
+                .And.Message.EndsWith("token refused: malformed"));
         }
     }
 
