@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Npgsql.Replication;
@@ -23,10 +24,22 @@ public sealed partial class ReplicationFeed(
     public const string SlotPrefix = "relay_";
 
     /// <summary>
-    /// The prefix of the logical decoding message <c>relay.reset_epoch</c> sends at commit: its content is the topic, or
-    /// empty for every topic.
+    /// The prefix of the logical decoding message <c>relay.reset_epoch</c> sends: its content is a JSON object of each
+    /// topic reset, with its new epoch and its head at that commit (<c>{"topic": {"epoch": "…", "head": 42}}</c>).
+    /// </summary>
+    private const string EpochsMessagePrefix = "relay.epochs";
+
+    /// <summary>
+    /// The prefix of the message an older <c>relay.reset_epoch</c> sends (the topic, or empty for every topic), whose rows
+    /// are then read: with a database not migrated yet (<c>AutoMigrate</c> off), the only word of a reset.
     /// </summary>
     private const string EpochMessagePrefix = "relay.epoch";
+
+    /// <summary>How often, while commits come, the feed asks whether the database has synchronous standbys.</summary>
+    private static readonly TimeSpan StandbyCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a commit is held before the feed says so in its log.</summary>
+    private static readonly TimeSpan HeldWarning = TimeSpan.FromSeconds(10);
 
     /// <inheritdoc />
     protected override async ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken)
@@ -66,10 +79,65 @@ public sealed partial class ReplicationFeed(
         return topics;
     }
 
+    /// <summary>Whether commits wait for a synchronous standby (<c>synchronous_standby_names</c> is set).</summary>
+    private async Task<bool> HasSynchronousStandbysAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT current_setting('synchronous_standby_names') <> ''", connection);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Waits until the commit of <paramref name="transaction"/> is visible to a new snapshot: until each of its topics'
+    /// heads reads at least its last watermark there. Writers of a topic wait for each other's commits, so that head is
+    /// only reached once this commit is visible; with a synchronous standby, once the standby has confirmed it.
+    /// </summary>
+    private async Task WaitUntilVisibleAsync(List<JournalEvent> transaction, CancellationToken cancellationToken)
+    {
+        var through = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var journalEvent in transaction)
+        {
+            through[journalEvent.Topic] = Math.Max(through.GetValueOrDefault(journalEvent.Topic), journalEvent.Watermark);
+        }
+        var delay = TimeSpan.FromMilliseconds(1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var warned = false;
+        while (true)
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync(cancellationToken);
+                await using var command = new NpgsqlCommand("SELECT topic, head_watermark FROM relay.topics WHERE topic = ANY($1)", connection);
+                command.Parameters.AddWithValue(through.Keys.ToArray());
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                var behind = false;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    behind |= reader.GetInt64(1) < through[reader.GetString(0)];
+                }
+                // A topic not found was dropped since: nothing of it is left to hold back.
+                if (!behind)
+                {
+                    return;
+                }
+            }
+            if (!warned && clock.Elapsed > HeldWarning)
+            {
+                warned = true;
+                Log.CommitHeld(Logger, string.Join(", ", through.Select(t => $"{t.Key}@{t.Value}")), HeldWarning.TotalSeconds);
+            }
+            await Task.Delay(delay, cancellationToken);
+            delay = delay * 2 < TimeSpan.FromMilliseconds(100) ? delay * 2 : TimeSpan.FromMilliseconds(100);
+        }
+    }
+
     private sealed class Session(ReplicationFeed feed, LogicalReplicationConnection connection, PgOutputReplicationSlot slot) : FeedSession
     {
         private readonly JournalDecoder _decoder = new();
         private volatile bool _inTransaction;
+        private bool _holdUntilVisible;
+        private long _standbysCheckedAt;
 
         private const string StreamEndedByServer = "Received backend message CommandComplete while expecting CopyData";
 
@@ -81,6 +149,7 @@ public sealed partial class ReplicationFeed(
             {
                 var transaction = new List<JournalEvent>();
                 var epochs = new List<string?>();
+                var resets = new List<(string Topic, string Epoch, long Head)>();
                 var committedAt = DateTimeOffset.MinValue;
                 var options = new PgOutputReplicationOptions(FeedOptions.Publication, PgOutputProtocolVersion.V1, binary: true, messages: true);
                 await foreach (var message in connection.StartReplication(slot, options, cancellationToken, slot.ConsistentPoint))
@@ -97,6 +166,9 @@ public sealed partial class ReplicationFeed(
                         case InsertMessage insert when await _decoder.DecodeAsync(insert, committedAt, cancellationToken) is { } journalEvent:
                             transaction.Add(journalEvent);
                             break;
+                        case LogicalDecodingMessage { Prefix: EpochsMessagePrefix } reset:
+                            resets.AddRange(await ReadResetAsync(reset.Data, cancellationToken));
+                            break;
                         case LogicalDecodingMessage { Prefix: EpochMessagePrefix } epoch:
                             using (var content = new StreamReader(epoch.Data))
                             {
@@ -104,12 +176,27 @@ public sealed partial class ReplicationFeed(
                             }
                             break;
                         case CommitMessage commit:
+                            // With synchronous standbys, a decoded commit may still wait for one and, should the primary
+                            // fail over meanwhile, never have happened: held until it is visible, it is never delivered
+                            // before PostgreSQL tells its writer it committed.
+                            if (transaction.Count > 0 && await HoldUntilVisibleAsync(cancellationToken))
+                            {
+                                await feed.WaitUntilVisibleAsync(transaction, cancellationToken);
+                            }
                             await feed.Logs.AppendAsync(transaction, cancellationToken);
                             transaction.Clear();
-                            foreach (var topic in epochs)
+                            if (resets.Count > 0)
                             {
-                                await feed.Logs.ReadEpochsAsync(topic, cancellationToken);
+                                feed.Logs.Reset(resets);
                             }
+                            else
+                            {
+                                foreach (var topic in epochs)
+                                {
+                                    await feed.Logs.ReadEpochsAsync(topic, cancellationToken);
+                                }
+                            }
+                            resets.Clear();
                             epochs.Clear();
                             // Handled: PostgreSQL may forget the WAL up to here.
                             connection.SetReplicationStatus(commit.TransactionEndLsn);
@@ -133,6 +220,24 @@ public sealed partial class ReplicationFeed(
         }
 
         public override ValueTask DisposeAsync() => connection.DisposeAsync();
+
+        /// <summary>Whether commits are held until visible: the setting as read at most <see cref="StandbyCheckInterval"/> ago.</summary>
+        private async ValueTask<bool> HoldUntilVisibleAsync(CancellationToken cancellationToken)
+        {
+            if (_standbysCheckedAt == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(_standbysCheckedAt) >= StandbyCheckInterval)
+            {
+                _holdUntilVisible = await feed.HasSynchronousStandbysAsync(cancellationToken);
+                _standbysCheckedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+            return _holdUntilVisible;
+        }
+
+        private static async Task<List<(string Topic, string Epoch, long Head)>> ReadResetAsync(Stream data, CancellationToken cancellationToken)
+        {
+            using var json = await JsonDocument.ParseAsync(data, cancellationToken: cancellationToken);
+            return [.. json.RootElement.EnumerateObject().Select(topic =>
+                (topic.Name, topic.Value.GetProperty("epoch").GetString()!, topic.Value.GetProperty("head").GetInt64()))];
+        }
 
         /// <summary>With no transaction in hand, everything received is handled: confirm it, so an idle database frees its WAL.</summary>
         private async Task AcknowledgeWhileIdleAsync(CancellationToken cancellationToken)
@@ -159,5 +264,9 @@ public sealed partial class ReplicationFeed(
     {
         [LoggerMessage(RelayEventIds.Feed + 10, LogLevel.Information, "Created temporary replication slot {Slot} at {Lsn}")]
         public static partial void SlotCreated(ILogger logger, string slot, string lsn);
+
+        [LoggerMessage(RelayEventIds.Feed + 11, LogLevel.Warning,
+            "Holding a commit ({Watermarks}) that PostgreSQL decoded more than {Seconds} s ago but has not made visible: a synchronous standby has not confirmed it; its clients get it once it is visible")]
+        public static partial void CommitHeld(ILogger logger, string watermarks, double seconds);
     }
 }

@@ -7,12 +7,14 @@ namespace Relay.Core.Subscriptions;
 public sealed partial class PointerResolver
 {
     /// <summary>
-    /// Reads the documents of the events. Logical decoding can hand over a commit a moment before other snapshots see
-    /// it, so each read also takes the topic's head in the same snapshot: once that head covers the events, their
-    /// commits are visible and what was read is final, whatever it is (a row deleted since, or deleted and inserted
-    /// again at a lower version, is not waited for). Until then the documents not yet at their event's version are
-    /// read again; after <see cref="VisibilityTimeout"/> a document still behind its event is an error (never
-    /// relabelled), and a document still missing has been deleted since.
+    /// Reads the documents of the events. Logical decoding can hand over a commit before other snapshots see it (a
+    /// moment, or a synchronous standby's round trip), so each read also takes the topic's head in the same snapshot:
+    /// once that head covers the events, their commits are visible and what was read is final, whatever it is (a row
+    /// deleted since, or deleted and inserted again at a lower version, is not waited for). Until then the documents not
+    /// yet at their event's version are read again, less and less often; a missing one is never taken for deleted
+    /// before the head covers its event. After <see cref="VisibilityTimeout"/> without that, the read fails as
+    /// <see cref="DatabaseUnavailableException"/> (the subscription ends with <c>UNAVAILABLE</c>, and its client subscribes
+    /// again) rather than guess.
     /// </summary>
     private async Task<Dictionary<string, Document>> ReadCurrentAsync(string topic, List<JournalEvent> events)
     {
@@ -32,14 +34,18 @@ public sealed partial class PointerResolver
                 return documents;
             }
             pending = [.. events.Where(e => !documents.TryGetValue(e.DocKey, out var d) || d.Version < e.DocVersion)];
-            if (pending.Count == 0 || clock.Elapsed > VisibilityTimeout)
+            if (pending.Count == 0)
             {
-                return pending.FirstOrDefault(e => documents.TryGetValue(e.DocKey, out var d) && d.Version < e.DocVersion) is { } behind
-                    ? throw new InvalidOperationException($"{behind.Topic}: {behind.DocKey} is still older than version {behind.DocVersion} of watermark {behind.Watermark}")
-                    : documents;
+                return documents;
+            }
+            if (clock.Elapsed > VisibilityTimeout)
+            {
+                // Clients are told UNAVAILABLE and subscribe again after a delay: PostgreSQL cannot give the commit yet.
+                throw new DatabaseUnavailableException(new TimeoutException(
+                    $"{topic}: the commit of watermark {through} is still not visible after {VisibilityTimeout.TotalSeconds:0.#} s (the topic's head reads {visibleHead}); a synchronous standby that does not confirm holds commits back"));
             }
             await Task.Delay(delay);
-            delay *= 2;
+            delay = delay * 2 < MaxVisibilityDelay ? delay * 2 : MaxVisibilityDelay;
         }
     }
 

@@ -32,8 +32,11 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource, long ca
     private readonly Queue<((string Topic, string DocKey) Key, Read Read)> _order = new();
     private long _orderBytes;
 
-    /// <summary>How long a document is read again while its event's commit is not yet visible to the read. 1 s.</summary>
-    internal TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The longest wait between two reads of documents whose commit is not visible yet.</summary>
+    private static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long documents are read again while their events' commit is not yet visible to the read. 30 s.</summary>
+    internal TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Payload bytes held by the cache's reads (for tests).</summary>
     internal long CachedBytes

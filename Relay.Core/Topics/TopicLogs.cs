@@ -134,6 +134,23 @@ public sealed partial class TopicLogs
     }
 
     /// <summary>
+    /// <c>relay.reset_epoch</c> committed with these new epochs, each with its topic's head at that commit (its
+    /// <c>relay.epochs</c> message): a log of such a topic starts over there and sends its subscribers to re-hydrate.
+    /// Taken from the message, not read from the rows: a decoded commit may not be visible to a new snapshot yet.
+    /// </summary>
+    public void Reset(IEnumerable<(string Topic, string Epoch, long Head)> topics)
+    {
+        foreach (var (topic, epoch, head) in topics)
+        {
+            if (Find(topic) is not null)
+            {
+                // Adopt takes the epoch and the head; the retained window is the poll's business.
+                Adopt(new TopicState(topic, head, RetainedAfter: 0, epoch));
+            }
+        }
+    }
+
+    /// <summary>
     /// <c>relay.reset_epoch</c> committed for <paramref name="topic"/> (null: every topic): read the rows of the topics
     /// this relay has logs for, so that a changed epoch starts a log over and sends its subscribers to re-hydrate.
     /// </summary>

@@ -72,6 +72,24 @@ public sealed class PointerResolverTests
     }
 
     [Test]
+    public async Task Read_whoseCommitNeverBecomesVisible_failsAsUnavailable_neverAsATombstone()
+    {
+        var topic = await TestTopics.CreateAsync("pointer");
+        await using var relay = await CoreHarness.StartAsync();
+        await relay.WaitForDatabaseHeadAsync(topic);
+        var log = relay.Logs.GetOrAdd(topic, 0);
+        // An event the feed would hand over for a commit the database does not show (yet): its row is missing, and the
+        // topic's head does not cover it.
+        var unseen = new JournalEvent(topic, 1, "k", 1, null, null, null, false, DateTimeOffset.UtcNow);
+        var resolver = new PointerResolver(relay.DataSource, 0) { VisibilityTimeout = TimeSpan.FromSeconds(2) };
+
+        // Before, after a second the missing row was taken for a deletion: a tombstone for a document that exists
+        // once the commit shows (a synchronous standby slower than that), which no later event corrected.
+        Assert.That(async () => await resolver.ResolveAsync(log, [unseen]),
+            Throws.TypeOf<DatabaseUnavailableException>().With.Message.Contains("still not visible"));
+    }
+
+    [Test]
     public async Task Read_ofADocumentDeletedSince_isATombstoneAtOnce_notAfterWaitingForItsCommit()
     {
         var (relay, resolver, log, events) = await DocumentJournaledThenAsync("DELETE FROM {0}");
