@@ -127,15 +127,22 @@ internal sealed class JwksParser
             ? "holds a private key (d...): publish only its public part (n, e for RSA; x, y for EC), and take this key as exposed"
         : null;
 
-    private static RsaSecurityKey? ToRsaKey(JsonWebKey jwk)
+    /// <summary>Two base64url members of a key (n and e, or x and y); null when either is not base64url.</summary>
+    private static (byte[] First, byte[] Second)? Decode(string? first, string? second)
     {
-        byte[] modulus, exponent;
         try
         {
-            modulus = Base64Url.DecodeFromChars(jwk.N);
-            exponent = Base64Url.DecodeFromChars(jwk.E);
+            return (Base64Url.DecodeFromChars(first), Base64Url.DecodeFromChars(second));
         }
         catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static RsaSecurityKey? ToRsaKey(JsonWebKey jwk)
+    {
+        if (Decode(jwk.N, jwk.E) is not (var modulus, var exponent))
         {
             return null;
         }
@@ -149,17 +156,7 @@ internal sealed class JwksParser
 
     private static ECDsaSecurityKey? ToEcKey(JsonWebKey jwk)
     {
-        byte[] x, y;
-        try
-        {
-            x = Base64Url.DecodeFromChars(jwk.X);
-            y = Base64Url.DecodeFromChars(jwk.Y);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-        if (x.Length != 32 || y.Length != 32)
+        if (Decode(jwk.X, jwk.Y) is not (var x, var y) || x.Length != 32 || y.Length != 32)
         {
             return null;
         }
