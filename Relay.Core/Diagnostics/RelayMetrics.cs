@@ -25,6 +25,8 @@ public sealed class RelayMetrics : IDisposable
     {
         EventsAppended = CreateCounter("relay.feed.events", "{event}", "Journal events appended to topic logs", s_topic);
         GapFills = CreateCounter("relay.feed.gap_fills", "{fill}", "Times a topic log read missing events from the journal", s_topic);
+        JournalRewrites = CreateCounter("relay.feed.journal_rewrites", "{rewrite}",
+            "Times the journal was found to have lost or replaced events this relay had read, under the same epoch: a failover to an asynchronous standby or a restore, without relay.reset_epoch", s_topic);
         Reconnects = CreateCounter("relay.feed.reconnects", "{reconnect}", "Times the feed lost its connection and reconnected");
         FellBehind = CreateCounter("relay.subscriptions.fell_behind", "{episode}",
             "Live subscribers whose queue was full so long that they fell out of the ring and caught up from the journal", s_topic);
@@ -50,6 +52,9 @@ public sealed class RelayMetrics : IDisposable
 
     /// <summary>Gap fills, tagged by topic.</summary>
     public Counter<long> GapFills { get; }
+
+    /// <summary>Journals found rewritten under the same epoch (commits lost, watermarks to be reused), tagged by topic.</summary>
+    public Counter<long> JournalRewrites { get; }
 
     /// <summary>Feed sessions lost.</summary>
     public Counter<long> Reconnects { get; }
@@ -111,7 +116,7 @@ public sealed class RelayMetrics : IDisposable
     public void SeedTopic(string topic)
     {
         var tag = new KeyValuePair<string, object?>(TopicTag, topic);
-        foreach (var counter in (Counter<long>[])[EventsAppended, GapFills, FellBehind, Resumes, StaleCursors, ReplayErrors])
+        foreach (var counter in (Counter<long>[])[EventsAppended, GapFills, JournalRewrites, FellBehind, Resumes, StaleCursors, ReplayErrors])
         {
             counter.Add(0, tag);
         }

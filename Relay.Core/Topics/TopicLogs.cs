@@ -71,6 +71,13 @@ public sealed partial class TopicLogs
         foreach (var state in topics)
         {
             var log = Adopt(state);
+            if (gap && state.Head < log.Head && state.Epoch == log.Epoch)
+            {
+                // A feed's (re)connection reads heads in a snapshot that shows every commit it could have handed over:
+                // a lower head is commits lost, whose watermarks the next writers take again.
+                Log.HeadBelowLog(_logger, log.Topic, state.Head, log.Head);
+                RelayMetrics.Add(_metrics.JournalRewrites, log.Topic);
+            }
             if (state.Head > log.Head)
             {
                 await FillAsync(log, state.Head, gap, cancellationToken);
@@ -178,6 +185,7 @@ public sealed partial class TopicLogs
         if (state.Epoch == log.Epoch)
         {
             Log.RewrittenWithoutNewEpoch(_logger, log.Topic);
+            RelayMetrics.Add(_metrics.JournalRewrites, log.Topic);
             return;
         }
         Adopt(state);
@@ -227,5 +235,9 @@ public sealed partial class TopicLogs
         [LoggerMessage(RelayEventIds.Feed + 23, LogLevel.Error,
             "Topic {Topic}: the journal holds other events than this relay read at the same watermarks, under the same epoch: the database was restored without the DBA step; run SELECT * FROM relay.reset_epoch() and restart the relays")]
         public static partial void RewrittenWithoutNewEpoch(ILogger logger, string topic);
+
+        [LoggerMessage(RelayEventIds.Feed + 25, LogLevel.Error,
+            "Topic {Topic}: the database's head is {Head}, below the {LogHead} this relay read, under the same epoch: commits it delivered are gone (a failover to an asynchronous standby, or a restore) and their watermarks will be taken again; run SELECT * FROM relay.reset_epoch() and restart the relays (docs/runbooks/postgres-failover.md)")]
+        public static partial void HeadBelowLog(ILogger logger, string topic, long head, long logHead);
     }
 }

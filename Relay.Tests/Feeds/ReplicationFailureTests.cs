@@ -28,6 +28,26 @@ public sealed class ReplicationFailureTests
     }
 
     [Test]
+    public async Task ReplicationFeed_reconnectingToAJournalThatLostCommits_countsAJournalRewrite()
+    {
+        var topic = await TestTopics.CreateAsync();
+        using var rewrites = new MeasurementRecorder("relay.feed.journal_rewrites");
+        await using var relay = await CoreHarness.StartAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 3) i", topic);
+        await relay.WaitForHeadAsync(topic, 3);
+
+        // What a failover to an asynchronous standby leaves: the last commit the relay delivered is gone, and its
+        // watermarks go to the next writers.
+        await Sql.ExecuteAsync("DELETE FROM relay.stream_events WHERE topic = $1 AND watermark > 1", topic);
+        await Sql.ExecuteAsync("UPDATE relay.topics SET head_watermark = 1 WHERE topic = $1", topic);
+        await Sql.ExecuteAsync("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE 'relay\\_%' AND active");
+
+        // Before, nothing said so: the relay went on dropping the reused watermarks as repeats, silently unless its ring
+        // still held the old events.
+        await Eventually.ThatAsync(() => rewrites.Total([topic]) == 1, "the lost commits counted");
+    }
+
+    [Test]
     public async Task ReplicationFeed_postgresRestartedMidStream_resumesWithoutLossOrDuplicate()
     {
         await using var database = await DatabaseProvisioner.ProvisionAsync(

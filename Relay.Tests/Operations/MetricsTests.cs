@@ -14,6 +14,7 @@ public sealed class MetricsTests
         ("khala_relay_topic_head", "gauge"),
         ("khala_relay_feed_events_total", "counter"),
         ("khala_relay_feed_gap_fills_total", "counter"),
+        ("khala_relay_feed_journal_rewrites_total", "counter"),
         ("khala_relay_feed_reconnects_total", "counter"),
         ("khala_relay_feed_lag_seconds", "gauge"),
         ("khala_relay_feed_streaming", "gauge"),
@@ -44,7 +45,8 @@ public sealed class MetricsTests
 
     private static readonly string[] s_perTopic =
     [
-        "khala_relay_topic_head", "khala_relay_feed_events_total", "khala_relay_feed_gap_fills_total", "khala_relay_subscriptions_fell_behind_total",
+        "khala_relay_topic_head", "khala_relay_feed_events_total", "khala_relay_feed_gap_fills_total", "khala_relay_feed_journal_rewrites_total",
+        "khala_relay_subscriptions_fell_behind_total",
         "khala_relay_resumes_total", "khala_relay_stale_cursors_total", "khala_relay_replay_errors_total", "khala_relay_client_lag_max",
         "khala_relay_client_lag_p95", "khala_relay_journal_head", "khala_relay_journal_rows", "khala_relay_journal_size_bytes",
         "khala_relay_journal_oldest_watermark", "khala_relay_journal_oldest_event_age_seconds", "khala_relay_journal_retention_seconds",
