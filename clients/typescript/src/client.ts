@@ -1,7 +1,7 @@
 import { Socket, type Channel } from "phoenix";
 import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js";
 import { Delivery } from "./delivery.js";
-import { ConnectionError, describeConnectionError, SyncRelayError } from "./errors.js";
+import { ConnectionError, describeConnectionError, ListenerError, SyncRelayError } from "./errors.js";
 import { Hydrator } from "./http.js";
 import { isTopicName, type TopicScopes } from "./scopes.js";
 import { MemoryStore, type SyncIdentity, type SyncStore } from "./store.js";
@@ -40,12 +40,16 @@ export interface SyncClientOptions {
   readonly onStaleCursor?: (topic: string, watermark: number) => void;
   /**
    * Called with every failure the client handled by itself: connections that failed, relay errors, refused hashes,
-   * token, HTTP and store failures. Default: `console.error`, so that nothing fails unseen.
+   * token, HTTP and store failures, listeners that threw. Default: `console.error`, so that nothing fails unseen. What
+   * it throws itself is written to the console and otherwise ignored: it cannot stop the client.
    */
   readonly onError?: (error: Error) => void;
   /** Reconnect delays. Default: full jitter from 1 s doubling to 30 s, reset after 60 s connected. */
   readonly backoff?: Partial<BackoffOptions>;
-  /** How long before the token's `exp` a fresh one is sent in band (at most half its lifetime). Default 60 s. */
+  /**
+   * How long before the token's `exp` a fresh one is sent in band (at most half its lifetime). A provider that gives
+   * the token in force again is asked again every 5 s while that token is valid. Default 60 s.
+   */
   readonly tokenRefreshMarginMs?: number;
   /**
    * With no frame from the relay for this long, the client closes the connection and reconnects (WS_MAPPING §6; the
@@ -137,7 +141,8 @@ export class SyncClient {
       (token) => this.#refreshInBand(token), (error) => this.#report(error), (identity) => this.#onIdentityChanged(identity));
     const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
     this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
-      options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity, options.saveIntervalMs ?? 1000);
+      options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity, options.saveIntervalMs ?? 1000,
+      this.#stop.signal);
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
     this.#endpoint = `${base}/socket/websocket`;
     this.#socket = new Socket(`${base}/socket`, {
@@ -172,7 +177,11 @@ export class SyncClient {
     return this.#state;
   }
 
-  /** Calls `listener` on every change of {@link state}; returns the way to stop. */
+  /**
+   * Calls `listener` on every change of {@link state}; returns the way to stop. A listener that throws is reported to
+   * `onError` (a {@link ListenerError}); it keeps neither the other listeners from being called nor the client from
+   * reconnecting.
+   */
   onStateChange = (listener: (state: ConnectionState) => void): (() => void) => {
     this.#stateListeners.add(listener);
     return () => this.#stateListeners.delete(listener);
@@ -221,7 +230,11 @@ export class SyncClient {
     return handle;
   }
 
-  /** Leaves the channel, closes the connection and stops reconnecting; saves what is not saved yet and waits for it. */
+  /**
+   * Leaves the channel, closes the connection and stops reconnecting; saves what is not saved yet and waits for it. A
+   * batch being applied stops between two updates and its payload fetches in flight are abandoned: no topic listener
+   * is called once `stop()` is, and what is left of the batch comes again with the next start.
+   */
   async stop(): Promise<void> {
     this.#stop.abort();
     clearTimeout(this.#silenceTimer);
@@ -326,7 +339,13 @@ export class SyncClient {
     this.#channel.push("subscribe", subscribePayload(wanted, watermarks, epochs))
       .receive("ok", (raw) => this.#enqueue(() => this.#delivery.applyWatermarks(parseSubscribed(raw), false), generation))
       .receive("error", (raw) => this.#enqueue(() => this.#onRelayError(parseError(raw), wanted), generation))
-      .receive("timeout", () => this.#restart(new Error(`subscribe ${wanted.join(", ")}: no answer from the relay`)));
+      .receive("timeout", () => {
+        // phoenix.js gives a push up after 10 s, also one sent on a connection that has ended since: that one's topics
+        // were subscribed again on the next, which it must not fail.
+        if (generation === this.#generation) {
+          this.#restart(new Error(`subscribe ${wanted.join(", ")}: no answer from the relay`));
+        }
+      });
   }
 
   async #onRelayError(error: RelayError, request: readonly string[]): Promise<void> {
@@ -359,6 +378,12 @@ export class SyncClient {
         this.#tokenRefused ||= request.length === 0;
         return;
       case "BAD_REQUEST":
+        if (request.length > 0) {
+          // A whole subscribe refused: subscribe() checks names and counts, so the relay's limits are lower than its
+          // defaults. Its topics are not left unfollowed under a "connected" state: reconnect after backoff.
+          this.#restart(new Error("the relay refused a whole subscribe (BAD_REQUEST); reconnecting"));
+        }
+        return;
       case "PAYLOAD_TOO_LARGE":
       case "SLOW_CONSUMER":
         return;
@@ -435,11 +460,18 @@ export class SyncClient {
     this.#chain(() => (generation === this.#generation ? work() : undefined));
   }
 
-  /** Runs `work` after everything queued before it, unless the client stopped; a failure drops the connection. */
+  /**
+   * Runs `work` after everything queued before it, unless the client stopped; a failure drops the connection (work
+   * abandoned because the client stopped is no failure).
+   */
   #chain(work: () => void | Promise<void>): void {
     this.#queue = this.#queue
       .then(() => (this.#stop.signal.aborted ? undefined : work()))
-      .catch((error: Error) => this.#restart(error));
+      .catch((error: unknown) => {
+        if (!this.#stop.signal.aborted || error !== this.#stop.signal.reason) {
+          this.#restart(error as Error);
+        }
+      });
   }
 
   /** Reports `error` and drops the connection, so that the client resumes from its saved state after backoff. */
@@ -545,18 +577,30 @@ export class SyncClient {
     return !this.#stop.signal.aborted;
   }
 
+  /** Sets {@link state} and tells its listeners; what one throws is reported, and stops neither the others nor the client. */
   #setState(state: ConnectionState): void {
     if (state !== this.#state) {
       this.#state = state;
-      this.#stateListeners.forEach((listener) => listener(state));
+      for (const listener of this.#stateListeners) {
+        try {
+          listener(state);
+        } catch (error) {
+          this.#report(new ListenerError(undefined, error));
+        }
+      }
     }
   }
 
+  /** Reports `error` to `onError`; what that throws goes to the console, and the client goes on. */
   #report(error: Error): void {
     if (this.#options.onError === undefined) {
       console.error(`@khala/relay-client: ${error.name}: ${error.message}`);
       return;
     }
-    this.#options.onError(error);
+    try {
+      this.#options.onError(error);
+    } catch (thrown) {
+      console.error(`@khala/relay-client: onError threw (${thrown instanceof Error ? thrown.message : String(thrown)}) on ${error.name}: ${error.message}`);
+    }
   }
 }

@@ -1,9 +1,9 @@
 import { base64Decode } from "@bufbuild/protobuf/wire";
-import { IntegrityError } from "./errors.js";
+import { IntegrityError, type ListenerError } from "./errors.js";
 import { hashMatches } from "./hash.js";
 import type { HydratedDocument, Hydrator } from "./http.js";
 import type { TopicScopes } from "./scopes.js";
-import { sameIdentity, type StoredTopic, type SyncIdentity, type SyncStore } from "./store.js";
+import { checkState, sameIdentity, type StoredTopic, type SyncIdentity, type SyncStore } from "./store.js";
 import type { Topic } from "./topic.js";
 import type { WireBatch, WireWatermarks } from "./wire.js";
 
@@ -18,6 +18,10 @@ import type { WireBatch, WireWatermarks } from "./wire.js";
  * held, so one per batch would hold a client with many documents far below its relay's rate. Each save is a snapshot
  * of what is held at one moment (JavaScript runs nothing else while it is taken), so it never has a watermark beside
  * fewer documents than it implies; a crash loses at most an interval's progress, which the relay sends again.
+ *
+ * Once `stopped` is aborted, a batch in progress stops between two updates, the payload fetches in flight are
+ * abandoned, and no listener is told any more: what is left comes again with the next start, from the watermark saved
+ * before the batch.
  */
 export class Delivery {
   readonly #topics: ReadonlyMap<string, Topic<unknown>>;
@@ -27,6 +31,7 @@ export class Delivery {
   readonly #report: (error: Error) => void;
   readonly #tokenIdentity: () => SyncIdentity | undefined;
   readonly #saveIntervalMs: number;
+  readonly #stopped: AbortSignal;
   #saved: Readonly<Record<string, StoredTopic>> = {};
   #identity: SyncIdentity | undefined;
   /** Whether something changed since the last save began. */
@@ -39,8 +44,9 @@ export class Delivery {
 
   /** `tokenIdentity` gives the identity of the token in force: a state is saved only while it is the state's. */
   constructor(topics: ReadonlyMap<string, Topic<unknown>>, store: SyncStore, hydrator: Hydrator, verifyHashes: boolean,
-    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined, saveIntervalMs: number) {
+    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined, saveIntervalMs: number, stopped: AbortSignal) {
     this.#saveIntervalMs = saveIntervalMs;
+    this.#stopped = stopped;
     this.#topics = topics;
     this.#store = store;
     this.#hydrator = hydrator;
@@ -52,10 +58,13 @@ export class Delivery {
   /**
    * Reads the saved state and restores every topic subscribed so far, if the state is `identity`'s. One saved for
    * another org or subject, or without an identity, is neither shown nor resumed from: it is replaced by an empty one.
-   * Of the topics saved, those `scopes` do not cover are neither shown nor kept: the state is saved without them.
+   * Of the topics saved, those `scopes` do not cover are neither shown nor kept: the state is saved without them. A
+   * state that is damaged (whatever the store) throws a `StoredStateError` before anything of it is shown. A listener
+   * that throws is reported: the topic's listeners are told again once it is caught up.
    */
   async load(identity: SyncIdentity, scopes: TopicScopes): Promise<void> {
-    const state = await this.#store.load();
+    const loaded = await this.#store.load();
+    const state = loaded === undefined ? undefined : checkState(loaded, "the store's saved state");
     if (state !== undefined && !sameIdentity(identity, state.identity)) {
       return this.reset(identity);
     }
@@ -65,7 +74,11 @@ export class Delivery {
     this.#saved = Object.fromEntries(covered);
     for (const topic of this.#topics.values()) {
       this.restore(topic);
-      topic.notify();
+    }
+    try {
+      this.#notify(this.#topics.values());
+    } catch (error) {
+      this.#report(error as ListenerError);
     }
     if (covered.length < saved.length) {
       this.#commit(new Set());
@@ -108,6 +121,10 @@ export class Delivery {
   async applyBatch(batch: WireBatch): Promise<void> {
     const changed = new Set<Topic<unknown>>();
     for (const update of batch.updates) {
+      if (this.#stopped.aborted) {
+        // Neither shown nor saved as done: the watermarks stay before the batch.
+        return;
+      }
       const topic = this.#topics.get(update.topic);
       if (topic === undefined || (topic.versionOf(update.docKey) ?? -1) >= update.docVersion) {
         continue;
@@ -117,12 +134,15 @@ export class Delivery {
         changed.add(topic);
         continue;
       }
-      const document = update.payloadOmitted ? await this.#hydrator.document(update.topic, update.docKey) : update;
+      const document = update.payloadOmitted ? await this.#hydrator.document(update.topic, update.docKey, this.#stopped) : update;
       // An omitted payload is used only if at least as new; a 404 means it was deleted since (the tombstone follows).
       if (document !== undefined && document.docVersion >= update.docVersion && await this.#verified(topic.name, document)
         && topic.applyDocument(document.docKey, document.docVersion, document.payload, document.payloadHash)) {
         changed.add(topic);
       }
+    }
+    if (this.#stopped.aborted) {
+      return;
     }
     for (const [name, watermark] of Object.entries(batch.watermarks)) {
       const topic = this.#topics.get(name);
@@ -154,13 +174,14 @@ export class Delivery {
 
   /** Replaces `topic`'s documents with every page of `/sync/v1/list` and returns the list's watermark to subscribe from. */
   async rehydrate(topic: Topic<unknown>): Promise<number> {
-    const { watermark, documents } = await this.#hydrator.list(topic.name);
+    const { watermark, documents } = await this.#hydrator.list(topic.name, this.#stopped);
     const verified: HydratedDocument[] = [];
     for (const document of documents) {
       if (await this.#verified(topic.name, document)) {
         verified.push(document);
       }
     }
+    this.#stopped.throwIfAborted();
     topic.replace(verified, watermark);
     this.#commit(new Set([topic]));
     return watermark;
@@ -185,11 +206,29 @@ export class Delivery {
     await (this.#unsaved ? this.#startSaving() : this.#saving);
   }
 
-  /** Tells the changed topics' listeners, who see what is held at once, and has it saved (see the class remarks). */
+  /**
+   * Tells the changed topics' listeners, who see what is held at once, and has it saved (see the class remarks). A
+   * listener that throws is thrown after every listener was told: the client reports it and reconnects.
+   */
   #commit(changed: ReadonlySet<Topic<unknown>>): void {
     this.#unsaved = true;
     void this.#startSaving();
-    changed.forEach((topic) => topic.notify());
+    this.#notify(changed);
+  }
+
+  /** Tells each topic's listeners; the first {@link ListenerError} is thrown once every topic's listeners were told. */
+  #notify(topics: Iterable<Topic<unknown>>): void {
+    let failure: unknown;
+    for (const topic of topics) {
+      try {
+        topic.notify();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) {
+      throw failure;
+    }
   }
 
   #startSaving(): Promise<void> {

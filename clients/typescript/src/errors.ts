@@ -26,6 +26,21 @@ export class PayloadError extends Error {
 }
 
 /**
+ * A listener threw: a `listen` callback of `topic`, or, with no topic, an `onStateChange` listener. The other listeners
+ * were called all the same. `cause` is what the first one threw.
+ */
+export class ListenerError extends Error {
+  override readonly name = "ListenerError";
+  readonly topic: string | undefined;
+
+  constructor(topic: string | undefined, cause: unknown, others = 0) {
+    const what = cause instanceof Error ? cause.message : String(cause);
+    super(`${topic === undefined ? "a state listener" : `a listener of ${topic}`} threw: ${what}${others > 0 ? ` (and ${others} more of its listeners)` : ""}`, { cause });
+    this.topic = topic;
+  }
+}
+
+/**
  * A connection to the relay that failed before it opened; the client reconnects after backoff. `detail` is what the
  * runtime said (Node's ws names the HTTP status of a refused upgrade); a browser says nothing of why.
  */

@@ -30,7 +30,8 @@ const pageSize = 500;
 
 /**
  * HTTP hydration (WS_MAPPING §5.4, §5.6) with the client's token in `Authorization`. A 401 gets one retry with a
- * fresh token; any other failure throws a {@link HydrationError} naming the request and the relay's answer.
+ * fresh token; any other failure throws a {@link HydrationError} naming the request and the relay's answer. A request
+ * whose `signal` is aborted (the client stopped) is abandoned, and throws the signal's reason.
  */
 export class Hydrator {
   readonly #base: string;
@@ -44,22 +45,22 @@ export class Hydrator {
   }
 
   /** The document, or undefined when the relay answers 404 (deleted since, or not visible to this token). */
-  async document(topic: string, docKey: string): Promise<HydratedDocument | undefined> {
+  async document(topic: string, docKey: string, signal?: AbortSignal): Promise<HydratedDocument | undefined> {
     const path = `/sync/v1/doc/${encodeURIComponent(docKey)}?topic=${encodeURIComponent(topic)}`;
-    return (await this.#get(path, true)) as HydratedDocument | undefined;
+    return (await this.#get(path, true, signal)) as HydratedDocument | undefined;
   }
 
   /**
    * Every document of `topic`, page by page, and the first page's watermark: subscribing after it replays every
    * change made while the later pages were read.
    */
-  async list(topic: string): Promise<{ watermark: number; documents: HydratedDocument[] }> {
+  async list(topic: string, signal?: AbortSignal): Promise<{ watermark: number; documents: HydratedDocument[] }> {
     let watermark: number | undefined;
     const documents: HydratedDocument[] = [];
     let after: string | null = "";
     while (after !== null) {
       const path = `/sync/v1/list/${encodeURIComponent(topic)}?limit=${pageSize}&after=${encodeURIComponent(after)}`;
-      const page = (await this.#get(path, false)) as ListPage;
+      const page = (await this.#get(path, false, signal)) as ListPage;
       watermark ??= page.watermark;
       documents.push(...page.documents);
       after = page.next;
@@ -67,23 +68,29 @@ export class Hydrator {
     return { watermark: watermark ?? 0, documents };
   }
 
-  async #get(path: string, notFoundIsEmpty: boolean): Promise<unknown> {
-    let response = await this.#send(path, await this.#tokens.valid());
-    if (response.status === 401) {
-      response = await this.#send(path, await this.#tokens.fresh());
+  async #get(path: string, notFoundIsEmpty: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+    try {
+      let response = await this.#send(path, await this.#tokens.valid(), signal);
+      if (response.status === 401) {
+        response = await this.#send(path, await this.#tokens.fresh(), signal);
+      }
+      if (response.status === 404 && notFoundIsEmpty) {
+        return undefined;
+      }
+      if (!response.ok) {
+        throw new HydrationError(`GET ${path}: ${response.status} ${await response.text()}`, response.status);
+      }
+      return await response.json();
+    } catch (error) {
+      // Abandoned, not failed: whatever the request was at, the caller learns why.
+      throw signal?.aborted === true ? signal.reason : error;
     }
-    if (response.status === 404 && notFoundIsEmpty) {
-      return undefined;
-    }
-    if (!response.ok) {
-      throw new HydrationError(`GET ${path}: ${response.status} ${await response.text()}`, response.status);
-    }
-    return response.json();
   }
 
-  async #send(path: string, token: string): Promise<Response> {
+  async #send(path: string, token: string, signal: AbortSignal | undefined): Promise<Response> {
+    signal?.throwIfAborted();
     try {
-      return await this.#fetch(`${this.#base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+      return await this.#fetch(`${this.#base}${path}`, { headers: { Authorization: `Bearer ${token}` }, ...(signal === undefined ? {} : { signal }) });
     } catch (cause) {
       // fetch rejects with a TypeError for any network failure, a CORS refusal included, and says no more.
       const hint = cause instanceof TypeError

@@ -5,7 +5,7 @@ export { MemoryStore, StoredStateError, type SyncStore, type SyncState, type Syn
 export { LocalStorageStore, IndexedDbStore } from "./stores/browser.js";
 export { TokenError, type TokenProvider } from "./tokens.js";
 export { HydrationError, type HydratedDocument } from "./http.js";
-export { SyncRelayError, IntegrityError, PayloadError, ConnectionError } from "./errors.js";
+export { SyncRelayError, IntegrityError, PayloadError, ListenerError, ConnectionError } from "./errors.js";
 export { WireFormatError, type RelayError } from "./wire.js";
 export { canonicalJson, payloadHash } from "./hash.js";
 export { jitteredDelay, defaultBackoff, type BackoffOptions } from "./backoff.js";

@@ -49,7 +49,29 @@ export class StoredStateError extends Error {
   override readonly name = "StoredStateError";
 }
 
-/** Checks the shape of a state read back from storage, so that a damaged store fails at start with its reason. */
+/** A watermark or a doc_version as the relay sends them: an integer, not negative. */
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+/**
+ * Whether `value` is a saved entry: a document (its payload may be left out, as JSON leaves out `undefined`) or a
+ * tombstone, whose `watermark` states saved before 2026-12-03 lack.
+ */
+function isEntry(value: unknown): boolean {
+  const entry = value as { docKey?: unknown; docVersion?: unknown; deleted?: unknown; watermark?: unknown; payloadHash?: unknown } | null;
+  if (typeof entry !== "object" || entry === null || typeof entry.docKey !== "string" || !isCount(entry.docVersion)) {
+    return false;
+  }
+  return "deleted" in entry
+    ? entry.deleted === true && (entry.watermark === undefined || isCount(entry.watermark))
+    : entry.payloadHash === undefined || entry.payloadHash === null || typeof entry.payloadHash === "string";
+}
+
+/**
+ * Checks the shape of a state read back from storage, every entry included, before anything of it is used: a damaged
+ * store fails at start with its reason, and shows none of it.
+ */
 export function checkState(value: unknown, where: string): SyncState {
   const state = value as Partial<SyncState> | null;
   if (typeof state !== "object" || state === null || state.version !== 1 || typeof state.topics !== "object" || state.topics === null) {
@@ -59,11 +81,29 @@ export function checkState(value: unknown, where: string): SyncState {
     throw new StoredStateError(`${where}: its identity is not an org and a subject; delete it to start over`);
   }
   for (const [topic, stored] of Object.entries(state.topics)) {
-    if (typeof stored?.watermark !== "number" || !Array.isArray(stored.entries)) {
+    if (!isCount(stored?.watermark) || !Array.isArray(stored.entries)) {
       throw new StoredStateError(`${where}: topic ${topic} has no watermark or entries; delete it to start over`);
+    }
+    if (stored.epoch !== undefined && typeof stored.epoch !== "string") {
+      throw new StoredStateError(`${where}: the epoch of topic ${topic} is not a string; delete it to start over`);
+    }
+    const damaged = stored.entries.findIndex((entry) => !isEntry(entry));
+    if (damaged >= 0) {
+      throw new StoredStateError(`${where}: entry ${damaged} of topic ${topic} is not a document or a tombstone; delete it to start over`);
     }
   }
   return state as SyncState;
+}
+
+/** Reads a state saved as JSON text (a file, a `localStorage` item) and checks it: a store cut short fails the same way. */
+export function parseState(text: string, where: string): SyncState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new StoredStateError(`${where}: not a saved sync state: it is not JSON (${(cause as Error).message}), cut short perhaps; delete it to start over`, { cause });
+  }
+  return checkState(value, where);
 }
 
 /** Keeps the state in memory only: a restarted client starts from scratch. The default. */

@@ -13,6 +13,12 @@ export class TokenError extends Error {
 /** How long the provider may take before the client reports it and tries again later. */
 const providerTimeoutMs = 30_000;
 
+/**
+ * How long the keeper waits to ask the provider again when it gave no fresher token than the one in force, its refresh
+ * being due (it has none yet: a file another process rotates later, a cache): as the C# client's `TokenRetryDelay`.
+ */
+export const sameTokenRetryMs = 5_000;
+
 interface Claims {
   readonly exp?: number;
   readonly iat?: number;
@@ -23,7 +29,8 @@ interface Claims {
 
 /**
  * Holds the current token and asks the provider for a fresh one `marginMs` before it expires (at most half its
- * lifetime before, so short-lived tokens do not refresh in a loop), handing each refreshed token to `onRefreshed`.
+ * lifetime before, so short-lived tokens do not refresh in a loop), handing each refreshed token to `onRefreshed`. A
+ * provider that gives no fresher token is asked again every {@link sameTokenRetryMs} while the token in force is valid.
  * A token that names another organisation or subject than the one before it goes to `onIdentityChanged` first,
  * before whoever asked for it gets it.
  */
@@ -140,26 +147,36 @@ export class TokenKeeper {
       return token;
     }
     const lifetime = expiresAt - (typeof claims.iat === "number" ? claims.iat * 1000 : Date.now());
-    const refreshIn = Math.max(0, expiresAt - Math.min(this.#marginMs, lifetime / 2) - Date.now());
-    // A provider that caches its token returns the same one when asked before a reconnect: fine. Only when the refresh
-    // is due already would the same expiry ask again at once, in a loop.
-    if (expiresAt <= previous && refreshIn === 0) {
-      this.#onError(new TokenError("the token provider returned a token that expires no later than the one in force; not refreshing again"));
+    const due = Math.max(0, expiresAt - Math.min(this.#marginMs, lifetime / 2) - Date.now());
+    // A provider that caches its token returns the same one when asked before a reconnect: fine, its refresh is not
+    // due yet.
+    if (expiresAt > previous || due > 0) {
+      this.#scheduleRefresh(due);
       return token;
     }
-    this.#scheduleRefresh(refreshIn);
+    // Asked for the refresh, it has nothing fresher yet (a file a sidecar rotates later): ask again in a while, neither
+    // at once, in a loop, nor never (the relay would end the connection at the token's expiry). Past the expiry,
+    // reconnecting asks it.
+    if (Date.now() + sameTokenRetryMs < expiresAt) {
+      this.#scheduleRefresh(sameTokenRetryMs);
+    }
     return token;
   }
 
   /**
-   * Refreshes in `ms`. A refresh that fails is reported and tried again while the token in force is still valid,
-   * after a quarter of what remains of it (1 to 30 s, jittered): one failure of the token service must not end the
-   * connection at expiry.
+   * Refreshes in `ms`; the token is handed on only if it is not the one in force. A refresh that fails is reported and
+   * tried again while the token in force is still valid, after a quarter of what remains of it (1 to 30 s,
+   * jittered): one failure of the token service must not end the connection at expiry.
    */
   #scheduleRefresh(ms: number): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.fresh().then(this.#onRefreshed, (error: Error) => {
+      const before = this.#token;
+      this.fresh().then((token) => {
+        if (token !== before) {
+          this.#onRefreshed(token);
+        }
+      }, (error: Error) => {
         this.#onError(error);
         const remaining = this.#expiresAt - Date.now();
         if (!this.#stopped && remaining > 0) {

@@ -1,5 +1,5 @@
 import { isTombstone, type CacheEntry, type SyncDocument } from "./document.js";
-import { PayloadError } from "./errors.js";
+import { ListenerError, PayloadError } from "./errors.js";
 
 const refusedPayload = Symbol("refused");
 
@@ -64,7 +64,10 @@ export class Topic<T> {
     return this.#entries.get(docKey)?.docVersion;
   }
 
-  /** Calls `listener` after every change of documents, watermark or caught-up state; returns the way to stop. */
+  /**
+   * Calls `listener` after every change of documents, watermark or caught-up state; returns the way to stop. A listener
+   * that throws keeps no other from being called; the client reports it and calls them all again (see the README).
+   */
   listen = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -166,10 +169,24 @@ export class Topic<T> {
     this.#caughtUp = caughtUp;
   }
 
-  /** @internal Tells listeners that something changed. */
+  /**
+   * @internal Tells listeners that something changed: every one, whatever the others throw; then throws a
+   * {@link ListenerError} for the first that threw.
+   */
   notify(): void {
+    let failure: unknown;
+    let failures = 0;
     for (const listener of this.#listeners) {
-      listener();
+      try {
+        listener();
+      } catch (error) {
+        if (failures++ === 0) {
+          failure = error;
+        }
+      }
+    }
+    if (failures > 0) {
+      throw new ListenerError(this.name, failure, failures - 1);
     }
   }
 

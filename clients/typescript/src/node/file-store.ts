@@ -1,5 +1,5 @@
 import { open, readFile, rename } from "node:fs/promises";
-import { checkState, type SyncState, type SyncStore } from "../store.js";
+import { parseState, type SyncState, type SyncStore } from "../store.js";
 
 /**
  * The state in a JSON file. Every save writes a temporary file beside it, flushes it to disk and renames it over the
@@ -22,7 +22,7 @@ export class FileStore implements SyncStore {
       }
       throw error;
     }
-    return checkState(JSON.parse(text), this.#path);
+    return parseState(text, this.#path);
   }
 
   async save(state: SyncState): Promise<void> {

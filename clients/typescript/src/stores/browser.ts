@@ -1,5 +1,5 @@
 import { createStore, get, promisifyRequest, type UseStore } from "idb-keyval";
-import { checkState, type SyncState, type SyncStore } from "../store.js";
+import { checkState, parseState, type SyncState, type SyncStore } from "../store.js";
 
 /** The state as one JSON string under `key` of `localStorage` (or another `Storage`); fine up to a few MiB. */
 export class LocalStorageStore implements SyncStore {
@@ -13,7 +13,11 @@ export class LocalStorageStore implements SyncStore {
 
   load(): Promise<SyncState | undefined> {
     const text = this.#storage.getItem(this.#key);
-    return Promise.resolve(text === null ? undefined : checkState(JSON.parse(text), `localStorage ${this.#key}`));
+    try {
+      return Promise.resolve(text === null ? undefined : parseState(text, `localStorage ${this.#key}`));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   save(state: SyncState): Promise<void> {

@@ -28,6 +28,8 @@ export interface TokenRequest {
   readonly scopes?: readonly string[];
   /** Seconds from now; negative for an expired token. Default 1 hour. */
   readonly ttl?: number;
+  /** The `iat` claim, in seconds from now (negative: issued that long ago). Default now, or a minute before an expired token's exp. */
+  readonly issuedAt?: number;
 }
 
 /** A JWT signed with the relay's development key: what an application's auth service would hand a client. */
@@ -39,7 +41,7 @@ export async function mintToken(relay: RelayEndpoint, request: TokenRequest = {}
     .setProtectedHeader({ alg: "HS256", kid: key.kid })
     .setSubject(request.subject ?? "ts-test")
     .setJti(randomUUID())
-    .setIssuedAt(ttl > 0 ? now : now + ttl - 60)
+    .setIssuedAt(request.issuedAt !== undefined ? now + request.issuedAt : ttl > 0 ? now : now + ttl - 60)
     .setNotBefore(ttl > 0 ? now : now + ttl - 60)
     .setExpirationTime(now + ttl)
     .sign(key.secret);

@@ -45,11 +45,16 @@ export class RelayProcess {
   #endpoint: RelayEndpoint | undefined;
 
   readonly #clockSkew: string;
+  readonly #settings: Readonly<Record<string, string>>;
 
-  /** @param clockSkew the relay's `Relay:Auth:ClockSkew`; 0 by default, so that a token's exp is its deadline. */
-  constructor(dataDirectory = mkdtempSync(join(tmpdir(), "khala-ts-")), clockSkew = "00:00:00") {
+  /**
+   * @param clockSkew the relay's `Relay:Auth:ClockSkew`; 0 by default, so that a token's exp is its deadline.
+   * @param settings more of the relay's settings, as environment variables (`Relay__Sync__MaxTopicsPerSubscribe`).
+   */
+  constructor(dataDirectory = mkdtempSync(join(tmpdir(), "khala-ts-")), clockSkew = "00:00:00", settings: Readonly<Record<string, string>> = {}) {
     this.dataDirectory = dataDirectory;
     this.#clockSkew = clockSkew;
+    this.#settings = settings;
     // The cluster runs as the postgres user when we are root: it must be able to reach the directory.
     chmodSync(dataDirectory, 0o755);
   }
@@ -74,6 +79,7 @@ export class RelayProcess {
         Relay__Auth__ClockSkew: this.#clockSkew,
         // Quiet topics move the client's cursor with heartbeats: keep them frequent.
         Relay__Sync__HeartbeatInterval: "00:00:02",
+        ...this.#settings,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
