@@ -15,6 +15,11 @@ export class Topic<T> {
   readonly #entries = new Map<string, CacheEntry>();
   /** The doc_keys whose entry is a tombstone, so that dropping them does not walk every document. */
   readonly #tombstones = new Set<string>();
+  /**
+   * The payloads as received of the documents whose parser returned another value: what is saved, so that a restart
+   * parses what the relay sent, not the parser's own output.
+   */
+  readonly #received = new Map<string, unknown>();
   readonly #listeners = new Set<() => void>();
   readonly #parse: PayloadParser<T>;
   readonly #refused: (error: PayloadError) => void;
@@ -82,7 +87,7 @@ export class Topic<T> {
     if (parsed === refusedPayload) {
       return false;
     }
-    this.#set({ topic: this.name, docKey, docVersion, payload: parsed, payloadHash });
+    this.#set({ topic: this.name, docKey, docVersion, payload: parsed, payloadHash }, payload);
     return true;
   }
 
@@ -106,10 +111,11 @@ export class Topic<T> {
   replace(documents: readonly { docKey: string; docVersion: number; payload: unknown; payloadHash: string | undefined }[], watermark: number): void {
     this.#entries.clear();
     this.#tombstones.clear();
+    this.#received.clear();
     for (const document of documents) {
       const payload = this.#parsed(document.docKey, document.docVersion, document.payload);
       if (payload !== refusedPayload) {
-        this.#entries.set(document.docKey, { topic: this.name, ...document, payload });
+        this.#set({ topic: this.name, ...document, payload }, document.payload);
       }
     }
     this.#watermark = watermark;
@@ -128,7 +134,7 @@ export class Topic<T> {
       }
       const payload = this.#parsed(entry.docKey, entry.docVersion, entry.payload);
       if (payload !== refusedPayload) {
-        this.#entries.set(entry.docKey, { ...entry, payload });
+        this.#set({ ...entry, payload }, entry.payload);
       }
     }
     this.#watermark = watermark;
@@ -137,9 +143,10 @@ export class Topic<T> {
     this.#dropTombstonesThrough(watermark);
   }
 
-  /** @internal Every entry, tombstones included, for saving. */
+  /** @internal Every entry, tombstones included, for saving: each document with its payload as received. */
   entries(): CacheEntry[] {
-    return [...this.#entries.values()];
+    return [...this.#entries.values()].map((entry) =>
+      this.#received.has(entry.docKey) ? { ...entry, payload: this.#received.get(entry.docKey) } : entry);
   }
 
   /** @internal */
@@ -199,8 +206,14 @@ export class Topic<T> {
     }
   }
 
-  #set(entry: CacheEntry): void {
+  /** Holds `entry`; for a document, `received` is its payload as received, kept when the parser returned another value. */
+  #set(entry: CacheEntry, received?: unknown): void {
     this.#entries.set(entry.docKey, entry);
+    if (!isTombstone(entry) && received !== entry.payload) {
+      this.#received.set(entry.docKey, received);
+    } else {
+      this.#received.delete(entry.docKey);
+    }
     this.#snapshot = undefined;
   }
 }

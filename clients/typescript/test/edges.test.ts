@@ -300,3 +300,30 @@ it.each([
   expect((refused as Error).message).toMatch(/delete it to start over$/);
   expect(runs.documents()).toEqual([]);
 });
+
+it("saves each document as the relay sent it, so a parser that reshapes payloads reads its own input after a restart", async () => {
+  const relay = sharedRelay();
+  const topic = await createTopic(relay, "reshaping_parser");
+  await publish(relay, topic, key(topic, "doc1"), { n: 1 });
+  const parse = (payload: unknown) => {
+    const { n } = payload as { n?: unknown };
+    if (typeof n !== "number") {
+      throw new Error("n is not a number");
+    }
+    return { count: n };
+  };
+  const store = new MemoryStore();
+  const first = client({ store });
+  const counts = first.client.subscribe(topic, parse);
+  await first.client.start();
+  await until(counts, (t) => t.get(key(topic, "doc1")) !== undefined, "the document");
+  await first.client.stop();
+
+  const second = client({ store });
+  const restored = second.client.subscribe(topic, parse);
+  await second.client.start();
+
+  // Before, the store held the parser's output, { count: 1 }, which the parser refused when it read it back.
+  expect(restored.get(key(topic, "doc1"))?.payload).toEqual({ count: 1 });
+  expect(second.errors).toEqual([]);
+});
