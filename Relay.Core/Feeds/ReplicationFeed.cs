@@ -89,17 +89,12 @@ public sealed partial class ReplicationFeed(
     }
 
     /// <summary>
-    /// Waits until the commit of <paramref name="transaction"/> is visible to a new snapshot: until each of its topics'
-    /// heads reads at least its last watermark there. Writers of a topic wait for each other's commits, so that head is
-    /// only reached once this commit is visible; with a synchronous standby, once the standby has confirmed it.
+    /// Waits until transaction <paramref name="xid"/>, decoded as committed, is visible to a new snapshot: with a
+    /// synchronous standby, once the standby has confirmed it. Asked of the transaction itself, not of a topic's head,
+    /// which a topic dropped and created again since would have lowered. <paramref name="events"/> name it in the log.
     /// </summary>
-    private async Task WaitUntilVisibleAsync(List<JournalEvent> transaction, CancellationToken cancellationToken)
+    private async Task WaitUntilVisibleAsync(uint xid, List<JournalEvent> events, CancellationToken cancellationToken)
     {
-        var through = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var journalEvent in transaction)
-        {
-            through[journalEvent.Topic] = Math.Max(through.GetValueOrDefault(journalEvent.Topic), journalEvent.Watermark);
-        }
         var delay = TimeSpan.FromMilliseconds(1);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var warned = false;
@@ -108,16 +103,17 @@ public sealed partial class ReplicationFeed(
             await using (var connection = new NpgsqlConnection(connectionString))
             {
                 await connection.OpenAsync(cancellationToken);
-                await using var command = new NpgsqlCommand("SELECT topic, head_watermark FROM relay.topics WHERE topic = ANY($1)", connection);
-                command.Parameters.AddWithValue(through.Keys.ToArray());
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                var behind = false;
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    behind |= reader.GetInt64(1) < through[reader.GetString(0)];
-                }
-                // A topic not found was dropped since: nothing of it is left to hold back.
-                if (!behind)
+                // The decoded xid has 32 bits; a snapshot's have the epoch too: the xid is of xmax's epoch, or of the one
+                // before when its low bits are above xmax's (it committed before this snapshot).
+                await using var command = new NpgsqlCommand(
+                    """
+                    SELECT pg_visible_in_snapshot(
+                               ((s.xmax >> 32 << 32) + $1 - CASE WHEN $1 > (s.xmax & 4294967295) THEN 4294967296 ELSE 0 END)::text::xid8,
+                               pg_current_snapshot())
+                      FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) s
+                    """, connection);
+                command.Parameters.AddWithValue((long)xid);
+                if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
                 {
                     return;
                 }
@@ -125,7 +121,7 @@ public sealed partial class ReplicationFeed(
             if (!warned && clock.Elapsed > HeldWarning)
             {
                 warned = true;
-                Log.CommitHeld(Logger, string.Join(", ", through.Select(t => $"{t.Key}@{t.Value}")), HeldWarning.TotalSeconds);
+                Log.CommitHeld(Logger, string.Join(", ", events.GroupBy(e => e.Topic).Select(t => $"{t.Key}@{t.Max(e => e.Watermark)}")), HeldWarning.TotalSeconds);
             }
             await Task.Delay(delay, cancellationToken);
             delay = delay * 2 < TimeSpan.FromMilliseconds(100) ? delay * 2 : TimeSpan.FromMilliseconds(100);
@@ -151,6 +147,7 @@ public sealed partial class ReplicationFeed(
                 var epochs = new List<string?>();
                 var resets = new List<(string Topic, string Epoch, long Head)>();
                 var committedAt = DateTimeOffset.MinValue;
+                uint? xid = null;
                 var options = new PgOutputReplicationOptions(FeedOptions.Publication, PgOutputProtocolVersion.V1, binary: true, messages: true);
                 await foreach (var message in connection.StartReplication(slot, options, cancellationToken, slot.ConsistentPoint))
                 {
@@ -158,6 +155,7 @@ public sealed partial class ReplicationFeed(
                     {
                         case BeginMessage begin:
                             _inTransaction = true;
+                            xid = begin.TransactionXid;
                             committedAt = new DateTimeOffset(DateTime.SpecifyKind(begin.TransactionCommitTimestamp, DateTimeKind.Utc));
                             break;
                         case RelationMessage relation:
@@ -179,9 +177,9 @@ public sealed partial class ReplicationFeed(
                             // With synchronous standbys, a decoded commit may still wait for one and, should the primary
                             // fail over meanwhile, never have happened: held until it is visible, it is never delivered
                             // before PostgreSQL tells its writer it committed.
-                            if (transaction.Count > 0 && await HoldUntilVisibleAsync(cancellationToken))
+                            if (transaction.Count > 0 && xid is { } committed && await HoldUntilVisibleAsync(cancellationToken))
                             {
-                                await feed.WaitUntilVisibleAsync(transaction, cancellationToken);
+                                await feed.WaitUntilVisibleAsync(committed, transaction, cancellationToken);
                             }
                             await feed.Logs.AppendAsync(transaction, cancellationToken);
                             transaction.Clear();

@@ -102,12 +102,18 @@ public sealed class TopicLog
     /// <c>relay.reset_epoch</c>), waking every reader so that those of the old epoch find out. True when it started over.
     /// A head lower than this log's is not a reason: a snapshot may not see yet a commit the feed already handed over.
     /// </summary>
-    internal bool Adopt(string epoch, long head)
+    /// <param name="epoch">The epoch read.</param>
+    /// <param name="head">The database's head, where the log starts over.</param>
+    /// <param name="reset">
+    /// A <c>relay.reset_epoch</c> gave it: a log that never learnt its epoch (created by the feed's first event) starts
+    /// over too, for its events may be of a topic dropped and created again since.
+    /// </param>
+    internal bool Adopt(string epoch, long head, bool reset = false)
     {
         HashSet<TopicWaiter>? woken;
         lock (_gate)
         {
-            if (_epoch is null || _epoch == epoch)
+            if ((_epoch is null && !reset) || _epoch == epoch)
             {
                 Volatile.Write(ref _epoch, epoch);
                 return false;

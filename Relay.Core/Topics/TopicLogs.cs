@@ -48,11 +48,15 @@ public sealed partial class TopicLogs
     /// epoch changed starts over at the database's head (logged): the database was restored or moved, and its readers
     /// of the old epoch get <c>STALE_CURSOR</c>.
     /// </summary>
-    public TopicLog Adopt(TopicState state)
+    public TopicLog Adopt(TopicState state) => Adopt(state, reset: false);
+
+    /// <param name="state">The topic's row.</param>
+    /// <param name="reset">A <c>relay.reset_epoch</c> gave it: a log of unknown epoch starts over too.</param>
+    private TopicLog Adopt(TopicState state, bool reset)
     {
         var log = _logs.GetOrAdd(state.Topic, static (name, state) => new TopicLog(name, state.Head, state.Epoch, state.Options), (state.Head, state.Epoch, Options: _options));
         var (epoch, head) = (log.Epoch, log.Head);
-        if (log.Adopt(state.Epoch, state.Head))
+        if (log.Adopt(state.Epoch, state.Head, reset))
         {
             Log.StartedOver(_logger, log.Topic, epoch, head, state.Epoch, state.Head);
         }
@@ -152,7 +156,7 @@ public sealed partial class TopicLogs
             if (Find(topic) is not null)
             {
                 // Adopt takes the epoch and the head; the retained window is the poll's business.
-                Adopt(new TopicState(topic, head, RetainedAfter: 0, epoch));
+                Adopt(new TopicState(topic, head, RetainedAfter: 0, epoch), reset: true);
             }
         }
     }
@@ -167,7 +171,7 @@ public sealed partial class TopicLogs
         {
             if (await _journal.ReadTopicAsync(log.Topic, cancellationToken) is { } state)
             {
-                Adopt(state);
+                Adopt(state, reset: true);
             }
         }
     }
