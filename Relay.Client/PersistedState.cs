@@ -94,6 +94,10 @@ internal static class PersistedState
             Unconfirmed: topic.Value.EnumerateArray().Where(document => document.TryGetProperty("watermark", out _))
                 .Select(document => (DocKey: document.GetProperty("docKey").GetString()!, Watermark: document.GetProperty("watermark").GetInt64()))
                 .ToList())).ToList();
+        if (topics.FirstOrDefault(topic => topic.Documents.DistinctBy(document => document.DocKey).Count() != topic.Documents.Count) is { Name: { } repeated })
+        {
+            throw new JsonException($"topic {repeated} lists a docKey twice");
+        }
         var epochs = root.TryGetProperty("epochs", out var stored) ? stored : default;
         var points = watermarks.EnumerateObject().ToDictionary(
             topic => topic.Name,
@@ -110,7 +114,7 @@ internal static class PersistedState
 
     private static CachedDocument ReadDocument(JsonElement document)
     {
-        var docKey = document.GetProperty("docKey").GetString()!;
+        var docKey = document.GetProperty("docKey").GetString() ?? throw new JsonException("a document's docKey is null");
         var docVersion = document.GetProperty("docVersion").GetInt64();
         return document.GetProperty("deleted").GetBoolean()
             ? CachedDocument.Tombstone(docKey, docVersion)

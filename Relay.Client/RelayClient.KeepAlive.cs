@@ -9,6 +9,9 @@ public sealed partial class RelayClient
     /// <summary>How long the client waits to ask the token provider again when it gave no fresher token, or threw.</summary>
     internal static readonly TimeSpan TokenRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a refresh waits for the token provider before it gives up on that call (and asks again later).</summary>
+    internal static readonly TimeSpan TokenProviderTimeout = TimeSpan.FromSeconds(30);
+
     private string _token = "";
     private DateTimeOffset? _refreshAt;
 
@@ -60,7 +63,8 @@ public sealed partial class RelayClient
         string token;
         try
         {
-            token = await _options.TokenProvider(cancellationToken);
+            // A provider that hangs is left behind, not waited for: the pings go on meanwhile.
+            token = await _options.TokenProvider(cancellationToken).AsTask().WaitAsync(TokenProviderTimeout, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -27,7 +27,7 @@ public sealed partial class RelayClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, bool> _caughtUp = new(StringComparer.Ordinal);
     private Task _run = Task.CompletedTask;
     private ConnectionState _state = ConnectionState.Disconnected;
-    private int _disposed;
+    private Task? _disposal;
     /// <summary>Set while the receive loop runs <see cref="RelayClientOptions.OnStaleCursor"/>: where <see cref="HydrateAsync"/> may run.</summary>
     private readonly AsyncLocal<bool> _inStaleCursorHandler = new();
 
@@ -200,14 +200,20 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// Closes the connection (1000), stops reconnecting and flushes the <see cref="RelayClientOptions.WatermarkStore"/>
     /// (<see cref="IWatermarkStore.FlushAsync"/>), whose failure it throws once the client is stopped. A batch being
     /// applied stops after the handler in progress: no <see cref="DocumentChanged"/> is raised after that, and the rest
-    /// of the batch comes again with the next start. Calling it again does nothing.
+    /// of the batch comes again with the next start. Calling it again waits for the same disposal.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        // A second call, even while the first runs, waits for the same disposal (the state flushed).
+        lock (_lock)
         {
-            return;
+            _disposal ??= DisposeOnceAsync();
+            return new ValueTask(_disposal);
         }
+    }
+
+    private async Task DisposeOnceAsync()
+    {
         await CloseAsync();
         await _stop.CancelAsync();
         try

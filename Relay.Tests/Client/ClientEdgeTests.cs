@@ -131,6 +131,22 @@ public sealed class ClientEdgeTests
     }
 
     [Test]
+    public async Task Dispose_calledAgainWhileTheFirstRuns_waitsForIt()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        var client = await TestClients.StartAsync(relay, [topic]);
+        await client.CaughtUpAsync(topic);
+
+        var first = client.DisposeAsync().AsTask();
+        await client.DisposeAsync();
+
+        // Before, the second call returned at once, before the state was flushed.
+        Assert.That(first.IsCompleted, Is.True, "the second call returned only once the first had");
+        Assert.That(client.State, Is.EqualTo(ConnectionState.Stopped));
+    }
+
+    [Test]
     public async Task Subscribe_nameThatIsNoTopic_throws_andAddsNone()
     {
         await using var relay = await RelayServerHarness.StartAsync();

@@ -118,6 +118,9 @@ public sealed class PersistedStateTests
     [TestCase("""{"identity":{"org":"org-1","subject":"tester"},"watermarks":{"t":1},"documents":{"t":[{"docKey":"a",""")]
     [TestCase("""{"identity":{"org":"org-1","subject":"tester"},"watermarks":{"t":1},"documents":{"t":[{"docKey":"a","deleted":true}]}}""")]
     [TestCase("""{"identity":{"org":"org-1","subject":"tester"},"watermarks":{"t":"one"},"documents":{}}""")]
+    // A null docKey, a docKey listed twice (before: ArgumentNullException, ArgumentException; the re-verification).
+    [TestCase("""{"identity":{"org":"org-1","subject":"tester"},"watermarks":{"t":1},"documents":{"t":[{"docKey":null,"docVersion":1,"deleted":true}]}}""")]
+    [TestCase("""{"identity":{"org":"org-1","subject":"tester"},"watermarks":{"t":1},"documents":{"t":[{"docKey":"a","docVersion":1,"deleted":true},{"docKey":"a","docVersion":2,"deleted":true}]}}""")]
     public async Task FileStore_thatIsNotASavedState_isRefusedWithWhatToDo(string text)
     {
         var path = Path.Combine(Path.GetTempPath(), $"relay-damaged-{Guid.NewGuid():N}.json");
