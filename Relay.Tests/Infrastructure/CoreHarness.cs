@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Relay.Core.Diagnostics;
@@ -15,7 +16,7 @@ public sealed class CoreHarness : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _run = Task.CompletedTask;
 
-    private CoreHarness(string connectionString, string feed, TopicLogOptions options, TimeSpan? notifyPoll)
+    private CoreHarness(string connectionString, string feed, TopicLogOptions options, TimeSpan? notifyPoll, ILoggerFactory? loggers)
     {
         DataSource = NpgsqlDataSource.Create(connectionString);
         Journal = new JournalReader(DataSource);
@@ -23,7 +24,7 @@ public sealed class CoreHarness : IAsyncDisposable
         Resolver = new PointerResolver(DataSource, options.PointerCacheBytes);
         Subscriptions = new SubscriptionSource(Logs, Journal, new CatchUpReads(Journal, options.CatchUpReads), Resolver, options, Metrics);
         var feedOptions = new FeedOptions { IdleAcknowledgeInterval = TimeSpan.FromMilliseconds(200), NotifyPollInterval = notifyPoll ?? TimeSpan.FromMilliseconds(500) };
-        Feed = JournalFeeds.Create(feed, connectionString, Journal, Logs, feedOptions, Metrics, NullLoggerFactory.Instance);
+        Feed = JournalFeeds.Create(feed, connectionString, Journal, Logs, feedOptions, Metrics, loggers ?? NullLoggerFactory.Instance);
     }
 
     public RelayMetrics Metrics { get; } = new();
@@ -41,9 +42,10 @@ public sealed class CoreHarness : IAsyncDisposable
     public JournalFeed Feed { get; }
 
     public static async Task<CoreHarness> StartAsync(
-        string feed = "replication", string? connectionString = null, TopicLogOptions? options = null, TimeSpan? notifyPoll = null)
+        string feed = "replication", string? connectionString = null, TopicLogOptions? options = null, TimeSpan? notifyPoll = null,
+        ILoggerFactory? loggers = null)
     {
-        var harness = new CoreHarness(connectionString ?? TestDatabase.ConnectionString, feed, options ?? new TopicLogOptions(), notifyPoll);
+        var harness = new CoreHarness(connectionString ?? TestDatabase.ConnectionString, feed, options ?? new TopicLogOptions(), notifyPoll, loggers);
         harness._run = harness.Feed.RunAsync(harness._stop.Token);
         await Eventually.ThatAsync(() => harness.Feed.Status.Streaming || harness._run.IsCompleted, "the feed to stream");
         return harness;
