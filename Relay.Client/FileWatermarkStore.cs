@@ -28,6 +28,8 @@ public sealed class FileWatermarkStore : IWatermarkStore
     /// <summary>The default least time between two writes of the file.</summary>
     public static readonly TimeSpan DefaultSaveInterval = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
+
     private readonly string _path;
     private readonly TimeSpan _saveInterval;
     // _lock guards the state in memory and is held only briefly; _writeLock is held for a whole write, and is taken
@@ -41,6 +43,8 @@ public sealed class FileWatermarkStore : IWatermarkStore
     // identity's documents (the client clears it after the load), and even a flush writes nothing.
     private bool _stored;
     private bool _saving;
+    // Stopwatch timestamp of the last write; 0 until the first (a timestamp counts from the machine's start, so 0 taken
+    // as a time held the first write back while the machine had been up for less than the save interval).
     private long _lastWrite;
     private Exception? _failure;
 
@@ -198,10 +202,11 @@ public sealed class FileWatermarkStore : IWatermarkStore
     {
         while (true)
         {
-            var wait = _saveInterval - Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastWrite));
+            var wait = _saveInterval - SinceLastWrite();
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait);
+                // Task.Delay takes at most about 49 days; a longer interval waits in steps (the loop looks again).
+                await Task.Delay(wait < MaxDelay ? wait : MaxDelay);
             }
             await _lock.WaitAsync();
             try
@@ -249,7 +254,7 @@ public sealed class FileWatermarkStore : IWatermarkStore
                 // A background write whose wait ended before a flush wrote (it may run late on a busy machine) waits
                 // for the interval again, from that flush.
                 if ((!_unsaved && !(always && _stored))
-                    || (!always && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastWrite)) < _saveInterval))
+                    || (!always && SinceLastWrite() < _saveInterval))
                 {
                     return;
                 }
@@ -294,6 +299,9 @@ public sealed class FileWatermarkStore : IWatermarkStore
         }
         File.Move(temporary, _path, overwrite: true);
     }
+
+    private TimeSpan SinceLastWrite() =>
+        Interlocked.Read(ref _lastWrite) is var last and not 0 ? Stopwatch.GetElapsedTime(last) : TimeSpan.MaxValue;
 
     private void ThrowFailure()
     {

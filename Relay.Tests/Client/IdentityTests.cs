@@ -48,6 +48,7 @@ public sealed class IdentityTests
             Assert.That(changes.Select(change => (change.Document.DocKey, change.Document.Deleted)), Is.EqualTo(new[] { (expected, false) }),
                 "the client hydrated from scratch (it heard of every document), and never held the old identity's");
             Assert.That(second.Identity, Is.EqualTo(new SyncIdentity(org, subject)));
+            await second.DisposeAsync(); // flushes: the store writes in the background, which a busy machine runs late
             var saved = await File.ReadAllTextAsync(path);
             Assert.That(saved, Does.Contain($"\"identity\":{{\"org\":\"{org}\",\"subject\":\"{subject}\"}}"), "the file records whose state it is");
             if (changed == "org")
