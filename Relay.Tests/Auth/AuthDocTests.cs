@@ -6,7 +6,7 @@ namespace Relay.Tests.Auth;
 [TestFixture]
 public sealed class AuthDocTests
 {
-    private static string Doc(params string[] path) => File.ReadAllText(Path.Combine([RepositoryRoot(), "docs", .. path]));
+    private static string Doc(params string[] path) => File.ReadAllText(Path.Combine([Repository.Root(), "docs", .. path]));
 
     private static IEnumerable<string> ReasonNames() => Enum.GetValues<AuthFailureReason>().Select(AuthFailure.NameOf);
 
@@ -25,15 +25,5 @@ public sealed class AuthDocTests
         var refreshOnly = new[] { AuthFailureReason.OrgMismatch, AuthFailureReason.SubjectMismatch }.Select(AuthFailure.NameOf);
 
         Assert.That(ReasonNames().Except(refreshOnly).Where(name => !doc.Contains($"`{name}`", StringComparison.Ordinal)), Is.Empty);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory.");
     }
 }

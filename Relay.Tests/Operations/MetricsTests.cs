@@ -272,7 +272,7 @@ public sealed class MetricsTests
     [TestCase("docs/architecture.md")]
     public void Series_namedInDashboardAlertsAndDocs_areTheOnesTheRelayExports(string file)
     {
-        var named = Regex.Matches(File.ReadAllText(Path.Combine(RepositoryRoot(), file)), @"khala_relay_[a-z0-9_]+")
+        var named = Regex.Matches(File.ReadAllText(Path.Combine(Repository.Root(), file)), @"khala_relay_[a-z0-9_]+")
             .Select(m => Regex.Replace(m.Value, "_(bucket|count|sum)$", ""))
             .Where(name => !name.EndsWith('_'))
             .ToHashSet();
@@ -288,16 +288,6 @@ public sealed class MetricsTests
             RelayServerHarness.StartAsync(new Dictionary<string, string> { ["Relay:Metrics:PollInterval"] = "00:00:00" }));
 
         Assert.That(failure!.Message, Does.Contain("PollInterval"));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory");
     }
 
     private static Dictionary<string, string> Fast => new() { ["Relay:Metrics:PollInterval"] = "00:00:00.200" };

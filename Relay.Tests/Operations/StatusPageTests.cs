@@ -74,7 +74,7 @@ public sealed class StatusPageTests
         var relay = await RelayServerHarness.StartAsync(s_enabled, port);
         var screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "status-page.png");
         File.Delete(screenshot);
-        var browser = Path.Combine(RepositoryRoot(), "Relay.Tests", "Browser");
+        var browser = Path.Combine(Repository.Root(), "Relay.Tests", "Browser");
         using var node = Process.Start(new ProcessStartInfo("node", [Path.Combine(browser, "status-page.mjs"), relay.Http.ToString(), screenshot, topic])
         {
             WorkingDirectory = browser,
@@ -119,16 +119,6 @@ public sealed class StatusPageTests
             }
             await relay.DisposeAsync();
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory");
     }
 
     /// <summary>A child's output lines, awaited one by one.</summary>

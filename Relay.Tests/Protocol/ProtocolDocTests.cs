@@ -16,7 +16,7 @@ namespace Relay.Tests.Protocol;
 [TestFixture]
 public sealed partial class ProtocolDocTests
 {
-    private static string Doc => File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "protocol", "WS_MAPPING.md"));
+    private static string Doc => File.ReadAllText(Path.Combine(Repository.Root(), "docs", "protocol", "WS_MAPPING.md"));
 
     [Test]
     public void WsMapping_exampleBlocks_equalTheGoldenFiles()
@@ -77,15 +77,4 @@ public sealed partial class ProtocolDocTests
 
     [GeneratedRegex(@"<!-- golden: (?<file>\S+) -->\n```[a-z]*\n(?<block>.*?)```", RegexOptions.Singleline)]
     private static partial Regex GoldenBlock();
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory.");
-    }
 }

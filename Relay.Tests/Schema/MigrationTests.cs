@@ -20,7 +20,7 @@ public sealed class MigrationTests
     [Test]
     public void Manifest_listsEverySqlFileOfTheRepository()
     {
-        var sql = Path.Combine(RepositoryRoot(), "sql");
+        var sql = Path.Combine(Repository.Root(), "sql");
         var onDisk = Directory.GetFiles(sql, "*.sql", SearchOption.AllDirectories)
             .Select(file => Path.GetRelativePath(sql, file).Replace('\\', '/'))
             .Where(path => path.StartsWith("migrations/", StringComparison.Ordinal) || path.StartsWith("functions/", StringComparison.Ordinal))
@@ -113,7 +113,7 @@ public sealed class MigrationTests
             // user (a DBA's), who can read the repository; the postgres user may not.
             using var install = Process.Start(new ProcessStartInfo(psql, [
                 "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
-                "-U", target.Username!, "-d", name, "-f", Path.Combine(RepositoryRoot(), "sql", "install.sql")])
+                "-U", target.Username!, "-d", name, "-f", Path.Combine(Repository.Root(), "sql", "install.sql")])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -140,14 +140,4 @@ public sealed class MigrationTests
     /// <summary>Runs <paramref name="sql"/> as this relay's migrator does: saying its generation.</summary>
     private static Task AsMigratorAsync(string sql) =>
         Sql.ExecuteAsync($"SELECT set_config('relay.migrator_generation', '{SchemaMigrator.Generation}', true); {sql}");
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "relay.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("relay.sln not found above the test directory");
-    }
 }
