@@ -204,8 +204,14 @@ public class RelayClientTests
             before.Start();
             await before.CaughtUpAsync(topic);
         }
-        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d1");
-        await PublishAsync(topic, "e", 1, 1);
+        await using (var watcher = await TestClients.StartAsync(relay, [topic]))
+        {
+            await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d1");
+            await PublishAsync(topic, "e", 1, 1);
+            // The relay has the events: a resume point at its log's head is served from the log, without asking the
+            // database, so a subscriber coming before they reached the relay would be sent them rather than re-hydrate.
+            await Eventually.ThatAsync(() => watcher.Documents(topic).ContainsKey($"{topic}:e1"), "the relay to have the new events");
+        }
         await Sql.ExecuteAsync("SELECT relay.prune($1, '0 seconds')", topic);
         var changes = new List<DocumentChange>();
         await using var after = TestClients.Create(relay, store, cache);
