@@ -8,6 +8,7 @@
 \ir migrations/0003_publication.sql
 \ir migrations/0004_topic_epochs.sql
 \ir migrations/0005_migrator_guard.sql
+\ir migrations/0006_writers_execute.sql
 \ir functions/canonical_number_exact.sql
 \ir functions/canonical_number.sql
 \ir functions/canonical_sort_key.sql

@@ -45,7 +45,7 @@ public sealed class AttachTests
         await Sql.FailsAsync("RL002", "SELECT * FROM relay.publish_batch($1, '[]')", topic);
         await Sql.FailsAsync("RL002", "SELECT * FROM relay.delete($1, 'row')", topic);
 
-        Assert.That(publish.MessageText, Does.Contain($"is fed by table {table}").And.Contain("write the table instead"));
+        Assert.That(publish.MessageText, Does.Contain($"is fed by table public.{table}").And.Contain("write the table instead"));
         Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(1));
         Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.documents WHERE topic = $1", topic), Is.Zero);
     }
@@ -141,7 +141,7 @@ public sealed class AttachTests
         // A value that fills the column has no padding: journal and read model agree, and the write goes through.
         await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('key-0008', 'org-0008', 1, '{{}}')");
 
-        Assert.That(update.MessageText, Does.Contain($"column {table}.{column} is character(8)"));
+        Assert.That(update.MessageText, Does.Contain($"column public.{table}.{column} is character(8)"));
         Assert.That(update.Hint, Does.Contain("relay audit"));
         var journal = await Sql.RowsAsync("SELECT doc_key, org_id FROM relay.stream_events WHERE topic = $1 ORDER BY watermark", topic);
         Assert.That(journal, Is.EqualTo(new[] { new object?[] { "k-1", "org-1" }, new object?[] { "key-0008", "org-0008" } }));
@@ -230,5 +230,77 @@ public sealed class AttachTests
         await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{}}')");
 
         Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1", topic), Is.Zero);
+    }
+
+    [TestCase("org_id")]
+    [TestCase("doc_key")]
+    public async Task Attach_orgOrKeyColumnRenamed_writesAndDeletesAreRefusedNamingTheColumn_andJournalNothing(string column)
+    {
+        // Before, a renamed org column journaled rows as documents of every organisation (the others read it as null).
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: false);
+        var table = "app_renamed_" + Guid.NewGuid().ToString("N")[..12];
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{}}')");
+        await Sql.ExecuteAsync($"ALTER TABLE {table} RENAME COLUMN {column} TO renamed");
+
+        var insert = await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k2', 'org-1', 1, '{{}}')");
+        Assert.That(insert.MessageText, Is.EqualTo($"table {table} has no column '{column}', which relay.attach was given for topic '{topic}'"));
+        await Sql.FailsAsync("RL002", $"DELETE FROM {table}");
+
+        Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1", topic), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Attach_aTableThatFeedsAnotherTopic_orATopicFedByAnotherTable_raisesRL002_andChangesNothing()
+    {
+        // Before, the second wiring left the first in place: live rows went out as deletions, and the first topic went deaf.
+        var (topic, table) = await AttachNewTableAsync();
+        var (otherTopic, _) = await AttachNewTableAsync();
+        var unattached = table + "_2";
+        await Sql.ExecuteAsync($"CREATE TABLE {unattached} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+
+        var moved = await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", otherTopic, table);
+        Assert.That(moved.MessageText, Is.EqualTo($"table {table} already feeds topic '{topic}'; a table feeds one topic"));
+        var second = await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, unattached);
+        Assert.That(second.MessageText, Is.EqualTo($"topic '{topic}' is fed by table {table} already; a topic has one table"));
+
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table); // the same wiring again is fine
+        await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{}}')");
+        Assert.That(await Sql.RowsAsync("SELECT topic FROM relay.stream_events WHERE topic IN ($1, $2)", topic, otherTopic),
+            Is.EqualTo(new[] { new object?[] { topic } }));
+    }
+
+    [TestCase("PARTITION BY HASH (doc_key)")]
+    [TestCase("PARTITION OF")]
+    public async Task Attach_aPartitionedTableOrAPartition_raisesRL002(string shape)
+    {
+        // A partition truncated, detached or dropped took its documents away without a tombstone.
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb) PARTITION BY HASH (doc_key)");
+        await Sql.ExecuteAsync($"CREATE TABLE {table}_0 PARTITION OF {table} FOR VALUES WITH (MODULUS 1, REMAINDER 0)");
+        var attached = shape == "PARTITION OF" ? table + "_0" : table;
+
+        var error = await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, attached);
+
+        Assert.That(error.MessageText, Does.StartWith($"table {attached} is partitioned (or a partition)"));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = 'relay_journal'", table), Is.Zero);
+    }
+
+    [Test]
+    public async Task Attach_aTopicHoldingPublishedDocuments_raisesRL002_andOnceTheyAreDeleted_isAccepted()
+    {
+        // Before, replaying clients kept the published documents for good, while hydration never listed them.
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_" + topic.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync("SELECT relay.publish($1, 'published', '{}', 'org-1')", topic);
+
+        var error = await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
+        Assert.That(error.MessageText, Is.EqualTo($"topic '{topic}' holds documents written with relay.publish; a table cannot take it over"));
+
+        await Sql.ExecuteAsync("SELECT relay.delete($1, 'published')", topic);
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
     }
 }

@@ -137,4 +137,29 @@ public sealed class PruneTests
 
         Assert.That(quoted, Is.EqualTo(block));
     }
+
+    [TestCase("relay.prune_batch_size", "0")]
+    [TestCase("relay.prune_batch_size", "-10")]
+    [TestCase("relay.prune_batch_size", "lots")]
+    [TestCase("relay.prune_max_per_call", "0")]
+    public async Task Prune_settingBelowOneOrNotANumber_raisesRL002NamingIt(string setting, string value)
+    {
+        // Before, a batch of 0 never advanced: prune looped until a statement timeout, holding its snapshot.
+        var topic = await TopicWithEventsAsync(old: 3, recent: 0);
+        await using var connection = await TestDatabase.DataSource.OpenConnectionAsync();
+        await using (var set = new NpgsqlCommand($"SET {setting} = '{value}'", connection))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+        await using (var timeout = new NpgsqlCommand("SET statement_timeout = '10s'", connection))
+        {
+            await timeout.ExecuteNonQueryAsync();
+        }
+        await using var prune = new NpgsqlCommand("SELECT deleted FROM relay.prune($1)", connection);
+        prune.Parameters.AddWithValue(topic);
+
+        var error = (await Assert.ThrowsAsync<PostgresException>(async () => await prune.ExecuteScalarAsync()))!;
+
+        Assert.That((error.SqlState, error.MessageText), Is.EqualTo(("RL002", $"{setting} must be a whole number of at least 1, got '{value}'")));
+    }
 }

@@ -211,4 +211,19 @@ public sealed class PublishBatchTests
         Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1 AND payload IS NULL", topic), Is.EqualTo(2));
         Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.documents WHERE topic = $1 AND payload IS NOT NULL", topic), Is.EqualTo(2));
     }
+
+    [TestCase("""{"doc_key":"a","payload":{},"org":"org-1"}""", "p_docs[1] has member 'org', which is not one of doc_key, payload, org_id, doc_version")]
+    [TestCase("""{"doc_key":"a","payload":{},"docVersion":3}""", "p_docs[1] has member 'docVersion', which is not one of doc_key, payload, org_id, doc_version")]
+    [TestCase("""{"doc_key":"a","org_id":"org-1"}""", "p_docs[1] has no payload")]
+    public async Task PublishBatch_memberItDoesNotKnowOrNoPayload_raisesRL002NamingTheDocument(string document, string message)
+    {
+        // Before, a misspelt "org" was dropped and its document published to every organisation of a topic that allows that.
+        var topic = TestTopics.Name();
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'inline', '7 days', false)", topic);
+
+        var error = await Sql.FailsAsync("RL002", PublishBatch, topic, """[{"doc_key":"b","payload":{}},""" + document + "]");
+
+        Assert.That(error.MessageText, Is.EqualTo(message));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.Zero);
+    }
 }

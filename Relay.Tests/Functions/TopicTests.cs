@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Relay.Tests.Functions;
 
 public sealed class TopicTests
@@ -45,5 +47,29 @@ public sealed class TopicTests
         var row = await Sql.RowsAsync(
             "SELECT head_watermark, retained_after, payload_mode, retention::text, require_org FROM relay.topics WHERE topic = $1", topic);
         Assert.That(row.Single(), Is.EqualTo(new object?[] { 1L, 0L, "pointer", "1 day", false }));
+    }
+
+    [Test]
+    public async Task CreateTopic_requiringAnOrgWhileAPublisherHoldsAGlobalDocument_waitsForItAndRaisesRL002()
+    {
+        // Before, it checked before taking the topic's row, then waited for the publisher and required an org anyway.
+        var topic = TestTopics.Name();
+        await Sql.ExecuteAsync("SELECT relay.create_topic($1, 'inline', '7 days', false)", topic);
+        await using var publisher = await TestDatabase.DataSource.OpenConnectionAsync();
+        await using var transaction = await publisher.BeginTransactionAsync();
+        await using (var publish = new NpgsqlCommand("SELECT relay.publish($1, $1 || ':global', '{}', NULL)", publisher, transaction))
+        {
+            publish.Parameters.AddWithValue(topic);
+            await publish.ExecuteNonQueryAsync();
+        }
+
+        var requiring = Sql.FailsAsync("RL002", "SELECT relay.create_topic($1, 'inline', '7 days', true)", topic);
+        await Eventually.ThatAsync(async () => await Sql.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%relay.create_topic%'") > 0, "create_topic to wait for the publisher");
+        await transaction.CommitAsync();
+        await requiring;
+
+        var setting = await Sql.RowsAsync("SELECT require_org FROM relay.topics WHERE topic = $1", topic);
+        Assert.That(setting.Single()[0], Is.False);
     }
 }

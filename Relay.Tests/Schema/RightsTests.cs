@@ -9,15 +9,38 @@ public sealed class RightsTests
     /// <summary>The grants of docs/deployment.md, word for word, to role <c>relay_app_writer</c>.</summary>
     private const string WriterGrants = """
         GRANT USAGE ON SCHEMA relay TO relay_app_writer;
-        GRANT SELECT, UPDATE ON relay.topics TO relay_app_writer;
-        GRANT SELECT, INSERT, UPDATE ON relay.documents TO relay_app_writer;
-        GRANT SELECT, INSERT ON relay.stream_events TO relay_app_writer;
+        GRANT EXECUTE ON FUNCTION relay.publish(text, text, jsonb, text, bigint), relay.publish_batch(text, jsonb),
+            relay.delete(text, text) TO relay_app_writer;
         """;
+
+    /// <summary>The table rights docs/deployment.md gave writers before the functions ran with the owner's rights.</summary>
+    private const string FormerWriterGrants = """
+        GRANT USAGE ON SCHEMA relay TO {0};
+        GRANT SELECT, UPDATE ON relay.topics TO {0};
+        GRANT SELECT, INSERT, UPDATE ON relay.documents TO {0};
+        GRANT SELECT, INSERT ON relay.stream_events TO {0};
+        """;
+
+    private static Task CreateRoleAsync(string role) =>
+        Sql.ExecuteAsync($"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$");
+
+    private static async Task<NpgsqlConnection> ConnectAsAsync(string role)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Username = role, Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task<PostgresException> FailsAsAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (await Assert.ThrowsAsync<PostgresException>(async () => await command.ExecuteNonQueryAsync()))!;
+    }
 
     [Test]
     public async Task Writer_withTheDocumentedRights_publishesBatchesDeletesAndWritesAnAttachedTable()
     {
-        await Sql.ExecuteAsync("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relay_app_writer') THEN CREATE ROLE relay_app_writer LOGIN; END IF; END $$");
+        await CreateRoleAsync("relay_app_writer");
         await Sql.ExecuteAsync(WriterGrants);
         var topic = await TestTopics.CreateAsync();
         var attached = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
@@ -27,8 +50,7 @@ public sealed class RightsTests
         // The application's own table: its own rights.
         await Sql.ExecuteAsync($"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO relay_app_writer");
 
-        await using var writer = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Username = "relay_app_writer", Pooling = false }.ConnectionString);
-        await writer.OpenAsync();
+        await using var writer = await ConnectAsAsync("relay_app_writer");
         foreach (var statement in new[]
         {
             $"SELECT * FROM relay.publish('{topic}', '{topic}:one', '{{\"n\":1}}', 'org-1')",
@@ -44,6 +66,56 @@ public sealed class RightsTests
 
         Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(3));
         Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", attached), Is.EqualTo(2));
+
+        // Before, those rights were rights on relay's tables, with which a writer could rewind a head, journal events
+        // of any organisation, or point a topic at a table it may not read, for the relay to serve.
+        foreach (var statement in new[]
+        {
+            $"UPDATE relay.topics SET head_watermark = 0 WHERE topic = '{topic}'",
+            $"UPDATE relay.topics SET read_model = 'pg_authid'::regclass WHERE topic = '{topic}'",
+            $"INSERT INTO relay.stream_events (topic, watermark, doc_key, doc_version, org_id, payload) VALUES ('{topic}', 100, 'forged', 1, 'org-2', '{{}}')",
+            $"SELECT relay.release_watermarks('{topic}', 1)",
+        })
+        {
+            Assert.That((await FailsAsAsync(writer, statement)).SqlState, Is.AnyOf("42501", "42883"), statement);
+        }
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task RoleWithoutExecute_cannotPublish()
+    {
+        await CreateRoleAsync("relay_other_role");
+        await Sql.ExecuteAsync("GRANT USAGE ON SCHEMA relay TO relay_other_role");
+        var topic = await TestTopics.CreateAsync();
+        await using var other = await ConnectAsAsync("relay_other_role");
+
+        var error = await FailsAsAsync(other, $"SELECT * FROM relay.publish('{topic}', '{topic}:one', '{{}}', 'org-1')");
+
+        Assert.That(error.SqlState, Is.EqualTo("42501"));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.Zero);
+    }
+
+    [Test]
+    public async Task Upgrade_grantsExecuteToEveryRoleThatWroteWithTheFormerTableRights()
+    {
+        // A writer set up with the rights the docs gave before keeps publishing after the upgrade that revoked
+        // EXECUTE from PUBLIC: the migration grants it EXECUTE.
+        await CreateRoleAsync("relay_former_writer");
+        await Sql.ExecuteAsync("REVOKE ALL ON FUNCTION relay.publish(text, text, jsonb, text, bigint) FROM relay_former_writer");
+        await Sql.ExecuteAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, FormerWriterGrants, "relay_former_writer"));
+        var topic = await TestTopics.CreateAsync();
+        await using (var before = await ConnectAsAsync("relay_former_writer"))
+        {
+            Assert.That((await FailsAsAsync(before, $"SELECT * FROM relay.publish('{topic}', '{topic}:one', '{{}}', 'org-1')")).SqlState, Is.EqualTo("42501"));
+        }
+
+        await Sql.ExecuteAsync(await File.ReadAllTextAsync(Path.Combine(Repository.Root(), "sql", "migrations", "0006_writers_execute.sql")));
+
+        await using var after = await ConnectAsAsync("relay_former_writer");
+        await using var publish = new NpgsqlCommand($"SELECT * FROM relay.publish('{topic}', '{topic}:one', '{{}}', 'org-1')", after);
+        await publish.ExecuteNonQueryAsync();
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(1));
     }
 
     [Test]

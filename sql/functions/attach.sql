@@ -1,6 +1,7 @@
 -- Installs the journaling trigger on an application-owned read-model table: its inserts, updates
--- and deletes are journaled in pointer mode without calling publish. The table feeds one topic;
--- attaching it again replaces the trigger. Payload column type json or jsonb; versions must grow.
+-- and deletes are journaled in pointer mode without calling publish. A table feeds one topic and a topic has one
+-- table; attaching the same table to the same topic again replaces the trigger (new column names). A plain table
+-- only, not partitioned. Payload column type json or jsonb; versions must grow.
 -- TRUNCATE of the table is refused (relay.refuse_truncate): it would not be journaled.
 CREATE OR REPLACE FUNCTION relay.attach(
     p_topic text, p_table regclass, p_doc_key_column text DEFAULT 'doc_key', p_org_column text DEFAULT 'org_id',
@@ -13,17 +14,50 @@ DECLARE
     v_column text;
     v_type regtype;
     v_found boolean;
+    v_current regclass;
+    v_other text;
+    v_kind "char";
+    v_partition boolean;
 BEGIN
     PERFORM relay.check_topic_name(p_topic);
     IF p_table IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = 'p_table must not be null';
     END IF;
-    SELECT t.require_org INTO v_require_org FROM relay.topics t WHERE t.topic = p_topic;
+    SELECT t.require_org, t.read_model INTO v_require_org, v_current FROM relay.topics t WHERE t.topic = p_topic;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
     END IF;
     IF p_org_column IS NULL AND v_require_org THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('topic %L requires an org column', p_topic);
+    END IF;
+
+    -- A partition can be truncated, detached or dropped without a row trigger firing (the parent's TRUNCATE trigger
+    -- is not the partitions'): its documents would go without a tombstone and clients would keep them for good.
+    SELECT c.relkind, c.relispartition INTO v_kind, v_partition FROM pg_class c WHERE c.oid = p_table;
+    IF v_kind = 'p' OR v_partition THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('table %s is partitioned (or a partition): its partitions can be truncated, detached or dropped without journaling a tombstone', p_table),
+            HINT = 'attach a plain table';
+    ELSIF v_kind <> 'r' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('%s is not a table', p_table);
+    END IF;
+    -- One table per topic and one topic per table: a second wiring left the first one's trigger or read model in
+    -- place, so live rows went out as deletions and the first topic stopped hearing of its table.
+    SELECT t.topic INTO v_other FROM relay.topics t WHERE t.read_model = p_table AND t.topic <> p_topic ORDER BY t.topic LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('table %s already feeds topic %L; a table feeds one topic', p_table, v_other),
+            HINT = 'detach it from that topic first (docs/sql.md, "Detaching a table")';
+    END IF;
+    IF v_current IS NOT NULL AND v_current <> p_table THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('topic %L is fed by table %s already; a topic has one table', p_topic, v_current),
+            HINT = 'attach the table to a topic of its own, or detach the other first (docs/sql.md, "Detaching a table")';
+    END IF;
+    -- Documents published to the topic stay in the journal, and replaying clients would keep them while hydration,
+    -- which reads the table, never lists them; nothing could delete them once the topic is fed by the table.
+    IF v_current IS NULL AND EXISTS (SELECT FROM relay.documents d WHERE d.topic = p_topic AND NOT d.deleted) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('topic %L holds documents written with relay.publish; a table cannot take it over', p_topic),
+            HINT = 'attach the table to a new topic, or relay.delete those documents first (their deletions reach clients)';
     END IF;
 
     FOREACH v_column IN ARRAY ARRAY[p_doc_key_column, p_org_column, p_version_column, p_payload_column] LOOP

@@ -40,6 +40,9 @@ BEGIN
     IF p_require_org IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = 'require_org must not be null';
     END IF;
+    -- Take the topic's row first: a publisher holds it until it commits, and the checks below must see what it wrote
+    -- (a global document committed while they looked would otherwise be left in a topic that requires an org).
+    PERFORM FROM relay.topics t WHERE t.topic = p_topic FOR UPDATE;
     IF p_payload_mode = 'inline' AND EXISTS (
         SELECT FROM relay.topics t WHERE t.topic = p_topic AND t.read_model IS NOT NULL) THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002',

@@ -3,6 +3,9 @@
 CREATE OR REPLACE FUNCTION relay.delete(p_topic text, p_doc_key text)
 RETURNS TABLE (watermark bigint, doc_version bigint)
 LANGUAGE plpgsql
+-- The schema owner's rights, so that a writer needs EXECUTE only, never rights on relay's tables (docs/deployment.md).
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -53,3 +56,4 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION relay.delete(text, text) FROM PUBLIC;

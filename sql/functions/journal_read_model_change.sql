@@ -3,6 +3,9 @@
 CREATE OR REPLACE FUNCTION relay.journal_read_model_change()
 RETURNS trigger
 LANGUAGE plpgsql
+-- The schema owner's rights, so that a writer needs EXECUTE only, never rights on relay's tables (docs/deployment.md).
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_topic constant text := TG_ARGV[0];
@@ -18,15 +21,29 @@ DECLARE
     v_size integer;
     v_last bigint;
     v_problem text;
+    v_row jsonb;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         v_old := to_jsonb(OLD);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        v_new := to_jsonb(NEW);
+    END IF;
+    -- A column renamed or dropped since relay.attach: the org column would read as null (a document of every
+    -- organisation), the others as null or a raw error; refuse the write until the table is attached again.
+    v_row := coalesce(v_new, v_old);
+    IF NOT (v_row ? TG_ARGV[1] AND v_row ? TG_ARGV[3] AND v_row ? TG_ARGV[4] AND (TG_ARGV[2] = '' OR v_row ? TG_ARGV[2])) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('table %s has no column %L, which relay.attach was given for topic %L', TG_TABLE_NAME,
+                             (SELECT c FROM unnest(ARRAY[TG_ARGV[1], TG_ARGV[2], TG_ARGV[3], TG_ARGV[4]]) c WHERE c <> '' AND NOT v_row ? c LIMIT 1), v_topic),
+            HINT = 'attach the table again with its current column names (relay.attach)';
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
         v_old_key := v_old ->> TG_ARGV[1];
         v_old_version := (v_old ->> TG_ARGV[3])::bigint;
         v_old_org := CASE WHEN TG_ARGV[2] <> '' THEN v_old ->> TG_ARGV[2] END;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        v_new := to_jsonb(NEW);
         v_key := v_new ->> TG_ARGV[1];
         v_org := CASE WHEN TG_ARGV[2] <> '' THEN v_new ->> TG_ARGV[2] END;
         v_version := (v_new ->> TG_ARGV[3])::bigint;
@@ -97,3 +114,4 @@ BEGIN
     RETURN NULL;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION relay.journal_read_model_change() FROM PUBLIC;

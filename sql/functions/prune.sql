@@ -3,14 +3,34 @@
 -- relay.prune_max_per_call per topic per call (default 1,000,000), then advances retained_after. Safe to re-run and to run beside publishers: the topic rows are
 -- taken only at the end, in sorted order, for one short UPDATE each. Call it again while it
 -- reports deleted > 0 (sql/ops/retention.sql does).
+-- A setting that must be a whole number of at least 1 (a batch of 0 never advanced and looped for good), or its default.
+CREATE OR REPLACE FUNCTION relay.positive_setting(p_name text, p_default bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+STABLE
+AS $$
+DECLARE
+    v_text constant text := nullif(btrim(current_setting(p_name, true)), '');
+BEGIN
+    IF v_text IS NULL THEN
+        RETURN p_default;
+    END IF;
+    IF v_text !~ '^[0-9]{1,18}$' OR v_text::bigint < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('%s must be a whole number of at least 1, got %L', p_name, v_text),
+            HINT = format('RESET %s for its default', p_name);
+    END IF;
+    RETURN v_text::bigint;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION relay.prune(p_topic text DEFAULT NULL, p_older_than interval DEFAULT NULL)
 RETURNS TABLE (topic text, deleted bigint, retained_after bigint)
 LANGUAGE plpgsql
 AS $$
 #variable_conflict use_column
 DECLARE
-    c_batch constant bigint := coalesce(nullif(current_setting('relay.prune_batch_size', true), '')::bigint, 10000);
-    c_max_per_call constant bigint := coalesce(nullif(current_setting('relay.prune_max_per_call', true), '')::bigint, 1000000);
+    c_batch constant bigint := relay.positive_setting('relay.prune_batch_size', 10000);
+    c_max_per_call constant bigint := relay.positive_setting('relay.prune_max_per_call', 1000000);
     v_topics text[] := '{}';
     v_deleted bigint[] := '{}';
     v_upto bigint[] := '{}';

@@ -5,6 +5,9 @@ CREATE OR REPLACE FUNCTION relay.publish(
     p_topic text, p_doc_key text, p_payload jsonb, p_org_id text DEFAULT NULL, p_doc_version bigint DEFAULT NULL)
 RETURNS TABLE (watermark bigint, doc_version bigint)
 LANGUAGE plpgsql
+-- The schema owner's rights, so that a writer needs EXECUTE only, never rights on relay's tables (docs/deployment.md).
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -56,3 +59,4 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION relay.publish(text, text, jsonb, text, bigint) FROM PUBLIC;

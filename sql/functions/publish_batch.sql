@@ -3,6 +3,9 @@
 CREATE OR REPLACE FUNCTION relay.publish_batch(p_topic text, p_docs jsonb)
 RETURNS TABLE (doc_key text, watermark bigint, doc_version bigint)
 LANGUAGE plpgsql
+-- The schema owner's rights, so that a writer needs EXECUTE only, never rights on relay's tables (docs/deployment.md).
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -42,6 +45,15 @@ BEGIN
            OR coalesce(jsonb_typeof(v_doc -> 'doc_version'), 'null') NOT IN ('number', 'null') THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002',
                 MESSAGE = format('p_docs[%s] must be an object {doc_key: string, payload, org_id?: string, doc_version?: integer}', i - 1);
+        END IF;
+        -- A misspelt member ("org", "orgId") would otherwise be dropped, and its document published to every organisation.
+        IF v_doc - '{doc_key,payload,org_id,doc_version}'::text[] <> '{}'::jsonb THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002',
+                MESSAGE = format('p_docs[%s] has member %L, which is not one of doc_key, payload, org_id, doc_version', i - 1,
+                                 (SELECT k FROM jsonb_object_keys(v_doc - '{doc_key,payload,org_id,doc_version}'::text[]) k ORDER BY k LIMIT 1));
+        END IF;
+        IF NOT v_doc ? 'payload' THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_docs[%s] has no payload', i - 1);
         END IF;
         v_keys[i] := v_doc ->> 'doc_key';
         v_orgs[i] := v_doc ->> 'org_id';
@@ -90,3 +102,4 @@ BEGIN
     END IF;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION relay.publish_batch(text, jsonb) FROM PUBLIC;
