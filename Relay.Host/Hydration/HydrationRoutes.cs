@@ -34,6 +34,7 @@ internal static class HydrationRoutes
 
     private static async Task GetDocumentAsync(HttpContext http, string docKey, string? topic, TokenValidator tokens, NpgsqlDataSource dataSource)
     {
+        NoStore(http);
         if (await AuthenticateAsync(http, tokens) is not { } principal || await RefusedForNulAsync(http, topic, "topic"))
         {
             return;
@@ -65,8 +66,15 @@ internal static class HydrationRoutes
         await http.Response.WriteAsJsonAsync(response, HydrationJsonContext.Default.DocumentResponse, JsonContentType, http.RequestAborted);
     }
 
+    /// <summary>
+    /// Every answer is one identity's documents (or says whether one exists), and a browser may send its token in the
+    /// query string: no cache, the browser's or a proxy's, may keep one to serve to a later request.
+    /// </summary>
+    private static void NoStore(HttpContext http) => http.Response.Headers.CacheControl = "no-store";
+
     private static async Task ListAsync(HttpContext http, string topic, string? after, string? limit, TokenValidator tokens, NpgsqlDataSource dataSource)
     {
+        NoStore(http);
         if (await AuthenticateAsync(http, tokens) is not { } principal || await RefusedForNulAsync(http, after, "after"))
         {
             return;

@@ -34,6 +34,23 @@ public sealed class HydrationTests
         return (first!.Value, documents);
     }
 
+    [TestCase("/sync/v1/list/{0}", 200)]
+    [TestCase("/sync/v1/doc/{0}:one?topic={0}", 200)]
+    [TestCase("/sync/v1/doc/{0}:none", 404)]
+    public async Task Answers_sayNoCacheMayKeepThem(string path, int status)
+    {
+        // One identity's documents, perhaps asked for with the token in the query string: before, only a 401 said no-store.
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':one', '{}', 'org-1')", topic);
+        using var http = s_relay.HttpClient();
+
+        using var response = await http.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, topic) +
+            (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "access_token=" + RelayServerHarness.Token());
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(status));
+        Assert.That(response.Headers.CacheControl?.NoStore, Is.True);
+    }
+
     [Test]
     public async Task List_pagesThroughLiveDocumentsWithTheTopicsWatermark()
     {
