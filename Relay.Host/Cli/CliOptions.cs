@@ -22,6 +22,12 @@ internal static class CliOptions
         },
     };
 
+    /// <summary><c>--data-dir</c>: the embedded database's folder, which <see cref="EmbeddedDirectory.Find"/> looks for when absent.</summary>
+    public static Option<string?> DataDirectory() => new("--data-dir")
+    {
+        Description = "The embedded database's folder (Relay:DataDirectory); default: the nearest .relay/ here or in a folder above",
+    };
+
     /// <summary>A JSON text, required.</summary>
     public static Option<string> Json(string name, string description) => new(name)
     {

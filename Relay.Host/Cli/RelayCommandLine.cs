@@ -22,10 +22,7 @@ public static partial class RelayCommandLine
         };
         var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {RelayServer.DefaultUrl})" };
         var feed = new Option<string?>("--feed") { Description = "How to tail the journal: replication (default) or notify" };
-        var dataDirectory = new Option<string?>("--data-dir")
-        {
-            Description = "The embedded database's folder (Relay:DataDirectory); default: the nearest .relay/ here or in a folder above",
-        };
+        var dataDirectory = CliOptions.DataDirectory();
 
         var serve = new Command("serve", "Serve WebSocket sync and HTTP hydration (the default verb); other settings as --Relay:Key=value")
         {

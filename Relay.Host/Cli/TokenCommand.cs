@@ -39,6 +39,8 @@ public static class TokenCommand
             CustomParser = ParseTimeToLive,
         };
         var kid = new Option<string?>("--kid") { Description = "The key to sign with, when Relay:Auth:Keys holds several" };
+        // Where relay up keeps its development key, when it was started with --data-dir.
+        var dataDirectory = CliOptions.DataDirectory();
 
         sub.Validators.Add(result => RequireText(result, "--sub", "whom the token is for, e.g. --sub user-1"));
         org.Validators.Add(result => RequireText(result, "--org", "the organisation whose documents it reads, e.g. --org org-1"));
@@ -54,7 +56,7 @@ public static class TokenCommand
                 result.AddError($"--scopes: {error.TrimEnd('.')}");
             }
         });
-        var command = new Command("token", "Mint a development JWT and print it") { sub, org, scopes, ttl, kid };
+        var command = new Command("token", "Mint a development JWT and print it") { sub, org, scopes, ttl, kid, dataDirectory };
         command.SetAction(result =>
         {
             var output = result.InvocationConfiguration.Output;
@@ -64,7 +66,7 @@ public static class TokenCommand
                 var settings = configuration();
                 var auth = settings.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
                 var relay = RelayOptionsRegistration.Get<RelayOptions>(settings);
-                var key = SigningKey(auth, EmbeddedDirectory.Find(null, relay), result.GetValue(kid));
+                var key = SigningKey(auth, EmbeddedDirectory.Find(result.GetValue(dataDirectory), relay), result.GetValue(kid));
                 var request = new DevTokenRequest(
                     result.GetRequiredValue(sub), result.GetRequiredValue(org), SplitScopes(result.GetRequiredValue(scopes)), result.GetValue(ttl))
                 {
@@ -113,7 +115,7 @@ public static class TokenCommand
             0 => dev ?? throw new AuthConfigurationException(
                 $"{AuthOptions.Section}:Keys configures no key, and there is no relay up development key in " +
                 $"{dataDirectory ?? Path.GetFullPath(EmbeddedDirectory.DefaultName) + " or any folder above"}: run it where relay up ran " +
-                $"(or after it), or configure the relay's key as {AuthOptions.Section}:Keys:<kid>"),
+                $"(or after it), pass the --data-dir relay up was given, or configure the relay's key as {AuthOptions.Section}:Keys:<kid>"),
             1 => configured[0],
             _ => throw new AuthConfigurationException($"{AuthOptions.Section}:Keys holds several keys ({KeyIds(configured)}): choose one with --kid"),
         };

@@ -32,7 +32,7 @@ internal static class UpCommand
             var settings = RelayCommandLine.Settings(result, null, urls, feed);
             settings[$"{RelayOptions.Section}:DataDirectory"] = directory;
             settings[$"{StatusPageOptions.Section}:Enabled"] = "true";
-            await RelayServer.RunAsync(settings, forceEmbedded: true, PrintWelcome, cancellationToken);
+            await RelayServer.RunAsync(settings, forceEmbedded: true, (url, database, token) => PrintWelcome(url, database, token, directory), cancellationToken);
             return 0;
         });
         return up;
@@ -90,10 +90,12 @@ internal static class UpCommand
         }
     }
 
-    private static void PrintWelcome(string urls, ProvisionedDatabase database, string? token)
+    private static void PrintWelcome(string urls, ProvisionedDatabase database, string? token, string directory)
     {
         var url = urls.Split(", ")[0];
         var ws = "ws" + url["http".Length..];
+        // Verbs run elsewhere find ./.relay/ by walking up; another folder must be named to them.
+        var named = Path.GetFileName(directory) == EmbeddedDirectory.DefaultName ? "" : $" --data-dir {directory}";
         Console.WriteLine($$$"""
 
             Khala Relay is up on {{{url}}} (status page: {{{url}}}/)
@@ -110,10 +112,11 @@ internal static class UpCommand
               websocat --protocol openagents.sync.v1.json "{{{ws}}}/sync/v1/ws?access_token={{{token}}}"
                 {"ref":"1","subscribe":{"topics":["runtime.run_summaries"]}}
               psql "{{{ToLibpq(database.ConnectionString)}}}" -c "SELECT * FROM relay.publish('runtime.run_summaries', 'run-1', '{\"status\":\"running\"}', 'org-1')"
-              relay tail --topic runtime.run_summaries --url {{{url}}}
+              relay tail --topic runtime.run_summaries --url {{{url}}}{{{named}}}
+              relay token --sub me --org org-1 --scopes 'runtime.*'{{{named}}}
 
-            Ctrl-C stops the relay and its PostgreSQL; the data and the port stay in .relay/ for the next run (relay down
-            stops a PostgreSQL left running).
+            Ctrl-C stops the relay and its PostgreSQL; the data and the port stay in {{{directory}}} for the next run
+            (relay down{{{named}}} stops a PostgreSQL left running).
 
             """);
     }

@@ -70,6 +70,26 @@ public sealed class TokenCommandTests
     }
 
     [Test]
+    public async Task Token_dataDirOfRelayUp_signsWithTheDevKeyKeptThere()
+    {
+        // Before, --data-dir was refused, and only the undocumented Relay__DataDirectory found relay up --data-dir's key.
+        var elsewhere = Directory.CreateTempSubdirectory("relay-token-up-").FullName;
+        try
+        {
+            var devKey = DevTokens.EnsureDevKey(elsewhere);
+
+            var (exit, output, error) = Run([], "--sub", "u", "--org", "o", "--scopes", "runtime.*", "--data-dir", elsewhere);
+
+            Assert.That(exit, Is.EqualTo(0), error);
+            Assert.That((await ValidateAsync(output, devKey)).Succeeded, Is.True);
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    [Test]
     public void Token_withOnlyAJwksFileConfigured_saysTheRelayRefusesTheDevKey()
     {
         DevTokens.EnsureDevKey(_directory);
