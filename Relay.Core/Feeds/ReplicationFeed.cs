@@ -74,6 +74,19 @@ public sealed partial class ReplicationFeed(
         {
             await use.ExecuteNonQueryAsync(cancellationToken);
         }
+        // Without it the stream would start and fail only at the first write, and again after every reconnect.
+        await using (var publication = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'relay' AND tablename = 'stream_events')",
+            connection, transaction))
+        {
+            publication.Parameters.AddWithValue(FeedOptions.Publication);
+            if (!(bool)(await publication.ExecuteScalarAsync(cancellationToken))!)
+            {
+                throw new NpgsqlException(
+                    $"publication {FeedOptions.Publication} is missing or does not publish relay.stream_events: run relay migrate, which " +
+                    "creates it (a restore of the relay schema alone leaves it out)");
+            }
+        }
         var topics = await JournalReader.ReadTopicsAsync(connection, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return topics;

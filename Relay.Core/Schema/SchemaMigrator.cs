@@ -9,6 +9,9 @@ namespace Relay.Core.Schema;
 /// </summary>
 public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
 {
+    /// <summary>The migration that creates the replication feed's publication; applied again whenever it is missing.</summary>
+    private const string PublicationScript = "migrations/0003_publication.sql";
+
     private const string Bootstrap = """
         SELECT pg_advisory_xact_lock(hashtext('relay.migrate'));
         CREATE SCHEMA IF NOT EXISTS relay;
@@ -83,6 +86,21 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
             }
             Log.Applied(logger, script.Path);
             applied.Add(script.Path);
+        }
+        // The one object of the schema that lives outside it: a restore of the relay schema alone (pg_dump -n relay)
+        // leaves the publication out, and its migration, recorded, would never run again.
+        var publication = SqlScripts.All.Single(script => script.Path == PublicationScript);
+        if (!applied.Contains(publication.Path))
+        {
+            await using var missing = new NpgsqlCommand("SELECT NOT EXISTS (SELECT FROM pg_publication WHERE pubname = $1)", connection, transaction);
+            missing.Parameters.AddWithValue(Feeds.FeedOptions.Publication);
+            if ((bool)(await missing.ExecuteScalarAsync(cancellationToken))!)
+            {
+                await using var apply = new NpgsqlCommand(publication.Text, connection, transaction);
+                await apply.ExecuteNonQueryAsync(cancellationToken);
+                Log.Applied(logger, publication.Path);
+                applied.Add(publication.Path);
+            }
         }
         await using (var record = new NpgsqlCommand(
             "INSERT INTO relay.schema_generation (generation) VALUES ($1) " +

@@ -101,6 +101,39 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task SchemaWithoutItsPublication_feedSaysToMigrate_andMigrateCreatesIt()
+    {
+        // What a restore of the relay schema alone leaves: before, migrate said "up to date", /readyz said ready, and the
+        // feed failed at every write.
+        var name = $"relay_nopub_{Guid.NewGuid():N}";
+        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false }.ConnectionString;
+            await using var dataSource = NpgsqlDataSource.Create(target);
+            var migrator = new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance);
+            await migrator.MigrateAsync();
+            await using (var relay = await CoreHarness.StartAsync(connectionString: target))
+            {
+                await Sql.RowsAsync(dataSource, "DROP PUBLICATION relay_journal");
+                await Sql.RowsAsync(dataSource, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'walsender' AND datname = current_database()");
+
+                await Eventually.ThatAsync(() => relay.Feed.Status.Problem?.Contains("publication relay_journal is missing", StringComparison.Ordinal) == true,
+                    "the feed to say the publication is missing");
+                Assert.That(relay.Feed.Status.Problem, Does.Contain("run relay migrate"));
+
+                Assert.That(await migrator.MigrateAsync(), Is.EqualTo(new[] { "migrations/0003_publication.sql" }));
+                await Eventually.ThatAsync(() => relay.Feed.Status.Streaming, "the feed to stream again");
+            }
+            Assert.That(await migrator.MigrateAsync(), Is.Empty);
+        }
+        finally
+        {
+            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
+        }
+    }
+
+    [Test]
     public async Task PsqlInstall_thenRelayMigrate_recordsEveryFileAndTheGeneration_andRefusesAnOlderMigrator()
     {
         var name = $"relay_psql_{Guid.NewGuid():N}";
