@@ -280,17 +280,16 @@ export class SyncClient {
   /**
    * In a browser, saves what is not saved yet when the page is hidden or goes away (a reload, a closed tab, a phone
    * switching apps), so that the page shows it when opened again, offline too; otherwise a change made in the last
-   * `saveIntervalMs` would be shown only once the relay sent it again. The save's store request is made before the
-   * page goes: in the same task, after the event's listeners.
+   * `saveIntervalMs` would be shown only once the relay sent it again. As the page goes, the save's store request is
+   * made before it is gone: in the same task, after the event's listeners, without reading the store first.
    */
   #saveWhenHidden(): void {
     if (typeof document === "undefined") {
       return;
     }
-    const save = () => void this.#delivery.flush();
     const signal = this.#stop.signal;
-    document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && save(), { signal });
-    globalThis.addEventListener("pagehide", save, { signal });
+    document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && void this.#delivery.flush(), { signal });
+    globalThis.addEventListener("pagehide", () => void this.#delivery.flush(true), { signal });
   }
 
   #onJoined(): void {

@@ -3,7 +3,7 @@ import { IntegrityError, type ListenerError } from "./errors.js";
 import { hashMatches } from "./hash.js";
 import type { HydratedDocument, Hydrator } from "./http.js";
 import type { TopicScopes } from "./scopes.js";
-import { checkState, sameIdentity, type StoredTopic, type SyncIdentity, type SyncStore } from "./store.js";
+import { checkState, sameIdentity, type StoredTopic, type SyncIdentity, type SyncState, type SyncStore } from "./store.js";
 import type { Topic } from "./topic.js";
 import type { WireBatch, WireWatermarks } from "./wire.js";
 
@@ -19,6 +19,10 @@ import type { WireBatch, WireWatermarks } from "./wire.js";
  * of what is held at one moment (JavaScript runs nothing else while it is taken), so it never has a watermark beside
  * fewer documents than it implies; a crash loses at most an interval's progress, which the relay sends again.
  *
+ * A store that can merge (`update`) may be shared with other clients, the tabs of a page: each save then keeps, of
+ * every topic, the copy that resumes further (see {@link merged}), and so never undoes what another client saved since
+ * this one loaded. A store without `update` is given the whole state, as this client holds it.
+ *
  * Once `stopped` is aborted, a batch in progress stops between two updates, the payload fetches in flight are
  * abandoned, and no listener is told any more: what is left comes again with the next start, from the watermark saved
  * before the batch.
@@ -33,6 +37,15 @@ export class Delivery {
   readonly #saveIntervalMs: number;
   readonly #stopped: AbortSignal;
   #saved: Readonly<Record<string, StoredTopic>> = {};
+  /**
+   * The topics whose saved copy the next save replaces with this client's, or removes, whatever their resume points:
+   * emptied, re-hydrated, or dropped at load for the token's scopes.
+   */
+  #replaced = new Set<string>();
+  /** The store's state as this client last read or wrote it: what a save as the page goes away merges with. */
+  #known: SyncState | undefined;
+  /** Whether the next save is one made as the page goes away, which cannot wait for a read. */
+  #leaving = false;
   #identity: SyncIdentity | undefined;
   /** Whether something changed since the last save began. */
   #unsaved = false;
@@ -65,6 +78,7 @@ export class Delivery {
   async load(identity: SyncIdentity, scopes: TopicScopes): Promise<void> {
     const loaded = await this.#store.load();
     const state = loaded === undefined ? undefined : checkState(loaded, "the store's saved state");
+    this.#known = state;
     if (state !== undefined && !sameIdentity(identity, state.identity)) {
       return this.reset(identity);
     }
@@ -72,6 +86,9 @@ export class Delivery {
     const saved = Object.entries(state?.topics ?? {});
     const covered = saved.filter(([name]) => scopes.allows(name));
     this.#saved = Object.fromEntries(covered);
+    for (const [name] of saved.filter(([name]) => !scopes.allows(name))) {
+      this.#replaced.add(name);
+    }
     for (const topic of this.#topics.values()) {
       this.restore(topic);
     }
@@ -106,6 +123,7 @@ export class Delivery {
    */
   async forget(topic: Topic<unknown>): Promise<void> {
     topic.replace([], 0);
+    this.#replaced.add(topic.name);
     this.#commit(new Set([topic]));
     await this.flush();
   }
@@ -183,6 +201,8 @@ export class Delivery {
     }
     this.#stopped.throwIfAborted();
     topic.replace(verified, watermark);
+    // What the relay has now: newer than any copy saved, whose epoch may be one the relay no longer has.
+    this.#replaced.add(topic.name);
     this.#commit(new Set([topic]));
     return watermark;
   }
@@ -198,9 +218,12 @@ export class Delivery {
 
   /**
    * Saves what changed now, whatever the interval, and waits for it and for a save in progress. A failure is reported
-   * (`onError`), not thrown, and the state is saved again with the next change.
+   * (`onError`), not thrown, and the state is saved again with the next change. `leaving` (the page goes away): a store
+   * that merges is not read first, as the page would be gone before the read came back; what it held when this client
+   * last read or wrote it is merged with instead, so a save another client made since can be undone.
    */
-  async flush(): Promise<void> {
+  async flush(leaving = false): Promise<void> {
+    this.#leaving = leaving && this.#unsaved;
     this.#lastSaveAt = Number.NEGATIVE_INFINITY;
     this.#wake?.();
     await (this.#unsaved ? this.#startSaving() : this.#saving);
@@ -271,8 +294,9 @@ export class Delivery {
   }
 
   /**
-   * Saves the whole state in one write. Work begun under the previous identity's token is not saved: the reset queued
-   * behind it replaces it. On failure the state stays unsaved, for the next save.
+   * Saves the whole state in one write, merged with what the store holds if it can merge. Work begun under the previous
+   * identity's token is not saved: the reset queued behind it replaces it. On failure the state stays unsaved, for the
+   * next save.
    */
   async #save(): Promise<void> {
     this.#unsaved = false;
@@ -281,15 +305,57 @@ export class Delivery {
     if (identity === undefined || !sameIdentity(identity, this.#tokenIdentity())) {
       return;
     }
-    const topics: Record<string, StoredTopic> = { ...this.#saved };
+    const held: Record<string, StoredTopic> = {};
     for (const topic of this.#topics.values()) {
-      topics[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
+      held[topic.name] = { watermark: topic.watermark, ...(topic.epoch === undefined ? {} : { epoch: topic.epoch }), entries: topic.entries() };
     }
+    const state: SyncState = { version: 1, identity, topics: { ...this.#saved, ...held } };
+    const replaced = this.#replaced;
+    this.#replaced = new Set();
+    const leaving = this.#leaving;
+    this.#leaving = false;
+    const merge = (saved: SyncState | undefined) => {
+      this.#known = merged(saved, state, held, replaced);
+      return this.#known;
+    };
     try {
-      await this.#store.save({ version: 1, identity, topics });
+      await (this.#store.update === undefined ? this.#store.save(state)
+        : leaving ? this.#store.save(merge(this.#known))
+          : this.#store.update((saved) => merge(saved === undefined ? undefined : checkState(saved, "the store's saved state"))));
     } catch (error) {
       this.#unsaved = true;
+      for (const name of replaced) {
+        this.#replaced.add(name);
+      }
       throw error;
     }
   }
+}
+
+/**
+ * What a client saves into a store that other clients may have written since it loaded. A `saved` state of another
+ * identity, or none, is replaced by the client's `whole` state: nothing of another org or subject is kept or mixed in.
+ * Of one of the same identity, every topic is kept but the `replaced` ones (removed), and each topic the client
+ * `holds` is written over it if it resumes as far or further: of the same epoch, a watermark at least as high; of
+ * another, the client's, as epochs have no order (one the relay no longer has costs a re-hydration, never a wrong
+ * document). The topics the client only loaded and does not follow are the saved state's: the client knows nothing
+ * newer of them.
+ */
+function merged(saved: SyncState | undefined, whole: SyncState, holds: Readonly<Record<string, StoredTopic>>,
+  replaced: ReadonlySet<string>): SyncState {
+  if (saved === undefined || whole.identity === undefined || !sameIdentity(whole.identity, saved.identity)) {
+    return whole;
+  }
+  const topics = { ...saved.topics };
+  for (const name of replaced) {
+    delete topics[name];
+  }
+  for (const [name, mine] of Object.entries(holds)) {
+    const theirs = topics[name];
+    if (theirs === undefined || mine.watermark >= theirs.watermark
+      || (mine.epoch !== undefined && theirs.epoch !== undefined && mine.epoch !== theirs.epoch)) {
+      topics[name] = mine;
+    }
+  }
+  return { ...whole, topics };
 }

@@ -42,6 +42,13 @@ export interface SyncStore {
   /** The saved state, or undefined when nothing was saved yet. */
   load(): Promise<SyncState | undefined>;
   save(state: SyncState): Promise<void>;
+  /**
+   * Replaces the saved state with what `merge` returns for it (undefined when nothing was saved yet), atomically
+   * against every other writer of the same storage: nothing is written between the read and the write (one IndexedDB
+   * transaction). `merge` is synchronous. With it, several clients on one store (the tabs of a page) each keep what the
+   * others saved; a client uses it instead of `save` when the store has it. A store without it is one client's.
+   */
+  update?(merge: (saved: SyncState | undefined) => SyncState): Promise<void>;
 }
 
 /** A stored state that cannot be read back. */
@@ -106,7 +113,10 @@ export function parseState(text: string, where: string): SyncState {
   return checkState(value, where);
 }
 
-/** Keeps the state in memory only: a restarted client starts from scratch. The default. */
+/**
+ * Keeps the state in memory only: a restarted client starts from scratch. The default. Clients given the same instance
+ * share it as tabs share an IndexedDB store.
+ */
 export class MemoryStore implements SyncStore {
   #state: SyncState | undefined;
 
@@ -117,5 +127,14 @@ export class MemoryStore implements SyncStore {
   save(state: SyncState): Promise<void> {
     this.#state = structuredClone(state);
     return Promise.resolve();
+  }
+
+  update(merge: (saved: SyncState | undefined) => SyncState): Promise<void> {
+    try {
+      this.#state = structuredClone(merge(this.#state));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 }

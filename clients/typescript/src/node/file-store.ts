@@ -1,9 +1,15 @@
 import { open, readFile, rename } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseState, type SyncState, type SyncStore } from "../store.js";
+
+/** The last update begun on each file by this process: updates of one file run one at a time, whatever its FileStore. */
+const updating = new Map<string, Promise<void>>();
 
 /**
  * The state in a JSON file. Every save writes a temporary file beside it, flushes it to disk and renames it over the
- * old one, so a crash leaves either the old state or the new one.
+ * old one, so a crash leaves either the old state or the new one. Clients of one process may share the file (an
+ * update reads, merges and writes it while no other update of it runs); clients of several processes may not: each
+ * would undo the others' saves, as nothing locks the file between processes.
  */
 export class FileStore implements SyncStore {
   readonly #path: string;
@@ -35,5 +41,19 @@ export class FileStore implements SyncStore {
       await file.close();
     }
     await rename(temporary, this.#path);
+  }
+
+  async update(merge: (saved: SyncState | undefined) => SyncState): Promise<void> {
+    const file = resolve(this.#path);
+    const done = (updating.get(file) ?? Promise.resolve()).then(async () => this.save(merge(await this.load())));
+    const settled = done.catch(() => undefined);
+    updating.set(file, settled);
+    try {
+      await done;
+    } finally {
+      if (updating.get(file) === settled) {
+        updating.delete(file);
+      }
+    }
   }
 }

@@ -12,9 +12,8 @@ export class LocalStorageStore implements SyncStore {
   }
 
   load(): Promise<SyncState | undefined> {
-    const text = this.#storage.getItem(this.#key);
     try {
-      return Promise.resolve(text === null ? undefined : parseState(text, `localStorage ${this.#key}`));
+      return Promise.resolve(this.#read());
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -23,6 +22,25 @@ export class LocalStorageStore implements SyncStore {
   save(state: SyncState): Promise<void> {
     this.#storage.setItem(this.#key, JSON.stringify(state));
     return Promise.resolve();
+  }
+
+  /**
+   * Reads, merges and writes in one step, with no await between: atomic against the clients of this page.
+   * `localStorage` has no transaction across tabs, though: a tab that writes between another's read and write (within
+   * the same few milliseconds) has its save undone, until its next one.
+   */
+  update(merge: (saved: SyncState | undefined) => SyncState): Promise<void> {
+    try {
+      this.#storage.setItem(this.#key, JSON.stringify(merge(this.#read())));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  #read(): SyncState | undefined {
+    const text = this.#storage.getItem(this.#key);
+    return text === null ? undefined : parseState(text, `localStorage ${this.#key}`);
   }
 }
 
@@ -48,6 +66,20 @@ export class IndexedDbStore implements SyncStore {
   save(state: SyncState): Promise<void> {
     return this.#store("readwrite", (store) => {
       store.put(state, "state");
+      store.transaction.commit();
+      return promisifyRequest(store.transaction);
+    });
+  }
+
+  /**
+   * Reads the state, merges and puts the result in one transaction, which IndexedDB runs alone among those that write
+   * this store, whatever the tab: no other tab's save comes between the read and the write. Committed at once, as
+   * {@link save}.
+   */
+  update(merge: (saved: SyncState | undefined) => SyncState): Promise<void> {
+    return this.#store("readwrite", async (store) => {
+      const saved: unknown = await promisifyRequest(store.get("state"));
+      store.put(merge(saved === undefined ? undefined : checkState(saved, this.#name)), "state");
       store.transaction.commit();
       return promisifyRequest(store.transaction);
     });
