@@ -1,7 +1,7 @@
 import { Socket, type Channel } from "phoenix";
 import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js";
 import { Delivery } from "./delivery.js";
-import { ConnectionError, describeConnectionError, ListenerError, SyncRelayError } from "./errors.js";
+import { ConnectionError, describeConnectionError, explainingRefusals, ListenerError, SyncRelayError } from "./errors.js";
 import { Hydrator } from "./http.js";
 import { isTopicName, type TopicScopes } from "./scopes.js";
 import { MemoryStore, type SyncIdentity, type SyncStore } from "./store.js";
@@ -146,7 +146,7 @@ export class SyncClient {
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
     this.#endpoint = `${base}/socket/websocket`;
     this.#socket = new Socket(`${base}/socket`, {
-      transport,
+      transport: explainingRefusals(transport),
       params: () => ({ token: this.#tokens.current ?? "" }),
       reconnectAfterMs: (tries) => jitteredDelay(tries, this.#backoff),
       rejoinAfterMs: (tries) => jitteredDelay(tries, this.#backoff),
@@ -160,7 +160,7 @@ export class SyncClient {
     this.#socket.onMessage(() => {
       this.#heardAt = Date.now();
     });
-    // What the transport said of a connection that failed (Node's ws: "Unexpected server response: 401"); browsers say nothing.
+    // What the transport said of a connection that failed (Node's ws: why the relay refused the token); browsers say nothing.
     this.#socket.onError((error) => {
       this.#connectionError = describeConnectionError(error);
     });

@@ -84,8 +84,9 @@ describe("tokens", () => {
     expect(attemptsIn30s).toBeGreaterThanOrEqual(3);
     expect(attemptsIn30s).toBeLessThanOrEqual(15);
     expect(calls).toBeLessThanOrEqual(attemptsIn30s + 3);
-    // The expired tokens, and the upgrades the relay refused for them.
-    expect(errors.every((e) => e instanceof TokenError || (e instanceof ConnectionError && e.message.includes("401")))).toBe(true);
+    // The expired tokens, and the upgrades the relay refused for them, with its reason.
+    expect(errors.every((e) => e instanceof TokenError || (e instanceof ConnectionError && e.message.includes("the relay refused the token (expired)"))))
+      .toBe(true);
   });
 
   it("tries a refresh that failed again while the token is valid, without reconnecting", async () => {
