@@ -3,6 +3,21 @@
 --   psql -v ON_ERROR_STOP=1 -f sql/install.sql
 -- Files under migrations/ run once each; files under functions/ are CREATE OR REPLACE and re-run
 -- when they change. Every file is idempotent.
+-- This file is of schema generation 6 (the number of migrations; SchemaMigrator.Generation). Run over a schema a later
+-- release installed, it would put these older functions back, and that release's relay migrate would not notice: it is
+-- refused (releases before generation 6 lack this check: never run an older install.sql on a newer schema).
+DO $$
+BEGIN
+    IF to_regclass('relay.schema_generation') IS NOT NULL THEN
+        IF (SELECT max(generation) FROM relay.schema_generation) > 6 THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('this sql/install.sql is of schema generation 6, and the database''s schema is of generation %s: a later release installed it',
+                                 (SELECT max(generation) FROM relay.schema_generation)),
+                HINT = 'install with that release''s sql/install.sql or relay migrate';
+        END IF;
+    END IF;
+END
+$$;
 \ir migrations/0001_schema.sql
 \ir migrations/0002_v1_topics.sql
 \ir migrations/0003_publication.sql
@@ -37,3 +52,6 @@
 \ir functions/read_documents.sql
 \ir functions/list_documents.sql
 \ir functions/refuse_older_migrator.sql
+-- Records the generation, as relay migrate does, so that an older install.sql or relay refuses this schema.
+INSERT INTO relay.schema_generation (generation) VALUES (6)
+    ON CONFLICT (only_row) DO UPDATE SET generation = greatest(relay.schema_generation.generation, excluded.generation);

@@ -141,20 +141,9 @@ public sealed class MigrationTests
         try
         {
             var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
-            var psql = Path.Combine(PostgresBinaries.Find()!, "psql");
-            // The guard's trigger lives on the migrator's record, which a psql install does not create. psql runs as this
-            // user (a DBA's), who can read the repository; the postgres user may not.
-            using var install = Process.Start(new ProcessStartInfo(psql, [
-                "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
-                "-U", target.Username!, "-d", name, "-f", Path.Combine(Repository.Root(), "sql", "install.sql")])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var errors = install.StandardError.ReadToEndAsync();
-            await install.StandardOutput.ReadToEndAsync();
-            await install.WaitForExitAsync();
-            Assert.That(install.ExitCode, Is.Zero, await errors);
+            // The guard's trigger lives on the migrator's record, which a psql install does not create.
+            var (exit, errors) = await PsqlInstallAsync(target);
+            Assert.That(exit, Is.Zero, errors);
             await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
 
             Assert.That(await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(), Has.Count.EqualTo(SqlScripts.All.Count));
@@ -168,6 +157,58 @@ public sealed class MigrationTests
         {
             await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
         }
+    }
+
+    [Test]
+    public async Task PsqlInstall_overASchemaOfALaterGeneration_isRefused_andPutsNoFunctionBack()
+    {
+        // Before, an older install.sql run by psql put its functions back silently, and relay migrate then said up to date.
+        var name = $"relay_psql_{Guid.NewGuid():N}";
+        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
+            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
+            await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+            await Sql.RowsAsync(dataSource, $"UPDATE relay.schema_generation SET generation = {SchemaMigrator.Generation + 1}");
+            await Sql.RowsAsync(dataSource, "CREATE OR REPLACE FUNCTION relay.head(p_topic text) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 42::bigint'");
+
+            var (exit, errors) = await PsqlInstallAsync(target);
+
+            Assert.That(exit, Is.Not.Zero);
+            Assert.That(errors, Does.Contain($"this sql/install.sql is of schema generation {SchemaMigrator.Generation}, and the database's schema is of generation {SchemaMigrator.Generation + 1}"));
+            Assert.That(await Sql.RowsAsync(dataSource, "SELECT relay.head('x')"), Is.EqualTo(new[] { new object?[] { 42L } }), "the later release's function stays");
+        }
+        finally
+        {
+            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
+        }
+    }
+
+    [Test]
+    public void InstallSql_saysThisRelaysGeneration()
+    {
+        var install = File.ReadAllText(Path.Combine(Repository.Root(), "sql", "install.sql"));
+        var generations = System.Text.RegularExpressions.Regex.Matches(install, @"generation (\d+)|> (\d+) THEN|VALUES \((\d+)\)")
+            .Select(match => match.Groups.Values.Skip(1).First(group => group.Success).Value).Distinct();
+
+        Assert.That(generations, Is.EqualTo(new[] { SchemaMigrator.Generation.ToString(CultureInfo.InvariantCulture) }));
+    }
+
+    /// <summary>Runs <c>psql -f sql/install.sql</c> as this user (a DBA's, who can read the repository; the postgres user may not).</summary>
+    private static async Task<(int Exit, string Errors)> PsqlInstallAsync(NpgsqlConnectionStringBuilder target)
+    {
+        using var install = Process.Start(new ProcessStartInfo(Path.Combine(PostgresBinaries.Find()!, "psql"), [
+            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
+            "-U", target.Username!, "-d", target.Database!, "-f", Path.Combine(Repository.Root(), "sql", "install.sql")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var errors = install.StandardError.ReadToEndAsync();
+        await install.StandardOutput.ReadToEndAsync();
+        await install.WaitForExitAsync();
+        return (install.ExitCode, await errors);
     }
 
     /// <summary>Runs <paramref name="sql"/> as this relay's migrator does: saying its generation.</summary>
