@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Relay.Tests.Functions;
 
 public sealed class AttachTests
@@ -302,5 +304,34 @@ public sealed class AttachTests
 
         await Sql.ExecuteAsync("SELECT relay.delete($1, 'published')", topic);
         await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", topic, table);
+    }
+
+    [TestCase("uuid", true)]
+    [TestCase("bigint", true)]
+    [TestCase("varchar(40)", false)]
+    public async Task Attach_aKeyColumnNotReadByItsIndex_warnsWithTheIndexToCreate_andNotOnceItExists(string type, bool warned)
+    {
+        // The relay reads rows by the key as text: for a uuid or integer key that read scanned the whole table, silently.
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_key_" + Guid.NewGuid().ToString("N")[..12];
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key {type} PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await using var connection = await TestDatabase.DataSource.OpenConnectionAsync();
+        var notices = new List<PostgresNotice>();
+        connection.Notice += (_, e) => notices.Add(e.Notice);
+
+        await using (var attach = new NpgsqlCommand($"SELECT relay.attach('{topic}', '{table}')", connection))
+        {
+            await attach.ExecuteNonQueryAsync();
+        }
+        Assert.That(notices.Select(n => n.Hint), warned ? Is.EqualTo(new[] { $"CREATE UNIQUE INDEX ON {table} ((doc_key::text));" }) : Is.Empty);
+
+        if (warned)
+        {
+            notices.Clear();
+            await Sql.ExecuteAsync($"CREATE UNIQUE INDEX ON {table} ((doc_key::text))");
+            await using var again = new NpgsqlCommand($"SELECT relay.attach('{topic}', '{table}')", connection);
+            await again.ExecuteNonQueryAsync();
+            Assert.That(notices, Is.Empty, "the index named in the hint is found");
+        }
     }
 }

@@ -95,6 +95,20 @@ BEGIN
         END IF;
     END IF;
 
+    -- The relay reads rows by the key as text (relay.read_model_query): an index on a key of another type is not used,
+    -- and every pointer delivery and hydration page would read the whole table.
+    SELECT coalesce(nullif(ty.typbasetype, 0), ty.oid)::regtype INTO v_type
+      FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+     WHERE a.attrelid = p_table AND a.attname = p_doc_key_column;
+    IF v_type NOT IN ('text'::regtype, 'character varying'::regtype) AND NOT EXISTS (
+        SELECT FROM pg_index i
+         WHERE i.indrelid = p_table AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL
+           AND pg_get_indexdef(i.indexrelid) LIKE '%((' || quote_ident(p_doc_key_column) || ')::text)%') THEN
+        RAISE WARNING USING
+            MESSAGE = format('the relay reads %s by %I as text, which no index of this %s column serves: each read scans the table', p_table, p_doc_key_column, v_type),
+            HINT = format('CREATE UNIQUE INDEX ON %s ((%I::text));', p_table, p_doc_key_column);
+    END IF;
+
     UPDATE relay.topics t
        SET payload_mode = 'pointer', read_model = p_table,
            read_model_columns = jsonb_build_object('doc_key', p_doc_key_column, 'org_id', p_org_column,
