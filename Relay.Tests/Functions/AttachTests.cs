@@ -124,6 +124,11 @@ public sealed class AttachTests
     [TestCase("doc_key text PRIMARY KEY, org_id relay_test_org, doc_version bigint, payload jsonb")]
     [TestCase("doc_key text PRIMARY KEY, org_id text COLLATE relay_test_ci, doc_version bigint, payload jsonb")]
     [TestCase("doc_key text COLLATE relay_test_ci PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
+    // Keys whose journaled text (to_jsonb) is not the read model's (::text): their events went out as deletions.
+    [TestCase("doc_key timestamp PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
+    [TestCase("doc_key timestamptz PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
+    [TestCase("doc_key float8 PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
+    [TestCase("doc_key text PRIMARY KEY, org_id date, doc_version bigint, payload jsonb")]
     public async Task Attach_tableItCannotServe_raisesRL002(string columns) =>
         await Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", await PointerTopicWithTableAsync(columns));
 

@@ -17,6 +17,21 @@ AS $$
             SELECT FROM chain WHERE type = 'character'::regtype) THEN
             format('column %s.%I is %s, whose trailing spaces the journal would keep and the read model drop: make it text or varchar',
                    p_table, p_column, format_type(a.atttypid, a.atttypmod))
+        -- The trigger journals a value as to_jsonb writes it, the relay reads it back as ::text: for dates and times
+        -- ('2026-12-03T21:00:00' against '2026-12-03 21:00:00') and floating point (1e+20 against 100000000000000000000)
+        -- they differ, and every event of such a key went out as a deletion. Strings, integers, numeric, booleans,
+        -- enums and uuid are written alike.
+        WHEN EXISTS (
+            WITH RECURSIVE chain(type) AS (
+                SELECT a.atttypid
+                UNION ALL
+                SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.type WHERE t.typbasetype <> 0)
+            SELECT FROM chain JOIN pg_type t ON t.oid = chain.type
+             WHERE t.typbasetype = 0
+               AND (t.typcategory NOT IN ('S', 'N', 'B', 'E') AND t.oid <> 'uuid'::regtype
+                    OR t.oid IN ('real'::regtype, 'double precision'::regtype, 'money'::regtype))) THEN
+            format('column %s.%I is %s, which the journal and the read model would spell differently: make it text, varchar, uuid, an integer or numeric',
+                   p_table, p_column, format_type(a.atttypid, a.atttypmod))
         WHEN NOT coalesce(c.collisdeterministic, true) THEN
             format('column %s.%I has a nondeterministic collation, under which two different keys or organisations can compare equal: give it a deterministic one (ALTER TABLE %s ALTER COLUMN %I TYPE %s COLLATE "C")',
                    p_table, p_column, p_table, p_column, format_type(a.atttypid, a.atttypmod))
