@@ -53,6 +53,22 @@ public sealed class ArgumentValidationTests
         await Sql.FailsAsync("RL002", Publish, await TestTopics.CreateAsync(), "doc", "{}", null, 0L);
 
     [Test]
+    public async Task Publish_versionAbove2To62_raisesRL002_andTheLargestAllowedCanStillBeDeleted()
+    {
+        // Before, bigint's largest version was taken, and the document's deletion (version + 1) failed with a raw 22003.
+        var topic = await TestTopics.CreateAsync();
+        var error = await Sql.FailsAsync("RL002", Publish, topic, "doc", "{}", "org-1", long.MaxValue);
+        Assert.That(error.MessageText, Is.EqualTo($"doc_version must be at most 4611686018427387904 (2^62), got {long.MaxValue}"));
+
+        await Sql.ExecuteAsync(Publish, topic, "doc", "{}", "org-1", 1L << 62);
+        await Sql.ExecuteAsync("SELECT relay.delete($1, 'doc')", topic);
+    }
+
+    [Test]
+    public async Task ResetEpoch_badTopicName_raisesRL002LikeEveryOtherFunction() =>
+        await Sql.FailsAsync("RL002", "SELECT * FROM relay.reset_epoch('Bad Name')");
+
+    [Test]
     public async Task PublishBatch_notAnArray_raisesRL002() =>
         await Sql.FailsAsync("RL002", "SELECT * FROM relay.publish_batch($1, $2::jsonb)", await TestTopics.CreateAsync(), """{"doc_key":"a"}""");
 

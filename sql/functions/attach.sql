@@ -67,6 +67,10 @@ BEGIN
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('table %s has no column %L', p_table, v_column);
         END IF;
+        IF v_column = p_version_column AND v_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002',
+                MESSAGE = format('version column %s.%I must be smallint, integer or bigint, not %s', p_table, v_column, v_type);
+        END IF;
         IF v_column = p_payload_column AND v_type NOT IN ('json'::regtype, 'jsonb'::regtype) THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002',
                 MESSAGE = format('payload column %s.%I must be json or jsonb, not %s', p_table, v_column, v_type);

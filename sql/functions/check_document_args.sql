@@ -18,5 +18,11 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'RL002',
             MESSAGE = format('doc_version must be positive, got %s', p_doc_version);
     END IF;
+    -- Versions go on growing (the next publish, a deletion's tombstone at version + 1): near bigint's end they overflowed
+    -- with a raw error, and such a document could never be deleted. 2^62 leaves room, and fits nanoseconds since 1970.
+    IF p_doc_version > 4611686018427387904 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL002',
+            MESSAGE = format('doc_version must be at most 4611686018427387904 (2^62), got %s', p_doc_version);
+    END IF;
 END
 $$;

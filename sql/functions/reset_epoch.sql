@@ -14,6 +14,9 @@ AS $$
 DECLARE
     v_reset jsonb;
 BEGIN
+    IF p_topic IS NOT NULL THEN
+        PERFORM relay.check_topic_name(p_topic);
+    END IF;
     IF p_topic IS NOT NULL AND NOT EXISTS (SELECT 1 FROM relay.topics t WHERE t.topic = p_topic) THEN
         RAISE EXCEPTION USING ERRCODE = 'RL001', MESSAGE = format('unknown topic %L', p_topic);
     END IF;
