@@ -342,4 +342,25 @@ public sealed class AttachTests
             Assert.That(notices, Is.Empty, "the index named in the hint is found");
         }
     }
+
+    [Test]
+    public async Task Attach_aTableWithRowLevelSecurity_warnsThatTheRelayMustSeeEveryRow()
+    {
+        // Rows a policy hid from the relay's role went out as deletions, silently.
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_rls_" + Guid.NewGuid().ToString("N")[..12];
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync($"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY");
+        await using var connection = await TestDatabase.DataSource.OpenConnectionAsync();
+        var notices = new List<PostgresNotice>();
+        connection.Notice += (_, e) => notices.Add(e.Notice);
+
+        await using var attach = new NpgsqlCommand($"SELECT relay.attach('{topic}', '{table}')", connection);
+        await attach.ExecuteNonQueryAsync();
+
+        Assert.That(notices.Select(n => (n.Severity, n.MessageText)), Is.EqualTo(new[]
+        {
+            ("WARNING", $"{table} has row-level security: the relay's role must see every row, or clients are told the rows it cannot see were deleted"),
+        }));
+    }
 }

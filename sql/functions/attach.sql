@@ -113,6 +113,13 @@ BEGIN
             HINT = format('CREATE UNIQUE INDEX ON %s ((%I::text));', p_table, p_doc_key_column);
     END IF;
 
+    -- The relay reads the rows as its own role: rows a policy hides from it would look deleted to every client.
+    IF EXISTS (SELECT FROM pg_class c WHERE c.oid = p_table AND c.relrowsecurity) THEN
+        RAISE WARNING USING
+            MESSAGE = format('%s has row-level security: the relay''s role must see every row, or clients are told the rows it cannot see were deleted', p_table),
+            HINT = 'give the relay''s role BYPASSRLS, or a policy that lets it read every row (docs/deployment.md, Rights)';
+    END IF;
+
     UPDATE relay.topics t
        SET payload_mode = 'pointer', read_model = p_table,
            read_model_columns = jsonb_build_object('doc_key', p_doc_key_column, 'org_id', p_org_column,
