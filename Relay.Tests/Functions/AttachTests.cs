@@ -151,7 +151,7 @@ public sealed class AttachTests
         // A value that fills the column has no padding: journal and read model agree, and the write goes through.
         await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('key-0008', 'org-0008', 1, '{{}}')");
 
-        Assert.That(update.MessageText, Does.Contain($"column public.{table}.{column} is character(8)"));
+        Assert.That(update.MessageText, Does.Contain($"column {table}.{column} is character(8)"));
         Assert.That(update.Hint, Does.Contain("relay audit"));
         var journal = await Sql.RowsAsync("SELECT doc_key, org_id FROM relay.stream_events WHERE topic = $1 ORDER BY watermark", topic);
         Assert.That(journal, Is.EqualTo(new[] { new object?[] { "k-1", "org-1" }, new object?[] { "key-0008", "org-0008" } }));
@@ -362,5 +362,30 @@ public sealed class AttachTests
         {
             ("WARNING", $"{table} has row-level security: the relay's role must see every row, or clients are told the rows it cannot see were deleted"),
         }));
+    }
+
+    [Test]
+    public async Task Attach_whileAWriterCommitsARowWithoutAnOrg_waitsForItAndRaisesRL002()
+    {
+        // Before, it checked the rows before its trigger waited for the table's writers, and then served that row,
+        // without an organisation, to every organisation of a topic that requires one.
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_race_" + Guid.NewGuid().ToString("N")[..12];
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await using var writer = await TestDatabase.DataSource.OpenConnectionAsync();
+        await using var transaction = await writer.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand($"INSERT INTO {table} VALUES ('global', NULL, 1, '{{}}')", writer, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var attaching = Sql.FailsAsync("RL002", "SELECT relay.attach($1, $2::regclass)", topic, table);
+        await Eventually.ThatAsync(async () => await Sql.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%relay.attach%'") > 0, "attach to wait for the writer");
+        await transaction.CommitAsync();
+        var error = await attaching;
+
+        Assert.That(error.MessageText, Does.Contain("has rows whose org_id is null"));
+        Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.topics WHERE topic = $1 AND read_model IS NULL", topic), Is.EqualTo(1));
     }
 }

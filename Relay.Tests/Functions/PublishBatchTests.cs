@@ -215,6 +215,7 @@ public sealed class PublishBatchTests
     [TestCase("""{"doc_key":"a","payload":{},"org":"org-1"}""", "p_docs[1] has member 'org', which is not one of doc_key, payload, org_id, doc_version")]
     [TestCase("""{"doc_key":"a","payload":{},"docVersion":3}""", "p_docs[1] has member 'docVersion', which is not one of doc_key, payload, org_id, doc_version")]
     [TestCase("""{"doc_key":"a","org_id":"org-1"}""", "p_docs[1] has no payload")]
+    [TestCase("""{"doc_key":"a","payload":null}""", "p_docs[1].payload must not be null")]
     public async Task PublishBatch_memberItDoesNotKnowOrNoPayload_raisesRL002NamingTheDocument(string document, string message)
     {
         // Before, a misspelt "org" was dropped and its document published to every organisation of a topic that allows that.

@@ -13,6 +13,13 @@ public sealed class RightsTests
             relay.delete(text, text) TO relay_app_writer;
         """;
 
+    /// <summary>The grants of docs/deployment.md for writers of an attached table, to role <c>relay_table_writer</c>.</summary>
+    private const string TableWriterGrants = """
+        GRANT USAGE ON SCHEMA relay TO relay_table_writer;
+        GRANT SELECT, UPDATE ON relay.topics TO relay_table_writer;
+        GRANT SELECT, INSERT ON relay.stream_events TO relay_table_writer;
+        """;
+
     /// <summary>The table rights docs/deployment.md gave writers before the functions ran with the owner's rights.</summary>
     private const string FormerWriterGrants = """
         GRANT USAGE ON SCHEMA relay TO {0};
@@ -38,17 +45,11 @@ public sealed class RightsTests
     }
 
     [Test]
-    public async Task Writer_withTheDocumentedRights_publishesBatchesDeletesAndWritesAnAttachedTable()
+    public async Task Writer_withTheDocumentedRights_publishesBatchesAndDeletes_andCannotWriteRelaysTables()
     {
         await CreateRoleAsync("relay_app_writer");
         await Sql.ExecuteAsync(WriterGrants);
         var topic = await TestTopics.CreateAsync();
-        var attached = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
-        var table = "app_" + attached.Replace('.', '_');
-        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
-        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", attached, table);
-        // The application's own table: its own rights.
-        await Sql.ExecuteAsync($"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO relay_app_writer");
 
         await using var writer = await ConnectAsAsync("relay_app_writer");
         foreach (var statement in new[]
@@ -56,8 +57,6 @@ public sealed class RightsTests
             $"SELECT * FROM relay.publish('{topic}', '{topic}:one', '{{\"n\":1}}', 'org-1')",
             $"SELECT * FROM relay.publish_batch('{topic}', '[{{\"doc_key\":\"{topic}:two\",\"payload\":{{\"n\":2}},\"org_id\":\"org-1\"}}]')",
             $"SELECT * FROM relay.delete('{topic}', '{topic}:one')",
-            $"INSERT INTO {table} VALUES ('{attached}:row', 'org-1', 1, '{{}}')",
-            $"DELETE FROM {table}",
         })
         {
             await using var command = new NpgsqlCommand(statement, writer);
@@ -65,7 +64,6 @@ public sealed class RightsTests
         }
 
         Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(3));
-        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", attached), Is.EqualTo(2));
 
         // Before, those rights were rights on relay's tables, with which a writer could rewind a head, journal events
         // of any organisation, or point a topic at a table it may not read, for the relay to serve.
@@ -80,6 +78,54 @@ public sealed class RightsTests
             Assert.That((await FailsAsAsync(writer, statement)).SqlState, Is.AnyOf("42501", "42883"), statement);
         }
         Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task TableWriter_withTheDocumentedRights_writesAnAttachedTable()
+    {
+        await CreateRoleAsync("relay_table_writer");
+        await Sql.ExecuteAsync(TableWriterGrants);
+        var attached = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_" + attached.Replace('.', '_');
+        await Sql.ExecuteAsync($"CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb)");
+        await Sql.ExecuteAsync("SELECT relay.attach($1, $2::regclass)", attached, table);
+        // The application's own table: its own rights.
+        await Sql.ExecuteAsync($"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO relay_table_writer");
+
+        await using var writer = await ConnectAsAsync("relay_table_writer");
+        foreach (var statement in new[] { $"INSERT INTO {table} VALUES ('{attached}:row', 'org-1', 1, '{{}}')", $"DELETE FROM {table}" })
+        {
+            await using var command = new NpgsqlCommand(statement, writer);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        Assert.That(await Sql.ScalarAsync<long>("SELECT relay.head($1)", attached), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task AttachedTable_withAColumnWhoseTypeCastsToJsonByItsOwnersFunction_runsItWithTheWritersRights()
+    {
+        // With the trigger running as the schema's owner, the table owner's cast ran as that owner: it made its role a
+        // superuser (outside re-verification R1). It must run with the writer's rights, and fail on what they lack.
+        await CreateRoleAsync("relay_cast_writer");
+        await Sql.ExecuteAsync("GRANT USAGE ON SCHEMA relay TO relay_cast_writer");
+        var attached = await TestTopics.CreateAsync(payloadMode: "pointer", requireOrg: true);
+        var table = "app_cast_" + Guid.NewGuid().ToString("N")[..12];
+        await Sql.ExecuteAsync($"""
+            DO $$ BEGIN CREATE TYPE relay_test_cast_kind AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            CREATE OR REPLACE FUNCTION relay_test_cast_as(relay_test_cast_kind) RETURNS json LANGUAGE plpgsql AS
+                'BEGIN RETURN to_json(current_user::text); END';
+            DO $$ BEGIN CREATE CAST (relay_test_cast_kind AS json) WITH FUNCTION relay_test_cast_as(relay_test_cast_kind);
+                EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            CREATE TABLE {table} (doc_key text PRIMARY KEY, org_id text, doc_version bigint, payload jsonb, kind relay_test_cast_kind DEFAULT 'a');
+            SELECT relay.attach('{attached}', '{table}');
+            GRANT SELECT, INSERT ON {table} TO relay_cast_writer;
+            """);
+        await using var writer = await ConnectAsAsync("relay_cast_writer");
+
+        var error = await FailsAsAsync(writer, $"INSERT INTO {table} (doc_key, org_id, doc_version, payload) VALUES ('k', 'org-1', 1, '{{}}')");
+
+        Assert.That(error.SqlState, Is.EqualTo("42501"), "it runs as the writer, who may not write the journal");
     }
 
     [Test]

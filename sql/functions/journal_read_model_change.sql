@@ -3,9 +3,8 @@
 CREATE OR REPLACE FUNCTION relay.journal_read_model_change()
 RETURNS trigger
 LANGUAGE plpgsql
--- The schema owner's rights, so that a writer needs EXECUTE only, never rights on relay's tables (docs/deployment.md).
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+-- The writer's rights, not the schema owner's (unlike publish): to_jsonb(NEW) runs the code of the row's column types
+-- (a cast to json of the table owner's own type), which must never run with the owner's rights.
 AS $$
 DECLARE
     v_topic constant text := TG_ARGV[0];
@@ -114,4 +113,3 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION relay.journal_read_model_change() FROM PUBLIC;

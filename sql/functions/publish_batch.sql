@@ -55,6 +55,9 @@ BEGIN
         IF NOT v_doc ? 'payload' THEN
             RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_docs[%s] has no payload', i - 1);
         END IF;
+        IF jsonb_typeof(v_doc -> 'payload') = 'null' THEN
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('p_docs[%s].payload must not be null', i - 1);
+        END IF;
         v_keys[i] := v_doc ->> 'doc_key';
         v_orgs[i] := v_doc ->> 'org_id';
         v_version := (v_doc ->> 'doc_version')::numeric;

@@ -1,9 +1,10 @@
--- From this generation on, relay.publish, publish_batch, delete and the attach trigger run with the schema owner's
--- rights, and only roles granted EXECUTE may call the three functions (functions/publish.sql and the others): a writer
+-- From this generation on, relay.publish, publish_batch and delete run with the schema owner's rights, and only roles
+-- granted EXECUTE may call them (functions/publish.sql and the others): a writer
 -- no longer needs, and should no longer have, rights on relay's tables, with which it could rewind a topic's head,
 -- journal events of any organisation, or point a topic at a table of its choosing for the relay to serve. Each role
 -- that could write the journal itself until now (the rights docs/deployment.md gave before) is granted EXECUTE here,
--- so that no writer stops at the upgrade; revoke its rights on relay's tables afterwards (docs/deployment.md, Rights).
+-- so that no writer stops at the upgrade; revoke its rights on relay's tables afterwards, unless it writes a table
+-- attached with relay.attach, whose trigger journals with its writer's rights (docs/deployment.md, Rights).
 DO $$
 DECLARE
     v_role name;
