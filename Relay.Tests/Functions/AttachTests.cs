@@ -129,6 +129,8 @@ public sealed class AttachTests
     [TestCase("doc_key timestamptz PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
     [TestCase("doc_key float8 PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
     [TestCase("doc_key text PRIMARY KEY, org_id date, doc_version bigint, payload jsonb")]
+    // A type the table's owner made, whose casts the relay's reads would run with the relay's rights.
+    [TestCase("doc_key relay_test_kind PRIMARY KEY, org_id text, doc_version bigint, payload jsonb")]
     // A version column of text took 'v2' and failed every such write with a raw 22P02.
     [TestCase("doc_key text PRIMARY KEY, org_id text, doc_version text, payload jsonb")]
     [TestCase("doc_key text PRIMARY KEY, org_id text, doc_version numeric, payload jsonb")]
@@ -179,6 +181,7 @@ public sealed class AttachTests
             EXCEPTION WHEN duplicate_object THEN NULL;
             END $$
             """);
+        await Sql.ExecuteAsync("DO $$ BEGIN CREATE TYPE relay_test_kind AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN NULL; END $$");
         await Sql.ExecuteAsync($"CREATE TABLE {table} ({columns})");
         return [topic, table];
     }
