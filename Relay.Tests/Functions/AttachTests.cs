@@ -100,6 +100,15 @@ public sealed class AttachTests
     }
 
     [Test]
+    public async Task Attach_rowWithoutVersion_raisesRL002NamingTheTableWithItsSchema()
+    {
+        var (_, table) = await AttachNewTableAsync();
+
+        var error = await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k', 'org-1', NULL, '{{}}')");
+        Assert.That(error.MessageText, Is.EqualTo($"public.{table}.doc_version must not be null"));
+    }
+
+    [Test]
     public async Task Attach_docKeyRenamed_journalsTombstoneThenNewKey()
     {
         var (topic, table) = await AttachNewTableAsync();
@@ -229,8 +238,9 @@ public sealed class AttachTests
         var (_, table) = await AttachNewTableAsync();
         await Sql.ExecuteAsync($"INSERT INTO {table} VALUES ('k', 'org-1', 1, '{{}}')");
 
-        await Sql.FailsAsync("RL006", $"TRUNCATE {table}");
+        var error = await Sql.FailsAsync("RL006", $"TRUNCATE {table}");
 
+        Assert.That(error.MessageText, Does.StartWith($"table public.{table} feeds topic"));
         Assert.That(await Sql.ScalarAsync<long>($"SELECT count(*) FROM {table}"), Is.EqualTo(1));
     }
 
@@ -258,7 +268,7 @@ public sealed class AttachTests
         await Sql.ExecuteAsync($"ALTER TABLE {table} RENAME COLUMN {column} TO renamed");
 
         var insert = await Sql.FailsAsync("RL002", $"INSERT INTO {table} VALUES ('k2', 'org-1', 1, '{{}}')");
-        Assert.That(insert.MessageText, Is.EqualTo($"table {table} has no column '{column}', which relay.attach was given for topic '{topic}'"));
+        Assert.That(insert.MessageText, Is.EqualTo($"table public.{table} has no column '{column}', which relay.attach was given for topic '{topic}'"));
         await Sql.FailsAsync("RL002", $"DELETE FROM {table}");
 
         Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.stream_events WHERE topic = $1", topic), Is.EqualTo(1));

@@ -58,12 +58,14 @@ public sealed class DeleteTests
     }
 
     [Test]
-    public async Task Publish_tombstoneVersionAgain_raisesRL004()
+    public async Task Publish_tombstoneVersionAgain_raisesRL004SayingItIsTheDeletion()
     {
         var topic = await TestTopics.CreateAsync();
         await Sql.RowsAsync("SELECT relay.publish($1, $1 || ':doc', '{}')", topic);
         await Sql.RowsAsync(Delete, topic, topic + ":doc");
 
-        await Sql.FailsAsync("RL004", "SELECT * FROM relay.publish($1, $1 || ':doc', '{}', NULL, 2)", topic);
+        // The message said "version 2 was published with another payload", which sent the DBA looking for a payload.
+        var error = await Sql.FailsAsync("RL004", "SELECT * FROM relay.publish($1, $1 || ':doc', '{}', NULL, 2)", topic);
+        Assert.That(error.MessageText, Is.EqualTo($"doc_version conflict for '{topic}:doc': version 2 is its deletion"));
     }
 }

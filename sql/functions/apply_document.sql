@@ -49,7 +49,12 @@ BEGIN
             MESSAGE = format('doc_version regression for %L: %s is older than the current %s',
                              p_doc_key, p_doc_version, v_existing.doc_version);
     END IF;
-    IF v_existing.deleted OR v_existing.payload IS DISTINCT FROM p_payload THEN
+    IF v_existing.deleted THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL004',
+            MESSAGE = format('doc_version conflict for %L: version %s is its deletion', p_doc_key, p_doc_version),
+            HINT = 'publish it again at a later version, or without one (the next is taken)';
+    END IF;
+    IF v_existing.payload IS DISTINCT FROM p_payload THEN
         RAISE EXCEPTION USING ERRCODE = 'RL004',
             MESSAGE = format('doc_version conflict for %L: version %s was published with another payload',
                              p_doc_key, p_doc_version);

@@ -33,7 +33,7 @@ BEGIN
     v_row := coalesce(v_new, v_old);
     IF NOT (v_row ? TG_ARGV[1] AND v_row ? TG_ARGV[3] AND v_row ? TG_ARGV[4] AND (TG_ARGV[2] = '' OR v_row ? TG_ARGV[2])) THEN
         RAISE EXCEPTION USING ERRCODE = 'RL002',
-            MESSAGE = format('table %s has no column %L, which relay.attach was given for topic %L', TG_TABLE_NAME,
+            MESSAGE = format('table %I.%I has no column %L, which relay.attach was given for topic %L', TG_TABLE_SCHEMA, TG_TABLE_NAME,
                              (SELECT c FROM unnest(ARRAY[TG_ARGV[1], TG_ARGV[2], TG_ARGV[3], TG_ARGV[4]]) c WHERE c <> '' AND NOT v_row ? c LIMIT 1), v_topic),
             HINT = 'attach the table again with its current column names (relay.attach)';
     END IF;
@@ -49,7 +49,7 @@ BEGIN
         v_payload := v_new -> TG_ARGV[4];
         PERFORM relay.check_document_args(v_key, v_org, v_version);
         IF v_version IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('%s.%s must not be null', TG_TABLE_NAME, TG_ARGV[3]);
+            RAISE EXCEPTION USING ERRCODE = 'RL002', MESSAGE = format('%I.%I.%I must not be null', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_ARGV[3]);
         END IF;
         v_size := relay.check_payload(v_payload);
     END IF;

@@ -7,7 +7,7 @@ LANGUAGE plpgsql
 AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'RL006',
-        MESSAGE = format('table %s feeds topic %L: TRUNCATE is not journaled, so it is refused', TG_TABLE_NAME, TG_ARGV[0]),
+        MESSAGE = format('table %I.%I feeds topic %L: TRUNCATE is not journaled, so it is refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_ARGV[0]),
         HINT = 'DELETE the rows instead: each one is journaled as a tombstone.';
 END
 $$;
