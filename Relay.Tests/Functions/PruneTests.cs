@@ -58,6 +58,32 @@ public sealed class PruneTests
     }
 
     [Test]
+    public async Task Prune_eventOfATransactionThatRanLongBeforePublishing_isAsOldAsItsInsertNotItsStart()
+    {
+        // inserted_at was the transaction's start: an event committed a moment ago by a transaction that had been open
+        // for longer than p_older_than was pruned at once, and every event below it with it.
+        var topic = await TestTopics.CreateAsync(retention: "1 day");
+        await using (var connection = await TestDatabase.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using (var sleep = new NpgsqlCommand("SELECT pg_sleep(1.5)", connection, transaction))
+            {
+                await sleep.ExecuteNonQueryAsync();
+            }
+            await using (var publish = new NpgsqlCommand("SELECT relay.publish($1, $1 || ':late', '{}')", connection, transaction))
+            {
+                publish.Parameters.AddWithValue(topic);
+                await publish.ExecuteNonQueryAsync();
+            }
+            await transaction.CommitAsync();
+        }
+
+        var result = (await Sql.RowsAsync("SELECT deleted, retained_after FROM relay.prune($1, '1 second')", topic)).Single();
+
+        Assert.That(result, Is.EqualTo(new object?[] { 0L, 0L }));
+    }
+
+    [Test]
     public async Task Prune_boundedPerCall_deletesInBatchesUpToTheCap()
     {
         var topic = await TopicWithEventsAsync(old: 25, recent: 0);
