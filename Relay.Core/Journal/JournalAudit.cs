@@ -7,8 +7,8 @@ namespace Relay.Core.Journal;
 /// <summary>
 /// Checks what the relay relies on (CONTRACT §5, <c>relay audit</c>): each topic's retained journal is gap-free up to
 /// its head; every payload's stored hash is the SHA-256 of its canonical JSON, recomputed here in C#; and the read model
-/// of <c>publish</c> agrees with each document's newest journal event; and an attached table's key and org columns can
-/// still tell keys and organisations apart.
+/// of <c>publish</c> agrees with each document's newest journal event; an attached table's key and org columns can
+/// still tell keys and organisations apart; and each attached table is still wired to its topic alone.
 /// </summary>
 public static class JournalAudit
 {
@@ -20,7 +20,51 @@ public static class JournalAudit
         await CheckHashesAsync(dataSource, topic, problems, cancellationToken);
         await CheckReadModelAsync(dataSource, topic, problems, cancellationToken);
         await CheckAttachedColumnsAsync(dataSource, topic, problems, cancellationToken);
+        await CheckAttachedWiringAsync(dataSource, topic, problems, cancellationToken);
         return problems;
+    }
+
+    /// <summary>
+    /// An attached table's changes reach its topic only through its enabled <c>relay_journal</c> trigger, made by
+    /// relay.attach with the topic and the columns the relay reads; and a trigger journaling into a topic whose read
+    /// model is another table (or none) sends rows the relay reads back from the wrong table, as deletions. Both can be
+    /// undone after the attach (a disabled trigger, a table attached before attach refused a second wiring). The relay
+    /// reads the table as its own role, and rows a row-level security policy hides from that role look deleted: reported
+    /// when the role running the audit would not see every row (run it as the relay's role).
+    /// </summary>
+    private static async Task CheckAttachedWiringAsync(NpgsqlDataSource dataSource, string? topic, List<string> problems, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH journal_triggers AS (
+                SELECT g.tgrelid::regclass AS tbl, g.tgenabled <> 'D' AS enabled,
+                       string_to_array(rtrim(encode(g.tgargs, 'escape'), '\000'), '\000') AS args
+                  FROM pg_trigger g
+                 WHERE g.tgfoid = 'relay.journal_read_model_change'::regproc)
+            SELECT t.topic, format('table %s is its read model, but no enabled relay_journal trigger journals its changes into it: clients hear of none; attach it again (relay.attach)', t.read_model)
+              FROM relay.topics t
+             WHERE t.read_model IS NOT NULL AND ($1::text IS NULL OR t.topic = $1)
+               AND NOT EXISTS (
+                   SELECT FROM journal_triggers j
+                    WHERE j.tbl = t.read_model AND j.enabled AND j.args = ARRAY[t.topic,
+                          t.read_model_columns ->> 'doc_key', coalesce(t.read_model_columns ->> 'org_id', ''),
+                          t.read_model_columns ->> 'doc_version', t.read_model_columns ->> 'payload'])
+            UNION ALL
+            SELECT j.args[1], format('table %s journals into it, but its read model is %s: the relay reads those rows from there, so they go out as deletions; detach the table (docs/sql.md, "Detaching a table")', j.tbl, coalesce(t.read_model::text, 'no table'))
+              FROM journal_triggers j LEFT JOIN relay.topics t ON t.topic = j.args[1]
+             WHERE t.read_model IS DISTINCT FROM j.tbl AND ($1::text IS NULL OR j.args[1] = $1)
+            UNION ALL
+            SELECT t.topic, format('table %s has row-level security, and the role %I running this audit does not see every row: rows a policy hides from the relay''s role go out as deletions; give that role BYPASSRLS (docs/deployment.md, Rights)', t.read_model, current_user)
+              FROM relay.topics t JOIN pg_class c ON c.oid = t.read_model
+             WHERE c.relrowsecurity AND ($1::text IS NULL OR t.topic = $1)
+               AND NOT (SELECT r.rolbypassrls OR r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+               AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+            """);
+        command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            problems.Add($"{reader.GetString(0)}: {reader.GetString(1)}");
+        }
     }
 
     /// <summary>

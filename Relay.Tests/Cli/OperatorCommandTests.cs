@@ -136,4 +136,55 @@ public sealed class OperatorCommandTests
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(output, Does.Contain($"{topic}: column {table}.org_id has a nondeterministic collation"));
     }
+
+    [Test]
+    public async Task Audit_attachedTableWithItsTriggerDisabled_isReported()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        await Sql.ExecuteAsync($"ALTER TABLE {table} DISABLE TRIGGER relay_journal");
+
+        var (exit, output, _) = await RelayAsync("audit", "--topic", topic);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Does.Contain($"{topic}: table {table} is its read model, but no enabled relay_journal trigger journals its changes into it"));
+    }
+
+    [Test]
+    public async Task Audit_tableJournalingIntoATopicWhoseReadModelIsAnother_isReported()
+    {
+        // relay.attach now refuses a second wiring; a schema from before it, or a trigger made by hand, may hold one.
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        var (_, stray) = await TestTopics.AttachNewTableAsync();
+        await Sql.ExecuteAsync($"""
+            CREATE OR REPLACE TRIGGER relay_journal AFTER INSERT OR UPDATE OR DELETE ON {stray}
+            FOR EACH ROW EXECUTE FUNCTION relay.journal_read_model_change('{topic}', 'doc_key', 'org_id', 'doc_version', 'payload')
+            """);
+
+        var (exit, output, _) = await RelayAsync("audit", "--topic", topic);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Does.Contain($"{topic}: table {stray} journals into it, but its read model is {table}"));
+        Assert.That(output, Does.Not.Contain("no enabled relay_journal trigger"), "the topic's own table is still wired");
+    }
+
+    [Test]
+    public async Task Audit_attachedTableWithRowLevelSecurity_isReportedToARoleThatDoesNotSeeEveryRow()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        await Sql.ExecuteAsync($"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY");
+        await Sql.ExecuteAsync("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relay_audit_reader') THEN CREATE ROLE relay_audit_reader LOGIN; END IF; END $$;
+            GRANT USAGE ON SCHEMA relay TO relay_audit_reader;
+            GRANT SELECT ON ALL TABLES IN SCHEMA relay TO relay_audit_reader;
+            """);
+        await Sql.ExecuteAsync($"GRANT SELECT ON {table} TO relay_audit_reader");
+        var reader = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Username = "relay_audit_reader" }.ConnectionString;
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(reader);
+
+        var problems = await Relay.Core.Journal.JournalAudit.RunAsync(dataSource, topic);
+        var asOwner = await Relay.Core.Journal.JournalAudit.RunAsync(TestDatabase.DataSource, topic);
+
+        Assert.That(problems, Has.Some.StartsWith($"{topic}: table {table} has row-level security, and the role relay_audit_reader running this audit does not see every row"));
+        Assert.That(asOwner, Is.Empty, "the table's owner sees every row");
+    }
 }
