@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -22,6 +24,8 @@ public sealed partial class TokenValidator
 
     private static readonly SearchValues<char> s_compactJwsChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+
+    private static readonly JsonDocumentOptions s_noDuplicates = new() { AllowDuplicateProperties = false };
 
     private readonly JsonWebTokenHandler _handler = new();
     private readonly TimeSpan _clockSkew;
@@ -75,6 +79,10 @@ public sealed partial class TokenValidator
         {
             return AuthResult.Fail(AuthFailureReason.Malformed, $"not three base64url parts joined by dots, at most {MaxTokenLength} characters");
         }
+        if (DuplicateMember(token) is { } duplicate)
+        {
+            return AuthResult.Fail(AuthFailureReason.Malformed, $"the header or the payload names a member twice ({duplicate})");
+        }
         JsonWebToken jwt;
         try
         {
@@ -116,6 +124,58 @@ public sealed partial class TokenValidator
         var second = first < 0 ? -1 : token.IndexOf('.', first + 1);
         // The signature may be empty here (alg "none"): it is refused by algorithm, which says more in the logs.
         return first > 0 && second > first + 1 && token.IndexOf('.', second + 1) < 0;
+    }
+
+    /// <summary>
+    /// Why the header or the payload names a member twice, or null. RFC 7515 §5.2 and RFC 7519 §7.2 let a recipient
+    /// refuse such JSON, and IdentityModel would take the last: the organization a client is served must not depend on
+    /// which of two <c>oa_org_id</c> an issuer's string building put last. A segment that is not base64url-encoded JSON
+    /// is left to IdentityModel, which says so.
+    /// </summary>
+    private static string? DuplicateMember(string token)
+    {
+        var first = token.IndexOf('.', StringComparison.Ordinal);
+        var second = token.IndexOf('.', first + 1);
+        return DuplicateMemberIn(token.AsSpan(0, first)) ?? DuplicateMemberIn(token.AsSpan(first + 1, second - first - 1));
+    }
+
+    private static string? DuplicateMemberIn(ReadOnlySpan<char> segment)
+    {
+        byte[] json;
+        try
+        {
+            json = Base64Url.DecodeFromChars(segment);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        try
+        {
+            using var strict = JsonDocument.Parse(json, s_noDuplicates);
+            return null;
+        }
+        catch (JsonException e) when (IsJson(json))
+        {
+            return e.Message;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsJson(byte[] json)
+    {
+        try
+        {
+            using var lenient = JsonDocument.Parse(json);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private bool TryGetParameters(

@@ -57,6 +57,13 @@ internal static class TokenForge
         return $"{signingInput}.{Base64Url.EncodeToString(signer(Encoding.ASCII.GetBytes(signingInput)))}";
     }
 
+    /// <summary>HS256 over a header and a payload given as JSON text, which may say what a <see cref="JsonObject"/> cannot (a member twice).</summary>
+    public static string Hs256Text(HmacKey key, string header, string payload)
+    {
+        var signingInput = $"{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(header))}.{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload))}";
+        return $"{signingInput}.{Base64Url.EncodeToString(HMACSHA256.HashData(key.Secret, Encoding.ASCII.GetBytes(signingInput)))}";
+    }
+
     public static string Encode(JsonNode node) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(node.ToJsonString()));
 
     /// <summary>A JWKS document with the public part of each key, RSA or EC.</summary>

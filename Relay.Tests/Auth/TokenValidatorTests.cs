@@ -60,6 +60,26 @@ public sealed class TokenValidatorTests
     public async Task Validate_malformedToken_isMalformed(string token) =>
         Assert.That(await ReasonAsync(token), Is.EqualTo(AuthFailureReason.Malformed));
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Validate_memberNamedTwice_isMalformed_namingIt(bool inHeader)
+    {
+        // Before, IdentityModel took the last: a token naming org-a then org-b was served org-b's documents, so the
+        // organization depended on which of two an issuer's string building put last (protocol review P1).
+        var claims = TokenForge.Claims();
+        var payload = claims.ToJsonString();
+        var header = TokenForge.Header("HS256", s_key.KeyId).ToJsonString();
+        var token = inHeader
+            ? TokenForge.Hs256Text(s_key, header.Replace("{", "{\"alg\":\"none\",", StringComparison.Ordinal), payload)
+            : TokenForge.Hs256Text(s_key, header, payload.Replace("{", "{\"oa_org_id\":\"org-a\",", StringComparison.Ordinal));
+
+        var failure = await RefusedAsync(Validator(), token);
+
+        Assert.That(failure.Reason, Is.EqualTo(AuthFailureReason.Malformed));
+        Assert.That(failure.Detail, Does.StartWith("the header or the payload names a member twice").And.Contain(inHeader ? "alg" : "oa_org_id"));
+        Assert.That((await Validator().ValidateAsync(TokenForge.Hs256Text(s_key, header, payload))).Succeeded, Is.True, "the same token without the second member");
+    }
+
     [Test]
     public async Task Validate_tokenLongerThanTheLimit_isMalformed()
     {
