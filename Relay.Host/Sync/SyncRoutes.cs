@@ -44,7 +44,9 @@ internal static class SyncRoutes
             return;
         }
         var offered = http.WebSockets.WebSocketRequestedProtocols;
-        var framing = NativeFramings.FirstOrDefault(framing => offered.Contains(framing.Subprotocol));
+        // The first the client offers that the relay knows: RFC 6455 §4.1 lists them by the client's preference.
+        var framing = offered.Select(protocol => NativeFramings.FirstOrDefault(framing => framing.Subprotocol == protocol))
+            .FirstOrDefault(framing => framing is not null);
         if (framing is null)
         {
             await JsonErrors.WriteAsync(http, StatusCodes.Status400BadRequest,

@@ -234,6 +234,24 @@ public sealed class BadInputTests
         Assert.That(socket.HttpStatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
+    [TestCase(SyncEndpoints.JsonSubprotocol, SyncEndpoints.ProtoSubprotocol)]
+    [TestCase(SyncEndpoints.ProtoSubprotocol, SyncEndpoints.JsonSubprotocol)]
+    [TestCase("openagents.sync.v9.xml", SyncEndpoints.JsonSubprotocol)]
+    public async Task Upgrade_offeringSeveralSubprotocols_getsTheFirstItKnows_inTheClientsOrder(string first, string second)
+    {
+        // RFC 6455 §4.1: the client lists them by preference. Before, the relay always chose the binary one, and a client
+        // preferring JSON that did not check the chosen one misread binary frames (protocol review P3).
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(first);
+        socket.Options.AddSubProtocol(second);
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {RelayServerHarness.Token()}");
+
+        await socket.ConnectAsync(s_relay.WebSocket, CancellationToken.None);
+
+        Assert.That(socket.SubProtocol, Is.EqualTo(first.StartsWith("openagents.sync.v1.", StringComparison.Ordinal) ? first : second));
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
     [Test]
     public async Task Upgrade_withoutToken_isRefusedWith401()
     {
