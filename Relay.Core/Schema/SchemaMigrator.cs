@@ -109,6 +109,14 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
             record.Parameters.AddWithValue(Generation);
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
+        // A relay that may not migrate (Relay__AutoMigrate=false) reads the record at start. Made here, after the DBA
+        // granted the relay's role SELECT on the schema's tables, it was readable by nobody else, and every such relay
+        // then refused to start. It names files and checksums only; USAGE on the schema still decides who reaches it.
+        await using (var readable = new NpgsqlCommand(
+            "GRANT SELECT ON relay.schema_migrations, relay.schema_generation TO PUBLIC", connection, transaction))
+        {
+            await readable.ExecuteNonQueryAsync(cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         Log.UpToDate(logger, applied.Count);
         return applied;

@@ -30,6 +30,24 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task Migrate_leavesItsRecordReadableToARelayRoleThatMayNotMigrate()
+    {
+        // Before, relay migrate made relay.schema_migrations after the DBA's grants to the relay's role, readable by
+        // nobody else, and a relay with Relay__AutoMigrate=false then stopped at start with 42501 (ops review O1).
+        await Sql.ExecuteAsync("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relay_record_reader') THEN CREATE ROLE relay_record_reader LOGIN; END IF; END $$;
+            GRANT USAGE ON SCHEMA relay TO relay_record_reader;
+            """);
+        await AsMigratorAsync("REVOKE ALL ON relay.schema_migrations, relay.schema_generation FROM PUBLIC, relay_record_reader");
+
+        await Migrator().MigrateAsync();
+
+        var reader = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Username = "relay_record_reader", Pooling = false };
+        await using var dataSource = NpgsqlDataSource.Create(reader.ConnectionString);
+        Assert.That(await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).PendingAsync(), Is.Empty);
+    }
+
+    [Test]
     public async Task Migrate_changedFunction_isReappliedAlone()
     {
         await AsMigratorAsync("UPDATE relay.schema_migrations SET checksum = 'stale' WHERE script = 'functions/head.sql'");
