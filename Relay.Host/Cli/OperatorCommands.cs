@@ -50,13 +50,36 @@ internal static class OperatorCommands
     {
         var topic = new Option<string?>("--topic") { Description = "One topic (default: every topic)" };
         var olderThan = new Option<string?>("--older-than") { Description = "A PostgreSQL interval, e.g. '2 days' (default: each topic's retention)" };
-        var command = new Command("prune", "Run retention once through relay.prune and print what it deleted") { connectionString, dataDirectory, topic, olderThan };
+        var command = new Command("prune", "Run retention through relay.prune until nothing is left to delete, and print what it deleted per topic")
+        {
+            connectionString, dataDirectory, topic, olderThan,
+        };
         command.SetAction((result, cancellationToken) => RunAsync(result, connectionString, dataDirectory, async (database, output) =>
         {
-            await using var prune = database.DataSource.CreateCommand("SELECT topic, deleted, retained_after FROM relay.prune($1, $2::interval)");
-            prune.Parameters.AddWithValue((object?)result.GetValue(topic) ?? DBNull.Value);
-            prune.Parameters.AddWithValue((object?)result.GetValue(olderThan) ?? DBNull.Value);
-            await PrintRowsAsync(prune, output, cancellationToken);
+            // relay.prune deletes at most relay.prune_max_per_call events of a topic per call, so it is called, each
+            // call its own transaction, until a call deletes nothing (as sql/ops/retention.sql does): once was part of
+            // the job on a large topic, and the full-resync runbook's step left clients above the cut resuming.
+            var totals = new SortedDictionary<string, (long Deleted, long RetainedAfter)>(StringComparer.Ordinal);
+            long deleted;
+            do
+            {
+                deleted = 0;
+                await using var prune = database.DataSource.CreateCommand("SELECT topic, deleted, retained_after FROM relay.prune($1, $2::interval)");
+                prune.Parameters.AddWithValue((object?)result.GetValue(topic) ?? DBNull.Value);
+                prune.Parameters.AddWithValue((object?)result.GetValue(olderThan) ?? DBNull.Value);
+                await using var reader = await prune.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var (name, count) = (reader.GetString(0), reader.GetInt64(1));
+                    totals[name] = (totals.GetValueOrDefault(name).Deleted + count, reader.GetInt64(2));
+                    deleted += count;
+                }
+            }
+            while (deleted > 0);
+            foreach (var (name, (count, retainedAfter)) in totals)
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["topic"] = name, ["deleted"] = count, ["retained_after"] = retainedAfter }));
+            }
             return 0;
         }, cancellationToken));
         return command;

@@ -84,6 +84,23 @@ public sealed class OperatorCommandTests
     }
 
     [Test]
+    public async Task Prune_deletesUntilNothingIsLeft_beyondOneCallsLimit()
+    {
+        // Before, relay prune called relay.prune once, which stops at relay.prune_max_per_call a topic, and exited 0
+        // with the topic half pruned (ops review O4).
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 5) i", topic);
+        var limited = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Options = "-c relay.prune_max_per_call=2" }.ConnectionString;
+        var output = new StringWriter();
+
+        var exit = await ExpectedFailure.InvokeAsync(
+            RelayCommandLine.Create().Parse(["prune", "--connection-string", limited, "--topic", topic, "--older-than", "0 seconds"]),
+            new InvocationConfiguration { Output = output, Error = new StringWriter() });
+
+        Assert.That((exit, output.ToString().Trim()), Is.EqualTo((0, $$"""{"topic":"{{topic}}","deleted":5,"retained_after":5}""")));
+    }
+
+    [Test]
     public async Task Prune_olderThanThatIsNoInterval_saysWhatToGive()
     {
         var (exit, _, error) = await RelayAsync("prune", "--older-than", "garbage");
