@@ -24,7 +24,7 @@ $$;
 \ir migrations/0004_topic_epochs.sql
 \ir migrations/0005_migrator_guard.sql
 \ir migrations/0006_writers_execute.sql
-\ir migrations/0007_inserted_at_clock.sql
+\ir migrations/0007_journal_time.sql
 \ir functions/canonical_number_exact.sql
 \ir functions/canonical_number.sql
 \ir functions/canonical_sort_key.sql

@@ -36,6 +36,9 @@ DECLARE
     v_upto bigint[] := '{}';
     v_topic record;
     v_target bigint;
+    v_cut timestamptz;
+    v_above bigint;
+    v_middle bigint;
     v_from bigint;
     v_to bigint;
     v_count bigint;
@@ -52,11 +55,25 @@ BEGIN
     END IF;
 
     FOR v_topic IN
-        SELECT t.topic, t.retention, t.retained_after FROM relay.topics t
+        SELECT t.topic, t.retention, t.retained_after, t.head_watermark FROM relay.topics t
          WHERE p_topic IS NULL OR t.topic = p_topic ORDER BY t.topic
     LOOP
-        SELECT max(e.watermark) INTO v_target FROM relay.stream_events e
-         WHERE e.topic = v_topic.topic AND e.inserted_at < now() - coalesce(p_older_than, v_topic.retention);
+        -- The newest event older than the cut, by a binary search over the watermarks of the retained window, one
+        -- primary-key read per step: inserted_at grows with the watermark (0007_journal_time.sql). Asking for
+        -- max(watermark) under the cut instead read the whole retained window backwards on every call, even with
+        -- nothing to delete (1.7 s for 2 million retained events). An event not found ends the prefix below it.
+        v_cut := now() - coalesce(p_older_than, v_topic.retention);
+        v_target := v_topic.retained_after;
+        v_above := v_topic.head_watermark + 1;
+        WHILE v_above - v_target > 1 LOOP
+            v_middle := v_target + (v_above - v_target) / 2;
+            IF EXISTS (SELECT FROM relay.stream_events e
+                        WHERE e.topic = v_topic.topic AND e.watermark = v_middle AND e.inserted_at < v_cut) THEN
+                v_target := v_middle;
+            ELSE
+                v_above := v_middle;
+            END IF;
+        END LOOP;
         v_from := v_topic.retained_after;
         v_count := 0;
         IF v_target > v_from THEN
