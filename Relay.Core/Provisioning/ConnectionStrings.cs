@@ -24,6 +24,24 @@ public static class ConnectionStrings
         }
     }
 
+    /// <summary>
+    /// <paramref name="connectionString"/> with <paramref name="name"/> as its <c>Application Name</c>, unless it has
+    /// one; cut to the 63 bytes PostgreSQL keeps.
+    /// </summary>
+    public static string WithApplicationName(string connectionString, string name)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            while (System.Text.Encoding.UTF8.GetByteCount(name) > 63)
+            {
+                name = name[..^1];
+            }
+            builder.ApplicationName = name;
+        }
+        return builder.ConnectionString;
+    }
+
     /// <summary>The host, port, database and user, for messages (never the password).</summary>
     public static string Describe(string connectionString)
     {

@@ -56,7 +56,9 @@ public static partial class RelayServer
         // Said by the server only: an operator's verb (relay migrate, status, ...) answers in one line, its failures too.
         Log.Provisioned(logger, database.Description);
 
-        await using var dataSource = RelayBootstrap.CreateDataSource(database.ConnectionString, startupLogging, options.DatabaseConnections);
+        // Named, so that a DBA tells the relays' backends and walsenders apart in pg_stat_activity, unless set already.
+        var connectionString = ConnectionStrings.WithApplicationName(database.ConnectionString, $"khala-relay {Environment.MachineName}");
+        await using var dataSource = RelayBootstrap.CreateDataSource(connectionString, startupLogging, options.DatabaseConnections);
         await DatabaseCheck.CheckAsync(dataSource, needsLogicalReplication: options.Feed == "replication", cancellationToken);
         // The pool's connections and the feed's two must fit what PostgreSQL allows.
         await DatabaseCheck.CheckBudgetAsync(dataSource, options.DatabaseConnections + 2, "Relay:DatabaseConnections", cancellationToken);
@@ -74,7 +76,7 @@ public static partial class RelayServer
         }
 
         // The feed opens connections of its own: the data source's ConnectionString has lost the password.
-        builder.Services.AddRelayCore(options, dataSource, database.ConnectionString);
+        builder.Services.AddRelayCore(options, dataSource, connectionString);
         builder.Services.AddRelaySync(tokens);
         builder.Services.AddRelayMetrics();
         builder.Services.AddJsonErrors();

@@ -41,6 +41,22 @@ public sealed class ConnectionBudgetTests
     }
 
     [Test]
+    public async Task Relay_namesItsConnections_soThatADbaTellsThemApartInPgStatActivity()
+    {
+        // Before, every relay connection had an empty application_name, and the runbooks' queries could not find the
+        // relay holding a slot (ops review O9). A name the connection string gives is kept (the test above).
+        await using var relay = await RelayServerHarness.StartAsync();
+        var name = $"khala-relay {Environment.MachineName}";
+
+        await Eventually.ThatAsync(
+            async () => await Sql.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'walsender'", name) > 0,
+            "a walsender named after the relay");
+        Assert.That(await Sql.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'", name), Is.Positive);
+    }
+
+    [Test]
     public void Relay_allowedMoreConnectionsThanPostgreSqlHas_refusesToStart_sayingWhatToChange()
     {
         var args = new Dictionary<string, string?>
