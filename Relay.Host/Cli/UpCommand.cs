@@ -66,9 +66,17 @@ internal static class UpCommand
             throw new ProvisioningException($"relay up (process {pid}) already serves {directory}: stop it with Ctrl-C, or pass another --data-dir");
         }
         var created = !Directory.Exists(directory);
-        Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, PidFile);
-        File.WriteAllText(path, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(path, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file of that name, a read-only or foreign folder: one line, not the stack trace it was.
+            throw new ProvisioningException($"cannot use {directory} for relay up ({e.Message}): pass another --data-dir", e);
+        }
         return new PidClaim(path, created ? directory : null);
     }
 

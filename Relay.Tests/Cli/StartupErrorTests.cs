@@ -290,6 +290,26 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Up_dataDirThatIsAFile_saysToPassAnother()
+    {
+        // Before, an unhandled IOException and its stack trace (ops review O6).
+        var folder = RelayProcess.NewFolder();
+        try
+        {
+            var file = Path.Combine(folder, "not-a-folder");
+            await File.WriteAllTextAsync(file, "x");
+
+            var run = await RelayProcess.RunAsync(["up", "--data-dir", file, "--urls", $"http://127.0.0.1:{FreePort.Next()}"], WithKey, folder);
+
+            AssertOneLine(run, $"cannot use {file} for relay up", "pass another --data-dir");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Up_dataFolderThatHoldsFilesButNoCluster_saysToMoveThemAway()
     {
         var folder = RelayProcess.NewFolder();
