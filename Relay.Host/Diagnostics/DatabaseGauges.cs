@@ -17,6 +17,9 @@ internal sealed partial class DatabaseGauges : BackgroundService
 {
     private static readonly KeyValuePair<string, object?>[] s_none = [];
 
+    /// <summary>The least time a read is given before it is abandoned, however often reads come.</summary>
+    private static readonly TimeSpan MinReadTimeout = TimeSpan.FromSeconds(10);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly TopicLogs _logs;
     private readonly JournalFeed _feed;
@@ -27,6 +30,10 @@ internal sealed partial class DatabaseGauges : BackgroundService
     private volatile DatabaseSnapshot _snapshot = DatabaseSnapshot.Empty;
     private long? _insertedBefore;
     private long _failuresHighWater;
+
+    // When the gauges were last read, or the relay started if never: a read that fails or waits on a lock leaves the
+    // last values in place, and only this tells they are old.
+    private long _readAtTicks = DateTimeOffset.UtcNow.UtcTicks;
 
     public DatabaseGauges(
         NpgsqlDataSource dataSource, TopicLogs logs, JournalFeed feed, RelayMetrics metrics, IOptions<MetricsOptions> options, ILogger<DatabaseGauges> logger)
@@ -51,6 +58,9 @@ internal sealed partial class DatabaseGauges : BackgroundService
             () => [new Measurement<double>(FeedLagSeconds(), s_none)]);
         metrics.ObserveGauge<int>("relay.feed.streaming", "{feed}", "1 while the journal feed is connected and following, else 0",
             () => [new Measurement<int>(_feed.Status.Streaming ? 1 : 0, s_none)]);
+        metrics.ObserveGauge<double>("relay.database.read.age", "s",
+            "Seconds since the gauges read from the database (journal, slots, NOTIFY queue, feed lag) were last read; they keep their last values meanwhile",
+            () => [new Measurement<double>(ReadAgeSeconds(), s_none)]);
         metrics.ObserveGauge<double>("relay.notify.queue_usage", "1",
             "Share of PostgreSQL's NOTIFY queue in use (pg_notification_queue_usage()); at 1 every commit that notifies fails",
             () => [new Measurement<double>(_snapshot.NotifyQueueUsage, s_none)]);
@@ -99,21 +109,36 @@ internal sealed partial class DatabaseGauges : BackgroundService
 
     private async Task PollOnceAsync(CancellationToken cancellationToken)
     {
+        // A read stuck behind a lock (VACUUM FULL or CLUSTER of the journal) is given up at the next read's time, or
+        // after ReadTimeout when reads come more often, so that its failure is logged and the age above keeps growing,
+        // rather than one read waiting for good.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(ReadTimeout);
         try
         {
-            var snapshot = await DatabaseSnapshot.ReadAsync(_dataSource, _logs, cancellationToken);
+            var snapshot = await DatabaseSnapshot.ReadAsync(_dataSource, _logs, bounded.Token);
             foreach (var topic in snapshot.Topics.Where(t => _seeded.Add(t.Topic)))
             {
                 _metrics.SeedTopic(topic.Topic);
             }
             CountAllocationFailures(snapshot);
             _snapshot = snapshot;
+            Volatile.Write(ref _readAtTicks, DateTimeOffset.UtcNow.UtcTicks);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             Log.PollFailed(_logger, e.Message);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.PollFailed(_logger, $"no answer within {ReadTimeout.TotalSeconds:0.#} s; a lock on relay's tables?");
+        }
     }
+
+    private TimeSpan ReadTimeout => _options.PollInterval > MinReadTimeout ? _options.PollInterval : MinReadTimeout;
+
+    private double ReadAgeSeconds() =>
+        Math.Max(0, (DateTimeOffset.UtcNow.UtcTicks - Volatile.Read(ref _readAtTicks)) / (double)TimeSpan.TicksPerSecond);
 
     /// <summary>
     /// Rows inserted into the journal (PostgreSQL counts those of rolled-back transactions too) minus the topics' heads

@@ -41,6 +41,7 @@ public sealed class MetricsTests
         ("khala_relay_journal_retention_seconds", "gauge"),
         ("khala_relay_slot_retained_wal_bytes", "gauge"),
         ("khala_relay_notify_queue_usage", "gauge"),
+        ("khala_relay_database_read_age_seconds", "gauge"),
     ];
 
     private static readonly string[] s_perTopic =
@@ -51,6 +52,28 @@ public sealed class MetricsTests
         "khala_relay_client_lag_p95", "khala_relay_journal_head", "khala_relay_journal_rows", "khala_relay_journal_size_bytes",
         "khala_relay_journal_oldest_watermark", "khala_relay_journal_oldest_event_age_seconds", "khala_relay_journal_retention_seconds",
     ];
+
+    [Test]
+    public async Task Metrics_databaseReadAge_growsWhileTheReadWaitsOnALock_andFallsOnceItAnswers()
+    {
+        // Before, a read stuck behind a lock (VACUUM FULL of the journal) left every database gauge at its last value,
+        // and nothing showed they were old: the slot and retention alerts could not fire (ops review O7).
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_database_read_age_seconds") < 1, "a fresh read");
+
+        await using (var connection = await TestDatabase.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using (var lockJournal = new Npgsql.NpgsqlCommand("LOCK TABLE relay.stream_events IN ACCESS EXCLUSIVE MODE", connection, transaction))
+            {
+                await lockJournal.ExecuteNonQueryAsync();
+            }
+            await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_database_read_age_seconds") > 2, "the age to grow while locked");
+            await transaction.RollbackAsync();
+        }
+
+        await Eventually.ThatAsync(async () => (await ScrapeAsync(relay)).Value("khala_relay_database_read_age_seconds") < 1, "a fresh read once the lock is gone");
+    }
 
     [Test]
     public async Task Metrics_firstScrape_hasEverySeriesWithItsTypeAndNoDoubledPrefix()
