@@ -75,9 +75,9 @@ public abstract partial class JournalFeed
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                Status.SetProblem("reconnecting: " + e.Message);
+                Status.SetProblem("reconnecting: " + Reason(e));
                 Metrics.Reconnects.Add(1);
-                Log.Lost(Logger, Name, e.Message, Unexpected(e));
+                Log.Lost(Logger, Name, Reason(e), Unexpected(e));
             }
             catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
@@ -93,7 +93,23 @@ public abstract partial class JournalFeed
     /// The exception to log with its stack trace: none for the database's own failures (down, refusing, a password or
     /// pg_hba.conf), which repeat on every attempt and whose message says all, so each attempt is one line.
     /// </summary>
-    private static Exception? Unexpected(Exception e) => e is NpgsqlException or IOException or TimeoutException ? null : e;
+    private static Exception? Unexpected(Exception e) =>
+        e is NpgsqlException or IOException or TimeoutException || IsNpgsqlTornDown(e) ? null : e;
+
+    /// <summary>
+    /// What the log and <c>/readyz</c> say of a lost session. When the connection breaks under a status update (a relay
+    /// paused for longer than <c>wal_sender_timeout</c>, whose walsender was ended meanwhile), Npgsql logs the broken
+    /// pipe itself and its reader then fails with a <see cref="NullReferenceException"/> of its own (npgsql/npgsql#6630):
+    /// that message says nothing, and its stack trace looked like a crash of the relay.
+    /// </summary>
+    private static string Reason(Exception e) => IsNpgsqlTornDown(e)
+        ? $"the connection broke, and Npgsql's reader failed with {e.GetType().Name} (Npgsql's line before this one says why, " +
+          "such as a broken pipe after PostgreSQL ended a walsender the relay had not answered within wal_sender_timeout)"
+        : e.Message;
+
+    private static bool IsNpgsqlTornDown(Exception e) =>
+        e is NullReferenceException or ObjectDisposedException
+        && e.TargetSite?.DeclaringType?.Namespace?.StartsWith("Npgsql", StringComparison.Ordinal) == true;
 
     /// <summary>Connects and brings every topic log level with the database; the result follows the journal from there.</summary>
     protected abstract ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken);

@@ -143,6 +143,41 @@ public sealed class ReplicationFailureTests
         await Eventually.ThatAsync(async () => await Sql.ScalarAsync<long>(RelaySlots) == 0, "the killed relay's slot to go");
     }
 
+    [Test]
+    public async Task RelayProcess_pausedLongerThanWalSenderTimeout_reconnects_andSaysWhyInOneLine()
+    {
+        // PostgreSQL ends a walsender its relay has not answered within wal_sender_timeout (a relay stalled by a GC pause,
+        // a frozen container, SIGSTOP). Before, the reconnection was logged with Npgsql's NullReferenceException and its
+        // stack trace, which read as a crash of the relay and named no cause (ops review O8).
+        var port = FreePort.Next();
+        var connectionString = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Options = "-c wal_sender_timeout=3s" }.ConnectionString;
+        await using var relay = Cli.RelayProcess.Start(
+            ["serve", "--connection-string", connectionString, "--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string>
+            {
+                [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
+                ["Relay__AutoMigrate"] = "false",
+            });
+        await relay.WaitReadyAsync(port);
+
+        // Past Npgsql's and the relay's 10 s status updates: at SIGCONT one is due, and when it finds the pipe broken
+        // before the reader finds the stream closed, Npgsql's reader fails with its NullReferenceException.
+        await SignalAsync(relay.Id, "STOP");
+        await Task.Delay(TimeSpan.FromSeconds(11));
+        await SignalAsync(relay.Id, "CONT");
+
+        await Eventually.ThatAsync(() => relay.Output.Split("The replication feed is streaming").Length > 2, "the feed to stream again");
+        var lost = relay.Output[relay.Output.IndexOf("[1202]", StringComparison.Ordinal)..];
+        Assert.That(lost, Does.Contain("The replication feed lost its connection: "));
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(lost, @"^\s+at ", System.Text.RegularExpressions.RegexOptions.Multiline), Is.False, lost);
+    }
+
+    private static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
     private static async Task AssertLogsEqualJournalAsync(CoreHarness relay, IEnumerable<string> topics, NpgsqlDataSource dataSource)
     {
         foreach (var topic in topics)
