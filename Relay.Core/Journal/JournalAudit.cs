@@ -97,14 +97,32 @@ public static class JournalAudit
              GROUP BY t.topic, t.retained_after, t.head_watermark
             """);
         command.Parameters.AddWithValue((object?)topic ?? DBNull.Value);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var gaps = new List<(string Topic, long RetainedAfter, long Head, long Count)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var (name, retained, head, count) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
-            if (count != head - retained || (count > 0 && (reader.GetInt64(4) != retained + 1 || reader.GetInt64(5) != head)))
+            while (await reader.ReadAsync(cancellationToken))
             {
-                problems.Add($"{name}: the journal after {retained} holds {count} events, not the {head - retained} up to the head {head}");
+                var (name, retained, head, count) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+                if (count != head - retained || (count > 0 && (reader.GetInt64(4) != retained + 1 || reader.GetInt64(5) != head)))
+                {
+                    gaps.Add((name, retained, head, count));
+                }
             }
+        }
+        foreach (var (name, retained, head, count) in gaps)
+        {
+            // The watermark to look for in backups and logs: the first one at or below the head that the journal lacks.
+            await using var missing = dataSource.CreateCommand("""
+                SELECT min(c.w) FROM (SELECT $2::bigint + 1 AS w UNION ALL
+                                      SELECT e.watermark + 1 FROM relay.stream_events e WHERE e.topic = $1 AND e.watermark > $2) c
+                 WHERE c.w <= $3 AND NOT EXISTS (SELECT FROM relay.stream_events x WHERE x.topic = $1 AND x.watermark = c.w)
+                """);
+            missing.Parameters.AddWithValue(name);
+            missing.Parameters.AddWithValue(retained);
+            missing.Parameters.AddWithValue(head);
+            var first = await missing.ExecuteScalarAsync(cancellationToken);
+            problems.Add($"{name}: the journal after {retained} holds {count} events, not the {head - retained} up to the head {head}" +
+                (first is long watermark ? $"; the first missing is {watermark}" : ""));
         }
     }
 

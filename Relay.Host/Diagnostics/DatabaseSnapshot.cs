@@ -80,7 +80,7 @@ internal sealed record DatabaseSnapshot(
 
         var rows = Math.Max(1, topics.Sum(t => t.Head - t.RetainedAfter));
         var topicRows = topics
-            .Select(t => new TopicRow(t.Topic, t.Head, t.RetainedAfter, t.Retention, t.OldestAt, (double)journalBytes * (t.Head - t.RetainedAfter) / rows))
+            .Select(t => new TopicRow(t.Topic, t.Head, t.RetainedAfter, t.Retention, t.OldestAt, Math.Round((double)journalBytes * (t.Head - t.RetainedAfter) / rows)))
             .ToList();
         return new DatabaseSnapshot(topicRows, slots, await ReadPendingAsync(connection, topicRows, logs, cancellationToken), inserts, notifyQueueUsage);
     }

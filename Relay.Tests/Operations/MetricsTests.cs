@@ -97,6 +97,7 @@ public sealed class MetricsTests
             Assert.That(scrape.Types.Keys.Where(n => n.Contains("relay_relay", StringComparison.Ordinal)), Is.Empty);
             Assert.That(scrape.Types.Where(t => t.Value == "counter").Select(t => t.Key), Has.All.EndsWith("_total"));
             Assert.That(scrape.Value("khala_relay_journal_rows", topic), Is.EqualTo(3));
+            Assert.That(scrape.Value("khala_relay_journal_size_bytes", topic) % 1, Is.Zero, "whole bytes (it said 2011.4658128361707)");
             Assert.That(scrape.Value("khala_relay_journal_head", topic), Is.EqualTo(3));
             Assert.That(scrape.Value("khala_relay_journal_oldest_watermark", topic), Is.EqualTo(1));
             Assert.That(scrape.Value("khala_relay_journal_retention_seconds", topic), Is.EqualTo(86400));
