@@ -40,7 +40,9 @@ public static class JournalAudit
                        string_to_array(rtrim(encode(g.tgargs, 'escape'), '\000'), '\000') AS args
                   FROM pg_trigger g
                  WHERE g.tgfoid = 'relay.journal_read_model_change'::regproc)
-            SELECT t.topic, format('table %s is its read model, but no enabled relay_journal trigger journals its changes into it: clients hear of none; attach it again (relay.attach)', t.read_model)
+            SELECT t.topic, CASE WHEN NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.read_model)
+                   THEN format('its read model, the table of oid %s, was dropped: clients keep its documents and hydration fails; drop the topic or attach a table (docs/sql.md, "Detaching a table")', t.read_model::oid)
+                   ELSE format('table %s is its read model, but no enabled relay_journal trigger journals its changes into it: clients hear of none; attach it again (relay.attach)', t.read_model) END
               FROM relay.topics t
              WHERE t.read_model IS NOT NULL AND ($1::text IS NULL OR t.topic = $1)
                AND NOT EXISTS (

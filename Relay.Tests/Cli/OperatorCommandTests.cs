@@ -167,6 +167,20 @@ public sealed class OperatorCommandTests
     }
 
     [Test]
+    public async Task Audit_attachedTableDropped_isReportedAsDropped()
+    {
+        var (topic, table) = await TestTopics.AttachNewTableAsync();
+        await Sql.ExecuteAsync($"DROP TABLE {table}");
+
+        var (exit, output, _) = await RelayAsync("audit", "--topic", topic);
+        // Left so, the topic would fail whatever reads every topic's read model later in the suite.
+        await Sql.ExecuteAsync("UPDATE relay.topics SET read_model = NULL, read_model_columns = NULL WHERE topic = $1", topic);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Does.Match($@"{System.Text.RegularExpressions.Regex.Escape(topic)}: its read model, the table of oid \d+, was dropped"));
+    }
+
+    [Test]
     public async Task Audit_tableJournalingIntoATopicWhoseReadModelIsAnother_isReported()
     {
         // relay.attach now refuses a second wiring; a schema from before it, or a trigger made by hand, may hold one.
