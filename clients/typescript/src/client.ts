@@ -61,6 +61,12 @@ export interface SyncClientOptions {
    * the upgrade) is given up and retried after backoff. Default 10 s, as the C# client's `ConnectTimeout`.
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * An HTTP hydration request (a payload too large to come inline, a page of a re-hydration) that has not answered
+   * within this long is given up, and the client reconnects after backoff: the relay sends what it was for again. A
+   * request is also given up when its connection is dropped. Default 30 s.
+   */
+  readonly httpTimeoutMs?: number;
   /** The fetch function for hydration. Default: `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
 }
@@ -104,6 +110,12 @@ export class SyncClient {
   readonly #lastStale = new Map<string, number>();
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   readonly #stop = new AbortController();
+  /**
+   * Aborted when the connection is dropped (with a {@link ConnectionDropped}) or the client stops: what a connection's
+   * work waits on over HTTP is not waited for once the connection it was for is gone, so the next one's work, and an
+   * identity's reset, are never held behind a request that may not come back.
+   */
+  #connection = new AbortController();
   #queue: Promise<void> = Promise.resolve();
   #generation = 0;
   #started: Promise<void> | undefined;
@@ -139,10 +151,10 @@ export class SyncClient {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#tokens = new TokenKeeper(options.token, options.tokenRefreshMarginMs ?? 60_000,
       (token) => this.#refreshInBand(token), (error) => this.#report(error), (identity) => this.#onIdentityChanged(identity));
-    const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis));
+    const hydrator = new Hydrator(url.href, this.#tokens, options.fetch ?? globalThis.fetch.bind(globalThis), options.httpTimeoutMs ?? 30_000);
     this.#delivery = new Delivery(this.#topics, options.store ?? new MemoryStore(), hydrator,
       options.verifyHashes !== false, (error) => this.#report(error), () => this.#tokens.identity, options.saveIntervalMs ?? 1000,
-      this.#stop.signal);
+      this.#stop.signal, () => this.#connection.signal);
     const base = url.href.replace(/^http/, "ws").replace(/\/+$/, "");
     this.#endpoint = `${base}/socket/websocket`;
     this.#socket = new Socket(`${base}/socket`, {
@@ -237,6 +249,7 @@ export class SyncClient {
    */
   async stop(): Promise<void> {
     this.#stop.abort();
+    this.#connection.abort(this.#stop.signal.reason);
     clearTimeout(this.#silenceTimer);
     this.#tokens.stop();
     this.#channel.leave();
@@ -340,8 +353,8 @@ export class SyncClient {
       .receive("error", (raw) => this.#enqueue(() => this.#onRelayError(parseError(raw), wanted), generation))
       .receive("timeout", () => {
         // phoenix.js gives a push up after 10 s, also one sent on a connection that has ended since: that one's topics
-        // were subscribed again on the next, which it must not fail.
-        if (generation === this.#generation) {
+        // were subscribed again on the next, which it must not fail; nor is a stopped client's.
+        if (generation === this.#generation && !this.#stop.signal.aborted) {
           this.#restart(new Error(`subscribe ${wanted.join(", ")}: no answer from the relay`));
         }
       });
@@ -467,7 +480,8 @@ export class SyncClient {
     this.#queue = this.#queue
       .then(() => (this.#stop.signal.aborted ? undefined : work()))
       .catch((error: unknown) => {
-        if (!this.#stop.signal.aborted || error !== this.#stop.signal.reason) {
+        // Work abandoned because the client stopped, or because its connection was dropped (which reconnects), is no failure.
+        if ((!this.#stop.signal.aborted || error !== this.#stop.signal.reason) && !(error instanceof ConnectionDropped)) {
           this.#restart(error as Error);
         }
       });
@@ -496,6 +510,8 @@ export class SyncClient {
     this.#reconnecting = true;
     clearTimeout(this.#silenceTimer);
     this.#generation++;
+    this.#connection.abort(new ConnectionDropped());
+    this.#connection = new AbortController();
     this.#onLeft();
     this.#setState("connecting");
     if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#backoff.resetAfterMs) {
@@ -601,5 +617,14 @@ export class SyncClient {
     } catch (thrown) {
       console.error(`@khala/relay-client: onError threw (${thrown instanceof Error ? thrown.message : String(thrown)}) on ${error.name}: ${error.message}`);
     }
+  }
+}
+
+/** Why a dropped connection's HTTP requests were abandoned: the next connection is sent what they were for again. */
+class ConnectionDropped extends Error {
+  override readonly name = "ConnectionDropped";
+
+  constructor() {
+    super("the connection was dropped");
   }
 }

@@ -36,6 +36,7 @@ export class Delivery {
   readonly #tokenIdentity: () => SyncIdentity | undefined;
   readonly #saveIntervalMs: number;
   readonly #stopped: AbortSignal;
+  readonly #connection: () => AbortSignal;
   #saved: Readonly<Record<string, StoredTopic>> = {};
   /**
    * The topics whose saved copy the next save replaces with this client's, or removes, whatever their resume points:
@@ -55,11 +56,16 @@ export class Delivery {
   #lastSaveAt = Number.NEGATIVE_INFINITY;
   #wake: (() => void) | undefined;
 
-  /** `tokenIdentity` gives the identity of the token in force: a state is saved only while it is the state's. */
+  /**
+   * `tokenIdentity` gives the identity of the token in force: a state is saved only while it is the state's.
+   * `connection` gives the signal of the connection in force, which its HTTP requests are abandoned with.
+   */
   constructor(topics: ReadonlyMap<string, Topic<unknown>>, store: SyncStore, hydrator: Hydrator, verifyHashes: boolean,
-    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined, saveIntervalMs: number, stopped: AbortSignal) {
+    report: (error: Error) => void, tokenIdentity: () => SyncIdentity | undefined, saveIntervalMs: number, stopped: AbortSignal,
+    connection: () => AbortSignal) {
     this.#saveIntervalMs = saveIntervalMs;
     this.#stopped = stopped;
+    this.#connection = connection;
     this.#topics = topics;
     this.#store = store;
     this.#hydrator = hydrator;
@@ -137,6 +143,7 @@ export class Delivery {
   }
 
   async applyBatch(batch: WireBatch): Promise<void> {
+    const connection = this.#connection();
     const changed = new Set<Topic<unknown>>();
     for (const update of batch.updates) {
       if (this.#stopped.aborted) {
@@ -152,7 +159,7 @@ export class Delivery {
         changed.add(topic);
         continue;
       }
-      const document = update.payloadOmitted ? await this.#hydrator.document(update.topic, update.docKey, this.#stopped) : update;
+      const document = update.payloadOmitted ? await this.#hydrator.document(update.topic, update.docKey, connection) : update;
       // An omitted payload is used only if at least as new; a 404 means it was deleted since (the tombstone follows).
       if (document !== undefined && document.docVersion >= update.docVersion && await this.#verified(topic.name, document)
         && topic.applyDocument(document.docKey, document.docVersion, document.payload, document.payloadHash)) {
@@ -192,14 +199,15 @@ export class Delivery {
 
   /** Replaces `topic`'s documents with every page of `/sync/v1/list` and returns the list's watermark to subscribe from. */
   async rehydrate(topic: Topic<unknown>): Promise<number> {
-    const { watermark, documents } = await this.#hydrator.list(topic.name, this.#stopped);
+    const connection = this.#connection();
+    const { watermark, documents } = await this.#hydrator.list(topic.name, connection);
     const verified: HydratedDocument[] = [];
     for (const document of documents) {
       if (await this.#verified(topic.name, document)) {
         verified.push(document);
       }
     }
-    this.#stopped.throwIfAborted();
+    connection.throwIfAborted();
     topic.replace(verified, watermark);
     // What the relay has now: newer than any copy saved, whose epoch may be one the relay no longer has.
     this.#replaced.add(topic.name);

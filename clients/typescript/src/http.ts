@@ -30,18 +30,22 @@ const pageSize = 500;
 
 /**
  * HTTP hydration (WS_MAPPING §5.4, §5.6) with the client's token in `Authorization`. A 401 gets one retry with a
- * fresh token; any other failure throws a {@link HydrationError} naming the request and the relay's answer. A request
- * whose `signal` is aborted (the client stopped) is abandoned, and throws the signal's reason.
+ * fresh token; any other failure throws a {@link HydrationError} naming the request and the relay's answer, and so
+ * does a request with no answer within `timeoutMs` (fetch has no deadline of its own in a browser, and a network that
+ * died without a close leaves a request waiting for good). A request whose `signal` is aborted (its connection was
+ * dropped, or the client stopped) is abandoned, and throws the signal's reason.
  */
 export class Hydrator {
   readonly #base: string;
   readonly #tokens: TokenKeeper;
   readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
 
-  constructor(base: string, tokens: TokenKeeper, fetchImpl: typeof fetch) {
+  constructor(base: string, tokens: TokenKeeper, fetchImpl: typeof fetch, timeoutMs: number) {
     this.#base = base.replace(/\/+$/, "");
     this.#tokens = tokens;
     this.#fetch = fetchImpl;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** The document, or undefined when the relay answers 404 (deleted since, or not visible to this token). */
@@ -89,9 +93,16 @@ export class Hydrator {
 
   async #send(path: string, token: string, signal: AbortSignal | undefined): Promise<Response> {
     signal?.throwIfAborted();
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
-      return await this.#fetch(`${this.#base}${path}`, { headers: { Authorization: `Bearer ${token}` }, ...(signal === undefined ? {} : { signal }) });
+      return await this.#fetch(`${this.#base}${path}`, {
+        headers: { Authorization: `Bearer ${token}` },
+        signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline]),
+      });
     } catch (cause) {
+      if (signal?.aborted !== true && deadline.aborted) {
+        throw new HydrationError(`GET ${path}: no answer within ${this.#timeoutMs / 1000} s (a network that died?); reconnecting`, 0, { cause });
+      }
       // fetch rejects with a TypeError for any network failure, a CORS refusal included, and says no more.
       const hint = cause instanceof TypeError
         ? ` (no answer: is the relay up at ${this.#base}? From a web page, a relay whose Relay:Cors:Origins does not list the page's origin looks the same)`
