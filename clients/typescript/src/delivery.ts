@@ -55,6 +55,8 @@ export class Delivery {
   #savingRuns = false;
   #lastSaveAt = Number.NEGATIVE_INFINITY;
   #wake: (() => void) | undefined;
+  /** Saves failed in a row, for the delay before the next try. */
+  #failedSaves = 0;
 
   /**
    * `tokenIdentity` gives the identity of the token in force: a state is saved only while it is the state's.
@@ -226,7 +228,7 @@ export class Delivery {
 
   /**
    * Saves what changed now, whatever the interval, and waits for it and for a save in progress. A failure is reported
-   * (`onError`), not thrown, and the state is saved again with the next change. `leaving` (the page goes away): a store
+   * (`onError`), not thrown, and the save is tried again after backoff (1 s doubling to 30 s) until the client stops. `leaving` (the page goes away): a store
    * that merges is not read first, as the page would be gone before the read came back; what it held when this client
    * last read or wrote it is merged with instead, so a save another client made since can be undone.
    */
@@ -271,7 +273,8 @@ export class Delivery {
   }
 
   /**
-   * Saves while there are changes, no sooner than the interval after the last save; ends at a failure, reported. It
+   * Saves while there are changes, no sooner than the interval after the last save; a failure is reported and tried
+   * again after backoff, until the client stops. It
    * says it no longer runs in the same step as its last look at `#unsaved` (no await between), so a change made after
    * that starts another.
    */
@@ -291,9 +294,16 @@ export class Delivery {
         }
         try {
           await this.#save();
+          this.#failedSaves = 0;
         } catch (error) {
           this.#report(error as Error);
-          return;
+          if (this.#stopped.aborted) {
+            return;
+          }
+          // Tried again after 1 s, doubling to 30 s (sooner on a flush): a quiet topic brings no change that would,
+          // and its saved state stayed behind until the next one.
+          this.#failedSaves++;
+          this.#lastSaveAt = Date.now() + Math.min(1_000 * 2 ** (this.#failedSaves - 1), 30_000) - this.#saveIntervalMs;
         }
       }
     } finally {

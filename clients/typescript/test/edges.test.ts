@@ -327,3 +327,34 @@ it("saves each document as the relay sent it, so a parser that reshapes payloads
   expect(restored.get(key(topic, "doc1"))?.payload).toEqual({ count: 1 });
   expect(second.errors).toEqual([]);
 });
+
+it("saves again after a failed save with no further change, once the store works again", async () => {
+  // Before, nothing retried until the next change: on a quiet topic the saved state stayed behind for good, and a
+  // crash then started from it (TS client review T6).
+  const relay = sharedRelay();
+  const topic = await createTopic(relay, "save_retried");
+  const memory = new MemoryStore();
+  let failing = true;
+  const store = {
+    load: () => memory.load(),
+    save: (state: SyncState) => (failing ? Promise.reject(new Error("store full (test)")) : memory.save(state)),
+  };
+  const { client: sync, errors } = client({ store });
+  const runs = sync.subscribe(topic);
+  await sync.start();
+  await publish(relay, topic, key(topic, "doc1"), { n: 1 });
+  await until(runs, (t) => t.get(key(topic, "doc1")) !== undefined, "the document");
+  // Past the test relay's heartbeats (every 2 s), which move no cursor here: nothing changes any more.
+  await new Promise((resolve) => setTimeout(resolve, 4_500));
+  expect(errors.length).toBeGreaterThan(0);
+
+  failing = false;
+  const saved = async () => ((await memory.load())?.topics[topic]?.watermark ?? 0);
+  const deadline = Date.now() + 10_000;
+  while (await saved() < runs.watermark && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  expect(await saved()).toBe(runs.watermark);
+  expect(errors.map((error) => error.message)).toContain("store full (test)");
+});
