@@ -10,8 +10,12 @@ export interface BackoffOptions {
 
 export const defaultBackoff: BackoffOptions = { initialDelayMs: 1_000, maxDelayMs: 30_000, resetAfterMs: 60_000 };
 
-/** The delay before attempt `attempt` (1-based): uniformly random below min(max, initial × 2^(attempt−1)). */
+/** The upper bound of attempt `attempt`'s delay (1-based): min(max, initial × 2^(attempt−1)). */
+export function delayBound(attempt: number, options: BackoffOptions): number {
+  return Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** The delay before attempt `attempt` (1-based): uniformly random below {@link delayBound}. */
 export function jitteredDelay(attempt: number, options: BackoffOptions): number {
-  const bound = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(Math.random() * bound);
+  return Math.floor(Math.random() * delayBound(attempt, options));
 }

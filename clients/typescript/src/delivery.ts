@@ -1,4 +1,5 @@
 import { base64Decode } from "@bufbuild/protobuf/wire";
+import { defaultBackoff, delayBound } from "./backoff.js";
 import { IntegrityError, type ListenerError } from "./errors.js";
 import { hashMatches } from "./hash.js";
 import type { HydratedDocument, Hydrator } from "./http.js";
@@ -228,9 +229,10 @@ export class Delivery {
 
   /**
    * Saves what changed now, whatever the interval, and waits for it and for a save in progress. A failure is reported
-   * (`onError`), not thrown, and the save is tried again after backoff (1 s doubling to 30 s) until the client stops. `leaving` (the page goes away): a store
-   * that merges is not read first, as the page would be gone before the read came back; what it held when this client
-   * last read or wrote it is merged with instead, so a save another client made since can be undone.
+   * (`onError`), not thrown, and the save is tried again after backoff (1 s doubling to 30 s) until the client stops.
+   * `leaving` (the page goes away): a store that merges is not read first, as the page would be gone before the read
+   * came back; what it held when this client last read or wrote it is merged with instead, so a save another client
+   * made since can be undone.
    */
   async flush(leaving = false): Promise<void> {
     this.#leaving = leaving && this.#unsaved;
@@ -274,9 +276,8 @@ export class Delivery {
 
   /**
    * Saves while there are changes, no sooner than the interval after the last save; a failure is reported and tried
-   * again after backoff, until the client stops. It
-   * says it no longer runs in the same step as its last look at `#unsaved` (no await between), so a change made after
-   * that starts another.
+   * again after backoff, until the client stops. It says it no longer runs in the same step as its last look at
+   * `#unsaved` (no await between), so a change made after that starts another.
    */
   async #saveWhileChanged(): Promise<void> {
     try {
@@ -303,7 +304,7 @@ export class Delivery {
           // Tried again after 1 s, doubling to 30 s (sooner on a flush): a quiet topic brings no change that would,
           // and its saved state stayed behind until the next one.
           this.#failedSaves++;
-          this.#lastSaveAt = Date.now() + Math.min(1_000 * 2 ** (this.#failedSaves - 1), 30_000) - this.#saveIntervalMs;
+          this.#lastSaveAt = Date.now() + delayBound(this.#failedSaves, defaultBackoff) - this.#saveIntervalMs;
         }
       }
     } finally {
