@@ -10,7 +10,10 @@ export class TokenError extends Error {
   override readonly name = "TokenError";
 }
 
-/** How long the provider may take before the client reports it and tries again later. */
+/**
+ * How long the provider may take before the client reports it and tries again later; a refresh, at most until the
+ * token in force expires (and at least 1 s), so that the request made after the expiry is a new one.
+ */
 const providerTimeoutMs = 30_000;
 
 /**
@@ -97,10 +100,12 @@ export class TokenKeeper {
 
   async #fetch(): Promise<string> {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const remaining = this.#expiresAt - Date.now();
+    const timeoutMs = this.#token === undefined || remaining <= 0 ? providerTimeoutMs : Math.min(providerTimeoutMs, Math.max(1_000, remaining));
     const token = await Promise.race([
       this.#provider(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TokenError(`the token provider did not answer within ${providerTimeoutMs / 1000} s`)), providerTimeoutMs);
+        timer = setTimeout(() => reject(new TokenError(`the token provider did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
     if (typeof token !== "string") {

@@ -62,6 +62,28 @@ describe("tokens", () => {
     expect(calls).toBe(reported.length + 1);
   });
 
+  it("gives up a refresh that hangs when the token in force expires, and asks again for the reconnection", async () => {
+    // Before, a hanging refresh was waited for 30 s whatever the token's lifetime: the relay ended the connection at the
+    // expiry and the reconnection waited on the same request until then (TS client review T5).
+    const relay = sharedRelay();
+    const topic = await createTopic(relay, "refresh_hangs");
+    let calls = 0;
+    const token = () => {
+      calls++;
+      return calls === 2 ? new Promise<string>(() => undefined) : mintToken(relay, { ttl: calls === 1 ? 4 : 3600 });
+    };
+    const { client, errors } = newClient(relay, { token });
+    clients.push(client);
+    const runs = client.subscribe(topic);
+    await client.start();
+    await until(runs, (t) => t.caughtUp, "caught up");
+
+    await waitFor(() => calls >= 3 && client.state === "connected", 15_000, "a new request after the hanging one's token expired");
+    await publish(relay, topic, "refresh-hangs-1", { n: 1 });
+    await until(runs, (t) => t.get("refresh-hangs-1") !== undefined, "a live update after the reconnection");
+    expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/^the token provider did not answer within [1-4](\.\d+)? s$/));
+  });
+
   it("backs off with jitter while every token is refused: a handful of attempts in 30 s, not hundreds", async () => {
     const relay = sharedRelay();
     const topic = await createTopic(relay, "storm");
