@@ -243,9 +243,11 @@ export class SyncClient {
   }
 
   /**
-   * Leaves the channel, closes the connection and stops reconnecting; saves what is not saved yet and waits for it. A
-   * batch being applied stops between two updates and its payload fetches in flight are abandoned: no topic listener
-   * is called once `stop()` is, and what is left of the batch comes again with the next start.
+   * Leaves the channel, closes the connection and stops reconnecting; saves what is not saved yet and waits for it, at
+   * most {@link stopSaveWaitMs} (a store that does not answer is reported, and the next start resumes from the last
+   * save that finished: the relay sends the rest again). A batch being applied stops between two updates and its
+   * payload fetches in flight are abandoned: no topic listener is called once `stop()` is, and what is left of the
+   * batch comes again with the next start.
    */
   async stop(): Promise<void> {
     this.#stop.abort();
@@ -254,8 +256,15 @@ export class SyncClient {
     this.#tokens.stop();
     this.#channel.leave();
     await new Promise<void>((resolve) => this.#socket.disconnect(resolve, 1000));
-    await this.#queue;
-    await this.#delivery.flush();
+    const saved = this.#queue.then(() => this.#delivery.flush());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      saved.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), stopSaveWaitMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (late) {
+      this.#report(new Error(`the store did not finish saving within ${stopSaveWaitMs / 1000} s; stopped without waiting for it (the next start resumes from the last save that finished)`));
+    }
     this.#setState("stopped");
   }
 
@@ -619,6 +628,9 @@ export class SyncClient {
     }
   }
 }
+
+/** How long `stop()` waits for the store to take the last save. */
+const stopSaveWaitMs = 5_000;
 
 /** Why a dropped connection's HTTP requests were abandoned: the next connection is sent what they were for again. */
 class ConnectionDropped extends Error {

@@ -358,3 +358,22 @@ it("saves again after a failed save with no further change, once the store works
   expect(await saved()).toBe(runs.watermark);
   expect(errors.map((error) => error.message)).toContain("store full (test)");
 });
+
+it("stops within 5 s when the store never finishes a save, and says so", async () => {
+  // Before, stop() waited for the save as long as it took: for good with a store that never answers (an IndexedDB
+  // blocked by another tab's upgrade, a storage layer that hangs), and an application awaiting it hung with it (TS
+  // client review T4).
+  const relay = sharedRelay();
+  const topic = await createTopic(relay, "store_hangs");
+  await publish(relay, topic, key(topic, "doc1"), { n: 1 });
+  const store = { load: () => Promise.resolve(undefined), save: () => new Promise<void>(() => undefined) };
+  const { client: sync, errors } = newClient(relay, { store });
+  const runs = sync.subscribe(topic);
+  await sync.start();
+  await until(runs, (t) => t.caughtUp && t.get(key(topic, "doc1")) !== undefined, "the document");
+
+  await sync.stop();
+
+  expect(sync.state).toBe("stopped");
+  expect(errors.map((error) => error.message)).toEqual([expect.stringContaining("the store did not finish saving within 5 s")]);
+}, 20_000);
