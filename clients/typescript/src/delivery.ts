@@ -6,7 +6,10 @@ import type { HydratedDocument, Hydrator } from "./http.js";
 import type { TopicScopes } from "./scopes.js";
 import { checkState, sameIdentity, type StoredTopic, type SyncIdentity, type SyncState, type SyncStore } from "./store.js";
 import type { Topic } from "./topic.js";
-import type { WireBatch, WireWatermarks } from "./wire.js";
+import type { WireBatch, WireUpdate, WireWatermarks } from "./wire.js";
+
+/** How many omitted payloads of a batch are fetched at once. */
+const payloadFetchesAhead = 4;
 
 /**
  * The document side of a client: applies batches and heartbeats to its topics (WS_MAPPING §5.3), fetches omitted
@@ -148,6 +151,21 @@ export class Delivery {
   async applyBatch(batch: WireBatch): Promise<void> {
     const connection = this.#connection();
     const changed = new Set<Topic<unknown>>();
+    // Omitted payloads come over HTTP, a round trip each: the next few are fetched while one is awaited, and applied in
+    // order. One the batch stops before is abandoned with its connection.
+    const omitted = batch.updates.filter((update) => update.payloadOmitted && !update.tombstone
+      && (this.#topics.get(update.topic)?.versionOf(update.docKey) ?? -1) < update.docVersion);
+    const fetches = new Map<WireUpdate, Promise<HydratedDocument | undefined>>();
+    const fetched = (update: WireUpdate) => {
+      const from = omitted.indexOf(update);
+      const wanted = from < 0 ? [update] : omitted.slice(from, from + payloadFetchesAhead);
+      for (const ahead of wanted.filter((next) => !fetches.has(next))) {
+        const fetching = this.#hydrator.document(ahead.topic, ahead.docKey, connection);
+        fetching.catch(() => undefined);
+        fetches.set(ahead, fetching);
+      }
+      return fetches.get(update) as Promise<HydratedDocument | undefined>;
+    };
     for (const update of batch.updates) {
       if (this.#stopped.aborted) {
         // Neither shown nor saved as done: the watermarks stay before the batch.
@@ -162,7 +180,7 @@ export class Delivery {
         changed.add(topic);
         continue;
       }
-      const document = update.payloadOmitted ? await this.#hydrator.document(update.topic, update.docKey, connection) : update;
+      const document = update.payloadOmitted ? await fetched(update) : update;
       // An omitted payload is used only if at least as new; a 404 means it was deleted since (the tombstone follows).
       if (document !== undefined && document.docVersion >= update.docVersion && await this.#verified(topic.name, document)
         && topic.applyDocument(document.docKey, document.docVersion, document.payload, document.payloadHash)) {
