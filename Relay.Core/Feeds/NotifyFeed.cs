@@ -118,14 +118,13 @@ public sealed partial class NotifyFeed(
         }
     }
 
-    private async Task CatchUpAsync(string topic, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(TopicLog log, CancellationToken cancellationToken)
     {
-        var log = Logs.GetOrAdd(topic, 0);
         while (true)
         {
             // Until a page holds the rest: one cut by bytes (large documents) is not the end, and stopping there left
             // the rest to the next poll, logged as a gap.
-            var page = await journal.ReadPageAsync(topic, log.Head, long.MaxValue, Options.NotifyReadBatch, int.MaxValue, cancellationToken);
+            var page = await journal.ReadPageAsync(log.Topic, log.Head, long.MaxValue, Options.NotifyReadBatch, int.MaxValue, cancellationToken);
             await Logs.AppendAsync(page.Events, cancellationToken);
             if (!page.MayHaveMore)
             {
@@ -202,7 +201,14 @@ public sealed partial class NotifyFeed(
                 }
                 foreach (var topic in woken)
                 {
-                    await feed.CatchUpAsync(topic, cancellationToken);
+                    // Anyone who can connect may NOTIFY anything: a topic no poll has found (one created since the
+                    // last, or a made-up name) is not read, and made no log of its own; the poll finds the real ones.
+                    if (feed.Logs.Find(topic) is not { } log)
+                    {
+                        _poll = true;
+                        continue;
+                    }
+                    await feed.CatchUpAsync(log, cancellationToken);
                 }
                 if (_poll)
                 {

@@ -20,6 +20,27 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_wakeUpsNamingNoTopic_makeNoLog_andATopicCreatedSinceThePollIsStillRead()
+    {
+        // NOTIFY takes no right: before, every made-up name made a topic log (a ring of 10,000 slots), a metric series
+        // and a journal read, for good (notify feed review M3).
+        var topic = await TestTopics.CreateAsync();
+        await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromHours(1));
+        await Sql.ExecuteAsync($"SELECT pg_notify('{Relay.Core.Feeds.FeedOptions.NotifyChannel}', 'made_up_' || g) FROM generate_series(1, 1000) g");
+        await Writers.RunAsync(TestDatabase.ConnectionString, [topic], writers: 1, perWriter: 1);
+        await relay.WaitForHeadAsync(topic, 1);
+
+        // Created after the relay's last poll (an hour away), its wake-ups turned on by another relay's poll: its
+        // wake-up has this feed poll now.
+        var fresh = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("UPDATE relay.topics SET notify = true WHERE topic = $1", fresh);
+        await Writers.RunAsync(TestDatabase.ConnectionString, [fresh], writers: 1, perWriter: 1);
+        await relay.WaitForHeadAsync(fresh, 1);
+
+        Assert.That(Enumerable.Range(1, 1000).Count(i => relay.Logs.Find($"made_up_{i}") is not null), Is.Zero);
+    }
+
+    [Test]
     public async Task NotifyFeed_largeDocumentsCommittedTogether_areAllReadOnTheirWakeUp_notLeftToThePoll()
     {
         var topic = await TestTopics.CreateAsync();
