@@ -3,15 +3,15 @@
 --   psql -v ON_ERROR_STOP=1 -f sql/install.sql
 -- Files under migrations/ run once each; files under functions/ are CREATE OR REPLACE and re-run
 -- when they change. Every file is idempotent.
--- This file is of schema generation 7 (the number of migrations; SchemaMigrator.Generation). Run over a schema a later
+-- This file is of schema generation 8 (the number of migrations; SchemaMigrator.Generation). Run over a schema a later
 -- release installed, it would put these older functions back, and that release's relay migrate would not notice: it is
 -- refused (releases before the sixth generation lack this check: never run an older install.sql on a newer schema).
 DO $$
 BEGIN
     IF to_regclass('relay.schema_generation') IS NOT NULL THEN
-        IF (SELECT max(generation) FROM relay.schema_generation) > 7 THEN
+        IF (SELECT max(generation) FROM relay.schema_generation) > 8 THEN
             RAISE EXCEPTION USING ERRCODE = '55000',
-                MESSAGE = format('this sql/install.sql is of schema generation 7, and the database''s schema is of generation %s: a later release installed it',
+                MESSAGE = format('this sql/install.sql is of schema generation 8, and the database''s schema is of generation %s: a later release installed it',
                                  (SELECT max(generation) FROM relay.schema_generation)),
                 HINT = 'install with that release''s sql/install.sql or relay migrate';
         END IF;
@@ -25,6 +25,7 @@ $$;
 \ir migrations/0005_migrator_guard.sql
 \ir migrations/0006_writers_execute.sql
 \ir migrations/0007_journal_time.sql
+\ir migrations/0008_journal_time_index.sql
 \ir functions/canonical_number_exact.sql
 \ir functions/canonical_number.sql
 \ir functions/canonical_sort_key.sql
@@ -54,5 +55,5 @@ $$;
 \ir functions/list_documents.sql
 \ir functions/refuse_older_migrator.sql
 -- Records the generation, as relay migrate does, so that an older install.sql or relay refuses this schema.
-INSERT INTO relay.schema_generation (generation) VALUES (7)
+INSERT INTO relay.schema_generation (generation) VALUES (8)
     ON CONFLICT (only_row) DO UPDATE SET generation = greatest(relay.schema_generation.generation, excluded.generation);

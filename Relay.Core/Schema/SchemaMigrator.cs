@@ -23,6 +23,20 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
         """;
 
     /// <summary>
+    /// Migrations edited after a schema may have applied them, in ways that need nothing run again there, with the
+    /// checksums of their earlier copies: a schema that recorded one of those is up to date with the file, and its record
+    /// takes the file's checksum. Any other edit of an applied migration is refused.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> EarlierCopies = new(StringComparer.Ordinal)
+    {
+        // A comment reworded on 2026-12-03.
+        ["migrations/0006_writers_execute.sql"] = ["42f79aa443379cf27a1b49dc3d3e219777b277fc8f028a158ed941d2fc7c4089"],
+        // It also dropped the journal's (inserted_at) index, which the contract requires: 0008_journal_time_index.sql
+        // builds it again.
+        ["migrations/0007_journal_time.sql"] = ["0ea7b4a858a6ced74c0dd911b18f547db9e31c495de686df3ec0c2c2d4b7d394"],
+    };
+
+    /// <summary>
     /// This relay's schema generation: the number of migrations it knows. A schema migrated by a relay of a higher one
     /// refuses this relay's migration (<c>sql/migrations/0005_migrator_guard.sql</c>), so that it cannot put its older
     /// functions back; a release that changes a function file in a way an older copy must not undo therefore adds a
@@ -57,6 +71,16 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
             }
         }
 
+        async Task RecordAsync(SqlScript script)
+        {
+            await using var record = new NpgsqlCommand(
+                "INSERT INTO relay.schema_migrations (script, checksum) VALUES ($1, $2) " +
+                "ON CONFLICT (script) DO UPDATE SET checksum = excluded.checksum, applied_at = now()", connection, transaction);
+            record.Parameters.AddWithValue(script.Path);
+            record.Parameters.AddWithValue(script.Checksum);
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var applied = new List<string>();
         foreach (var script in SqlScripts.All)
         {
@@ -68,22 +92,20 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
                 }
                 if (!script.Repeatable)
                 {
-                    throw new InvalidOperationException(
-                        $"migration {script.Path} changed after it was applied; add a new migration instead of editing it");
+                    if (!EarlierCopies.TryGetValue(script.Path, out var earlier) || !earlier.Contains(checksum))
+                    {
+                        throw new InvalidOperationException(
+                            $"migration {script.Path} changed after it was applied; add a new migration instead of editing it");
+                    }
+                    await RecordAsync(script);
+                    continue;
                 }
             }
             await using (var apply = new NpgsqlCommand(script.Text, connection, transaction))
             {
                 await apply.ExecuteNonQueryAsync(cancellationToken);
             }
-            await using (var record = new NpgsqlCommand(
-                "INSERT INTO relay.schema_migrations (script, checksum) VALUES ($1, $2) " +
-                "ON CONFLICT (script) DO UPDATE SET checksum = excluded.checksum, applied_at = now()", connection, transaction))
-            {
-                record.Parameters.AddWithValue(script.Path);
-                record.Parameters.AddWithValue(script.Checksum);
-                await record.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await RecordAsync(script);
             Log.Applied(logger, script.Path);
             applied.Add(script.Path);
         }
@@ -124,24 +146,36 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
 
     /// <summary>
     /// The files of this relay never applied to the database, without applying or creating anything: every file when
-    /// the schema was never installed; none when it was installed with <c>psql -f sql/install.sql</c>, which records
-    /// nothing to compare with. A function file applied in another version is not counted: whether it is older or newer
-    /// than this relay's cannot be told, and a relay older than the schema must keep starting during a rolling upgrade.
+    /// the schema was never installed. Of a schema installed with <c>psql -f sql/install.sql</c>, which records no file,
+    /// the migrations past the generation it recorded (none recorded: every migration, as install.sql records it since
+    /// generation 6). A function file applied in another version is not counted: whether it is older or newer than this
+    /// relay's cannot be told, and a relay older than the schema must keep starting during a rolling upgrade.
     /// </summary>
     public async Task<IReadOnlyList<string>> PendingAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var installed = new NpgsqlCommand(
-            "SELECT to_regclass('relay.schema_migrations') IS NOT NULL, to_regclass('relay.topics') IS NOT NULL", connection);
-        bool recordsMigrations, hasTopics;
+            "SELECT to_regclass('relay.schema_migrations') IS NOT NULL, to_regclass('relay.topics') IS NOT NULL, " +
+            "to_regclass('relay.schema_generation') IS NOT NULL", connection);
+        bool recordsMigrations, hasTopics, recordsGeneration;
         await using (var reader = await installed.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
-            (recordsMigrations, hasTopics) = (reader.GetBoolean(0), reader.GetBoolean(1));
+            (recordsMigrations, hasTopics, recordsGeneration) = (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2));
         }
         if (!recordsMigrations)
         {
-            return hasTopics ? [] : [.. SqlScripts.All.Select(script => script.Path)];
+            if (!hasTopics)
+            {
+                return [.. SqlScripts.All.Select(script => script.Path)];
+            }
+            var generation = 0;
+            if (recordsGeneration)
+            {
+                await using var read = new NpgsqlCommand("SELECT coalesce(max(generation), 0) FROM relay.schema_generation", connection);
+                generation = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
+            }
+            return [.. SqlScripts.All.Where(script => !script.Repeatable).Skip(generation).Select(script => script.Path)];
         }
         var recorded = new HashSet<string>(StringComparer.Ordinal);
         await using var select = new NpgsqlCommand("SELECT script FROM relay.schema_migrations", connection);

@@ -75,6 +75,36 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task Pending_ofAPsqlInstallOfAnEarlierGeneration_listsTheMigrationsPastIt()
+    {
+        // Before, any schema a psql install made counted as up to date: a relay with Relay__AutoMigrate=false started on
+        // one of an earlier generation, and its feed then failed on every read (upgrade review M4).
+        var name = $"relay_psql_{Guid.NewGuid():N}";
+        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
+            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
+            var (exit, errors) = await PsqlInstallAsync(target);
+            Assert.That(exit, Is.Zero, errors);
+            var migrator = new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance);
+            var migrations = SqlScripts.All.Where(script => !script.Repeatable).Select(script => script.Path).ToArray();
+            Assert.That(await migrator.PendingAsync(), Is.Empty);
+
+            await Sql.RowsAsync(dataSource, $"UPDATE relay.schema_generation SET generation = {SchemaMigrator.Generation - 1}");
+            Assert.That(await migrator.PendingAsync(), Is.EqualTo(new[] { migrations[^1] }));
+
+            // Installed by a release before install.sql recorded its generation.
+            await Sql.RowsAsync(dataSource, "DROP TABLE relay.schema_generation");
+            Assert.That(await migrator.PendingAsync(), Is.EqualTo(migrations));
+        }
+        finally
+        {
+            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
+        }
+    }
+
+    [Test]
     public async Task Migrate_editedMigration_failsLoudly()
     {
         const string script = "migrations/0002_v1_topics.sql";
@@ -88,6 +118,52 @@ public sealed class MigrationTests
         finally
         {
             await AsMigratorAsync($"UPDATE relay.schema_migrations SET checksum = '{original}' WHERE script = '{script}'");
+        }
+    }
+
+    [Test]
+    public async Task Migrate_aSchemaThatRanTheEarlierCopyOf0007_takesItAsApplied_andGetsTheInsertedAtIndexBack()
+    {
+        // That copy dropped the journal's (inserted_at) index (upgrade review H1); 0007 was edited to keep it, and 0008
+        // builds it where it is gone. Before, such a schema's record stopped every relay migrate: "changed after it was applied".
+        const string script = "migrations/0007_journal_time.sql";
+        var current = await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script);
+        await AsMigratorAsync($"""
+            DROP INDEX relay.stream_events_inserted_at_idx;
+            UPDATE relay.schema_migrations SET checksum = '0ea7b4a858a6ced74c0dd911b18f547db9e31c495de686df3ec0c2c2d4b7d394' WHERE script = '{script}';
+            DELETE FROM relay.schema_migrations WHERE script = 'migrations/0008_journal_time_index.sql';
+            """);
+
+        Assert.That(await Migrator().MigrateAsync(), Is.EqualTo(new[] { "migrations/0008_journal_time_index.sql" }));
+        Assert.That(await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script), Is.EqualTo(current));
+        Assert.That(await Sql.ScalarAsync<bool>("SELECT to_regclass('relay.stream_events_inserted_at_idx') IS NOT NULL"), Is.True);
+    }
+
+    [Test]
+    public async Task PsqlInstall_runAgain_neitherDropsNorRebuildsAnIndexOfTheJournal()
+    {
+        // Before, 0001 built the (inserted_at) index again and 0007 dropped it on every run: on a large journal, a build
+        // that held every publish of every topic (upgrade review H1), and the index the contract requires was gone.
+        var name = $"relay_psql_{Guid.NewGuid():N}";
+        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
+            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
+            const string indexes = "SELECT indexrelid::regclass::text, indexrelid::int8 FROM pg_index WHERE indrelid = 'relay.stream_events'::regclass ORDER BY 1";
+            var first = await PsqlInstallAsync(target);
+            Assert.That(first.Exit, Is.Zero, first.Errors);
+            var before = await Sql.RowsAsync(dataSource, indexes);
+
+            var again = await PsqlInstallAsync(target);
+
+            Assert.That(again.Exit, Is.Zero, again.Errors);
+            Assert.That(await Sql.RowsAsync(dataSource, indexes), Is.EqualTo(before));
+            Assert.That(before.Select(row => row[0]), Does.Contain("relay.stream_events_inserted_at_idx"));
+        }
+        finally
+        {
+            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
         }
     }
 

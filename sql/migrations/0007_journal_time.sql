@@ -4,6 +4,3 @@
 -- old, so relay.prune deleted it and every row below it, and clients resuming there re-hydrated. A writer holds its
 -- topic's row from the allocation to its commit, so the time of the insert is within that transaction's commit.
 ALTER TABLE relay.stream_events ALTER COLUMN inserted_at SET DEFAULT clock_timestamp();
--- Nothing reads the journal by inserted_at alone: relay.prune finds its cut by watermark (functions/prune.sql), and the
--- gauges and health.sql read the oldest retained event by its watermark. The index only cost every journal insert.
-DROP INDEX IF EXISTS relay.stream_events_inserted_at_idx;
