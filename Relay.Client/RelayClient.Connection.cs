@@ -92,7 +92,7 @@ public sealed partial class RelayClient
 
     private async Task<ClientWebSocket> ConnectAsync(CancellationToken cancellationToken)
     {
-        var token = await _options.TokenProvider(cancellationToken);
+        var token = await ProvideTokenAsync(cancellationToken);
         // The state loaded (the first time, which lets Documents serve the saved copy offline) or dropped (when the token
         // names another identity) before any update of this connection can be applied.
         await AdoptIdentityAsync(token, loadOnly: false, cancellationToken);

@@ -76,7 +76,7 @@ public sealed partial class RelayClient
     /// </summary>
     private async ValueTask<string> RequestTokenAsync(CancellationToken cancellationToken)
     {
-        var token = await _options.TokenProvider(cancellationToken);
+        var token = await ProvideTokenAsync(cancellationToken);
         if (!_loaded)
         {
             await AdoptIdentityAsync(token, loadOnly: true, cancellationToken);

@@ -9,9 +9,6 @@ public sealed partial class RelayClient
     /// <summary>How long the client waits to ask the token provider again when it gave no fresher token, or threw.</summary>
     internal static readonly TimeSpan TokenRetryDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a refresh waits for the token provider before it gives up on that call (and asks again later).</summary>
-    internal static readonly TimeSpan TokenProviderTimeout = TimeSpan.FromSeconds(30);
-
     private string _token = "";
     private DateTimeOffset? _refreshAt;
 
@@ -57,6 +54,27 @@ public sealed partial class RelayClient
     internal static DateTimeOffset RefreshTime(DateTimeOffset expiry, DateTimeOffset now, TimeSpan margin) =>
         expiry - margin > now ? expiry - margin : now + ((expiry - now) / 2);
 
+    /// <summary>
+    /// Calls the token provider, waiting at most <see cref="RelayClientOptions.TokenProviderTimeout"/>: a call that does
+    /// not answer is left behind (what it throws later is observed, not raised) and this throws a
+    /// <see cref="TimeoutException"/>.
+    /// </summary>
+    private async Task<string> ProvideTokenAsync(CancellationToken cancellationToken)
+    {
+        var call = _options.TokenProvider(cancellationToken).AsTask();
+        try
+        {
+            return await call.WaitAsync(_options.TokenProviderTimeout, cancellationToken);
+        }
+        catch (TimeoutException e)
+        {
+            _ = call.ContinueWith(static late => late.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new TimeoutException(
+                $"the token provider did not answer within {_options.TokenProviderTimeout.TotalSeconds:0.###} s (RelayClientOptions.TokenProviderTimeout)", e);
+        }
+    }
+
     /// <summary>Sends a fresh token in band; returns false, sending nothing, when it names another identity than the state in force.</summary>
     private async Task<bool> RefreshTokenAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
@@ -64,7 +82,7 @@ public sealed partial class RelayClient
         try
         {
             // A provider that hangs is left behind, not waited for: the pings go on meanwhile.
-            token = await _options.TokenProvider(cancellationToken).AsTask().WaitAsync(TokenProviderTimeout, cancellationToken);
+            token = await ProvideTokenAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

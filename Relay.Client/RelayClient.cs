@@ -101,7 +101,7 @@ public sealed partial class RelayClient : IAsyncDisposable
     {
         if (!_loaded)
         {
-            await AdoptIdentityAsync(await _options.TokenProvider(cancellationToken), loadOnly: true, cancellationToken);
+            await AdoptIdentityAsync(await ProvideTokenAsync(cancellationToken), loadOnly: true, cancellationToken);
         }
     }
 

@@ -58,6 +58,14 @@ public sealed class RelayClientOptions
     /// <summary>How long to wait for the WebSocket upgrade. Default: 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long any call of <see cref="TokenProvider"/> is waited for. One that does not answer is left behind: at
+    /// connect, or for an HTTP request, the connection fails with a <see cref="TimeoutException"/> (reported through
+    /// <see cref="RelayClient.ConnectionFailed"/>) and the client reconnects after backoff, asking again; for an in-band
+    /// refresh, it is asked again later while the connection goes on. Default: 30 s.
+    /// </summary>
+    public TimeSpan TokenProviderTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The HTTP handler for hydration requests. Default: a new <see cref="SocketsHttpHandler"/>.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 }

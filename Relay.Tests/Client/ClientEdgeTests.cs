@@ -309,4 +309,38 @@ public sealed class ClientEdgeTests
         await Eventually.ThatAsync(() => Volatile.Read(ref caughtUpAfterStale) == 1, "caught up again after the stale cursor");
         Assert.That(client.IsCaughtUp(topic), Is.True);
     }
+
+    [Test]
+    public async Task Client_tokenProviderHangingForAnHttpFetch_failsTheConnectionWithinTheTimeout_andResumes()
+    {
+        // Before, only the in-band refresh had a deadline: a provider that never answered for a payload fetch held the
+        // receive loop for good while the client said Connected, and at connect held it in Connecting (C# client
+        // review 1).
+        var topic = await TestTopics.CreateAsync();
+        await using var relay = await RelayServerHarness.StartAsync();
+        var hang = 0;
+        var failures = new ConcurrentQueue<Exception>();
+        await using var client = new RelayClient(new RelayClientOptions
+        {
+            Url = relay.Http,
+            TokenProvider = _ => Interlocked.Exchange(ref hang, 0) == 1
+                ? new ValueTask<string>(new TaskCompletionSource<string>().Task)
+                : ValueTask.FromResult(RelayServerHarness.Token()),
+            TokenProviderTimeout = TimeSpan.FromSeconds(1),
+            InitialReconnectDelay = TimeSpan.FromMilliseconds(100),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(200),
+        });
+        client.ConnectionFailed += failures.Enqueue;
+        await client.SubscribeAsync([topic]);
+        client.Start();
+        await client.CaughtUpAsync(topic);
+
+        // Over 256 KiB: sent without its payload, which the client fetches over HTTP with a token it asks for.
+        Volatile.Write(ref hang, 1);
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $2, $3::jsonb)", topic, $"{topic}:big", $$"""{"text":"{{new string('x', 300_000)}}"}""");
+
+        await client.CaughtUpAsync(topic);
+        Assert.That(client.Documents(topic), Does.ContainKey($"{topic}:big"));
+        Assert.That(failures.Select(e => e.Message), Is.EqualTo(new[] { "the token provider did not answer within 1 s (RelayClientOptions.TokenProviderTimeout)" }));
+    }
 }
