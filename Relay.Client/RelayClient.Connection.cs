@@ -153,6 +153,7 @@ public sealed partial class RelayClient
         try
         {
             SetState(ConnectionState.Connected);
+            RaiseLeftDeletions();
             if (topics.Count > 0)
             {
                 await SubscribeOnAsync(socket, topics, connection.Token);

@@ -64,9 +64,9 @@ public sealed partial class RelayClient
         _watermarks.Clear();
         _epochs.Clear();
         _caughtUp.Clear();
-        foreach (var (topic, document) in dropped)
+        foreach (var byTopic in dropped.GroupBy(entry => entry.Topic, entry => entry.Document))
         {
-            DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(document.DocKey, document.DocVersion), 0));
+            RaiseDeletions(byTopic.Key, byTopic, 0);
         }
     }
 

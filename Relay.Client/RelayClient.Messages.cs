@@ -234,10 +234,7 @@ public sealed partial class RelayClient
         var dropped = _options.Cache.Replace(topic, []);
         // Not kept on disk either, from now on rather than at the next write.
         await _options.WatermarkStore.FlushAsync(cancellationToken);
-        foreach (var document in dropped)
-        {
-            DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(document.DocKey, document.DocVersion), 0));
-        }
+        RaiseDeletions(topic, dropped, 0);
     }
 
     private async Task RehydrateAsync(ClientWebSocket socket, string topic, CancellationToken cancellationToken)

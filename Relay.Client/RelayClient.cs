@@ -30,6 +30,11 @@ public sealed partial class RelayClient : IAsyncDisposable
     private Task? _disposal;
     /// <summary>Set while the receive loop runs <see cref="RelayClientOptions.OnStaleCursor"/>: where <see cref="HydrateAsync"/> may run.</summary>
     private readonly AsyncLocal<bool> _inStaleCursorHandler = new();
+    /// <summary>
+    /// Deletions of documents the cache no longer holds, not yet raised: a handler that throws ends the connection, and
+    /// neither a replay nor a re-hydration could find them again. Raised first by the next connection or re-hydration.
+    /// </summary>
+    private readonly Queue<DocumentChange> _deletionsToRaise = new();
 
     /// <summary>A client that does nothing until <see cref="Start"/>.</summary>
     public RelayClient(RelayClientOptions options)
@@ -185,15 +190,50 @@ public sealed partial class RelayClient : IAsyncDisposable
         {
             documents.ForEach(document => PayloadVerification.Verify(topic, document));
         }
-        foreach (var removed in _options.Cache.Replace(topic, documents))
-        {
-            DocumentChanged?.Invoke(new DocumentChange(topic, CachedDocument.Tombstone(removed.DocKey, removed.DocVersion), watermark));
-        }
+        RaiseDeletions(topic, _options.Cache.Replace(topic, documents), watermark);
         foreach (var document in documents)
         {
             DocumentChanged?.Invoke(new DocumentChange(topic, document, watermark));
         }
         return watermark;
+    }
+
+    /// <summary>
+    /// Raises a deletion (a tombstone of the version held) for each of <paramref name="removed"/>, after those left from
+    /// before; one whose handler throws stays, with those after it, for the next call or connection (see
+    /// <see cref="_deletionsToRaise"/>).
+    /// </summary>
+    private void RaiseDeletions(string topic, IEnumerable<CachedDocument> removed, long watermark)
+    {
+        lock (_deletionsToRaise)
+        {
+            foreach (var document in removed)
+            {
+                _deletionsToRaise.Enqueue(new DocumentChange(topic, CachedDocument.Tombstone(document.DocKey, document.DocVersion), watermark));
+            }
+        }
+        RaiseLeftDeletions();
+    }
+
+    /// <summary>Raises the deletions left by a handler that threw, in order, each taken off once its handlers returned.</summary>
+    private void RaiseLeftDeletions()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            DocumentChange change;
+            lock (_deletionsToRaise)
+            {
+                if (!_deletionsToRaise.TryPeek(out change!))
+                {
+                    return;
+                }
+            }
+            DocumentChanged?.Invoke(change);
+            lock (_deletionsToRaise)
+            {
+                _deletionsToRaise.Dequeue();
+            }
+        }
     }
 
     /// <summary>

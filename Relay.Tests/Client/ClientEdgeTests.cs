@@ -343,4 +343,50 @@ public sealed class ClientEdgeTests
         Assert.That(client.Documents(topic), Does.ContainKey($"{topic}:big"));
         Assert.That(failures.Select(e => e.Message), Is.EqualTo(new[] { "the token provider did not answer within 1 s (RelayClientOptions.TokenProviderTimeout)" }));
     }
+
+    [Test]
+    public async Task Client_handlerThrowingOnADeletionOfAReHydration_isRaisedItAgain_andTheDeletionsAfterIt()
+    {
+        // Before, the cache had dropped them all before the first was raised: the next re-hydration found nothing to
+        // drop, and the app kept the deleted documents for good (C# client review 2).
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await RelayClientTests.PublishAsync(topic, "d", 1, 3);
+        var store = new InMemoryWatermarkStore();
+        var cache = new DocumentCache();
+        await using (var before = TestClients.Create(relay, store, cache))
+        {
+            await before.SubscribeAsync([topic]);
+            before.Start();
+            await before.CaughtUpAsync(topic);
+        }
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d1");
+        await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d2");
+        await RelayClientTests.PublishAsync(topic, "e", 1, 1);
+        await Sql.ExecuteAsync("SELECT relay.prune($1, '0 seconds')", topic);
+        await using var after = TestClients.Create(relay, store, cache);
+        var deleted = new ConcurrentQueue<string>();
+        var failures = new ConcurrentQueue<Exception>();
+        var thrown = 0;
+        after.DocumentChanged += change =>
+        {
+            if (change.Document.Deleted && Interlocked.Exchange(ref thrown, 1) == 0)
+            {
+                throw new InvalidOperationException("handler failure (test)");
+            }
+            if (change.Document.Deleted)
+            {
+                deleted.Enqueue(change.Document.DocKey);
+            }
+        };
+        after.ConnectionFailed += failures.Enqueue;
+        await after.SubscribeAsync([topic]);
+        after.Start();
+
+        await Eventually.ThatAsync(() => deleted.Count >= 2, "both deletions raised");
+        await after.CaughtUpAsync(topic);
+        Assert.That(deleted.Order(StringComparer.Ordinal), Is.EqualTo(new[] { $"{topic}:d1", $"{topic}:d2" }));
+        Assert.That(after.Documents(topic).Keys, Is.EquivalentTo(new[] { $"{topic}:d3", $"{topic}:e1" }));
+        Assert.That(failures.Select(e => e.Message), Has.Some.Contains("handler failure (test)"));
+    }
 }
