@@ -45,8 +45,8 @@ public sealed partial class NotifyFeed(
 
     /// <summary>
     /// Turns wake-ups on for topics not served yet, or whose wake-ups are off again (a topic dropped and created again),
-    /// then brings every log level with its head. A topic row a writer holds
-    /// locked (a long transaction publishing to a new topic) is skipped and tried at the next poll: waiting for it would
+    /// then brings every log level with its head. A topic row a writer holds locked for long (a long transaction
+    /// publishing to a new topic) is waited for at most 200 ms and tried again at the next poll: waiting for it would
     /// stop every topic's delivery on this feed. Polling serves such a topic meanwhile.
     /// </summary>
     private async Task ServeAsync(bool connecting, CancellationToken cancellationToken)
@@ -83,21 +83,28 @@ public sealed partial class NotifyFeed(
 
     private async Task EnableAsync(NpgsqlConnection connection, string[] fresh, CancellationToken cancellationToken)
     {
+        // Queued behind the topics' writers for at most a moment: a busy topic's row is locked nearly all the time, and
+        // skipping it when locked left it on polling for as long as it stayed busy; a long transaction holding one is
+        // waited for no longer than this, and the next poll tries again.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '200ms'", connection, transaction))
+        {
+            await timeout.ExecuteNonQueryAsync(cancellationToken);
+        }
         await using var enable = new NpgsqlCommand(
-            """
-            UPDATE relay.topics t SET notify = true
-              FROM (SELECT topic FROM relay.topics WHERE topic = ANY($1) AND NOT notify FOR UPDATE SKIP LOCKED) off
-             WHERE t.topic = off.topic
-            RETURNING t.topic
-            """, connection);
+            "UPDATE relay.topics SET notify = true WHERE topic = ANY($1) AND NOT notify RETURNING topic", connection, transaction);
         enable.Parameters.AddWithValue(fresh);
+        var enabled = new List<string>();
         try
         {
-            await using var reader = await enable.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            await using (var reader = await enable.ExecuteReaderAsync(cancellationToken))
             {
-                Log.NotifyEnabled(Logger, reader.GetString(0));
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    enabled.Add(reader.GetString(0));
+                }
             }
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
@@ -106,6 +113,12 @@ public sealed partial class NotifyFeed(
             Log.NotifyRefused(Logger, e.MessageText, Options.NotifyPollInterval);
             return;
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            _served.ExceptWith(fresh);
+            return;
+        }
+        enabled.ForEach(topic => Log.NotifyEnabled(Logger, topic));
         await using var check = new NpgsqlCommand("SELECT topic FROM relay.topics WHERE topic = ANY($1) AND NOT notify", connection);
         check.Parameters.AddWithValue(fresh);
         await using (var reader = await check.ExecuteReaderAsync(cancellationToken))

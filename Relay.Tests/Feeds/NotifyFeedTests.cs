@@ -144,6 +144,51 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_topicWhoseWritersHoldItsRowNearlyAllTheTime_getsItsWakeUpsOn()
+    {
+        // Before, the feed skipped a locked topic row and tried again at the next poll: a topic at its writers' capacity
+        // was locked at nearly every poll and stayed on polling, silently (notify feed review M1).
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("UPDATE relay.topics SET notify = false WHERE topic = $1", topic);
+        using var stop = new CancellationTokenSource();
+        // Four writers whose transactions go on for 10 ms after they publish: one of them always holds the row.
+        var writers = Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
+        {
+            await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
+            await connection.OpenAsync();
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await using var transaction = await connection.BeginTransactionAsync();
+                await using (var publish = new NpgsqlCommand("SELECT relay.publish($1, $1 || ':' || $2, '{}')", connection, transaction))
+                {
+                    publish.Parameters.AddWithValue(topic);
+                    publish.Parameters.AddWithValue($"{writer}-{i}");
+                    await publish.ExecuteNonQueryAsync();
+                }
+                await using (var work = new NpgsqlCommand("SELECT pg_sleep(0.01)", connection, transaction))
+                {
+                    await work.ExecuteNonQueryAsync();
+                }
+                await transaction.CommitAsync();
+            }
+        })).ToArray();
+        try
+        {
+            await Eventually.ThatAsync(async () => await Sql.ScalarAsync<long>("SELECT relay.head($1)", topic) >= 20, "the writers under way");
+            await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromMilliseconds(200));
+
+            await Eventually.ThatAsync(
+                async () => await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", topic), "wake-ups on while the writers go on",
+                TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+    }
+
+    [Test]
     public async Task NotifyFeed_topicDroppedAndCreatedAgain_getsItsWakeUpsBackAtThePoll()
     {
         var topic = await TestTopics.CreateAsync();
