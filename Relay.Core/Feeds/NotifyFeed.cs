@@ -177,6 +177,10 @@ public sealed partial class NotifyFeed(
                     var untilPoll = feed.Options.NotifyPollInterval - sincePoll.Elapsed;
                     if (untilPoll <= TimeSpan.Zero || !await listener.WaitAsync(untilPoll, stop.Token))
                     {
+                        if (untilPoll > TimeSpan.Zero)
+                        {
+                            await PingAsync(stop.Token);
+                        }
                         _poll = true;
                         Signal();
                         sincePoll.Restart();
@@ -192,6 +196,21 @@ public sealed partial class NotifyFeed(
         }
 
         public override ValueTask DisposeAsync() => listener.DisposeAsync();
+
+        /// <summary>
+        /// The listener heard nothing for a whole poll interval. A connection that a NAT or a load balancer forgot, or
+        /// whose host vanished without a close, says nothing for good: wake-ups would stop while the feed said it
+        /// streamed, and the poll alone would deliver, up to an interval late. One round trip tells; one not answered
+        /// within five intervals (1 to 30 s) ends the session, and the feed listens again on a new connection.
+        /// </summary>
+        private async Task PingAsync(CancellationToken cancellationToken)
+        {
+            await using var ping = new NpgsqlCommand("SELECT 1", listener)
+            {
+                CommandTimeout = (int)Math.Clamp(Math.Ceiling(feed.Options.NotifyPollInterval.TotalSeconds * 5), 1, 30),
+            };
+            await ping.ExecuteNonQueryAsync(cancellationToken);
+        }
 
         private void Signal()
         {

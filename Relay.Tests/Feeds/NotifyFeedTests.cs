@@ -189,6 +189,26 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_listenerConnectionThatStopsAnswering_isNoticed_andTheFeedListensAgain()
+    {
+        // Before, only WaitAsync watched the listener: forgotten by a NAT, it heard nothing for good while the feed said
+        // it streamed, and every update waited for the poll (notify feed review M2).
+        var topic = await TestTopics.CreateAsync();
+        var database = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        await using var proxy = TcpProxy.Start(database.Host!, database.Port);
+        var through = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Pooling = false };
+        using var reconnects = new MeasurementRecorder("relay.feed.reconnects");
+        await using var relay = await CoreHarness.StartAsync("notify", through.ConnectionString, notifyPoll: TimeSpan.FromMilliseconds(200));
+
+        proxy.BlackHoleHeld();
+
+        await Eventually.ThatAsync(() => reconnects.Total() >= 1, "the feed to notice its listener is gone");
+        await Eventually.ThatAsync(() => relay.Feed.Status.Streaming, "the feed to listen again");
+        await Writers.RunAsync(TestDatabase.ConnectionString, [topic], writers: 1, perWriter: 1);
+        await relay.WaitForHeadAsync(topic, 1);
+    }
+
+    [Test]
     public async Task NotifyFeed_topicDroppedAndCreatedAgain_getsItsWakeUpsBackAtThePoll()
     {
         var topic = await TestTopics.CreateAsync();
