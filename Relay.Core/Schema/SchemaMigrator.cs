@@ -14,6 +14,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
 
     private const string Bootstrap = """
         SELECT pg_advisory_xact_lock(hashtext('relay.migrate'));
+        SET LOCAL lock_timeout = '5s';
         CREATE SCHEMA IF NOT EXISTS relay;
         CREATE TABLE IF NOT EXISTS relay.schema_migrations (
             script     text        PRIMARY KEY,
@@ -45,8 +46,26 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
     public static int Generation { get; } = SqlScripts.All.Count(script => !script.Repeatable);
 
     /// <summary>Brings the schema up to date; returns the paths of the files it applied (none when up to date).</summary>
-    /// <exception cref="InvalidOperationException">A migration changed after it was applied.</exception>
+    /// <exception cref="Provisioning.ProvisioningException">
+    /// A migration changed after it was applied, or a lock the migration needs was held for 5 s by another transaction.
+    /// </exception>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await MigrateOnceAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // Waiting longer would hold every writer queued behind the migration's lock as long as the transaction in
+            // its way lasts.
+            throw new Provisioning.ProvisioningException(
+                $"the relay schema's migration waited 5 s for a lock ({e.MessageText}) and changed nothing: a long transaction holds a " +
+                "relay table (pg_stat_activity shows it, with its pid); migrate again once it ends", e);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> MigrateOnceAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -94,8 +113,10 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
                 {
                     if (!EarlierCopies.TryGetValue(script.Path, out var earlier) || !earlier.Contains(checksum))
                     {
-                        throw new InvalidOperationException(
-                            $"migration {script.Path} changed after it was applied; add a new migration instead of editing it");
+                        throw new Provisioning.ProvisioningException(
+                            $"migration sql/{script.Path} of this relay differs from the copy this database applied (relay.schema_migrations " +
+                            "holds another checksum), and nothing was changed: migrate with the release that applied it; a release adds a " +
+                            "migration instead of editing one");
                     }
                     await RecordAsync(script);
                     continue;

@@ -105,6 +105,34 @@ public sealed class MigrationTests
     }
 
     [Test]
+    public async Task Migrate_behindALongTransaction_givesUpAfter5s_changingNothing_andSaysWhatToDo()
+    {
+        // Before, it waited as long as the transaction lasted, and every publish queued behind its lock (upgrade review M5).
+        const string script = "migrations/0007_journal_time.sql";
+        var checksum = await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script);
+        await AsMigratorAsync($"DELETE FROM relay.schema_migrations WHERE script = '{script}'");
+        try
+        {
+            await using var reader = await TestDatabase.DataSource.OpenConnectionAsync();
+            await using var transaction = await reader.BeginTransactionAsync();
+            await using (var read = new NpgsqlCommand("SELECT count(*) FROM relay.stream_events", reader, transaction))
+            {
+                await read.ExecuteScalarAsync();
+            }
+
+            var error = await Assert.ThrowsAsync<Relay.Core.Provisioning.ProvisioningException>(() => Migrator().MigrateAsync());
+
+            Assert.That(error!.Message, Does.StartWith("the relay schema's migration waited 5 s for a lock"));
+            Assert.That(await Sql.ScalarAsync<long>("SELECT count(*) FROM relay.schema_migrations WHERE script = $1", script), Is.Zero);
+        }
+        finally
+        {
+            Assert.That(await Migrator().MigrateAsync(), Is.EqualTo(new[] { script }));
+            Assert.That(await Sql.ScalarAsync<string>("SELECT checksum FROM relay.schema_migrations WHERE script = $1", script), Is.EqualTo(checksum));
+        }
+    }
+
+    [Test]
     public async Task Migrate_editedMigration_failsLoudly()
     {
         const string script = "migrations/0002_v1_topics.sql";
@@ -112,8 +140,8 @@ public sealed class MigrationTests
         await AsMigratorAsync($"UPDATE relay.schema_migrations SET checksum = 'edited' WHERE script = '{script}'");
         try
         {
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Migrator().MigrateAsync());
-            Assert.That(error!.Message, Does.Contain(script));
+            var error = await Assert.ThrowsAsync<Relay.Core.Provisioning.ProvisioningException>(() => Migrator().MigrateAsync());
+            Assert.That(error!.Message, Does.StartWith($"migration sql/{script} of this relay differs from the copy this database applied"));
         }
         finally
         {
