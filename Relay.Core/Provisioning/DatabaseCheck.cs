@@ -17,7 +17,18 @@ public static class DatabaseCheck
     public static async Task CheckAsync(NpgsqlDataSource dataSource, bool needsLogicalReplication, CancellationToken cancellationToken = default)
     {
         var target = ConnectionStrings.Describe(dataSource.ConnectionString);
-        if (needsLogicalReplication && new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Host?.Contains(',', StringComparison.Ordinal) == true)
+        var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        var hostList = settings.Host?.Contains(',', StringComparison.Ordinal) == true;
+        if (hostList && !needsLogicalReplication
+            && settings.TargetSessionAttributes?.ToLowerInvariant() is not ("primary" or "read-write"))
+        {
+            // Npgsql's default takes any host that answers: the pool could read heads on the primary and the journal
+            // on a standby that has not replayed them yet, and the feed would take those events for pruned.
+            throw new ProvisioningException(
+                $"{target}: a host list needs Target Session Attributes=primary in the connection string, so that every " +
+                "connection reaches the primary, never a standby (docs/runbooks/postgres-failover.md)");
+        }
+        if (needsLogicalReplication && hostList)
         {
             // Npgsql refuses a host list for a replication connection: the feed would retry for ever, never ready.
             throw new ProvisioningException(

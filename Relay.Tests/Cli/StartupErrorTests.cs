@@ -252,6 +252,19 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public async Task Serve_hostListWithTheNotifyFeed_withoutTargetSessionAttributesPrimary_saysToSetIt()
+    {
+        // Before, it started: Npgsql's default takes any host that answers, a standby too (notify feed review L5).
+        var builder = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        var list = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Host = $"{builder.Host}:{builder.Port},{builder.Host}:{builder.Port}" };
+        list.Remove("Port");
+
+        var run = await ServeAsync(["--feed", "notify", "--connection-string", list.ConnectionString]);
+
+        AssertOneLine(run, "a host list needs Target Session Attributes=primary", "postgres-failover.md");
+    }
+
+    [Test]
     public async Task Serve_tlsRequiredOfAServerWithout_saysToEnableItOrLowerSslMode()
     {
         var run = await ServeAsync(["--connection-string", TestDatabase.ConnectionString + ";SSL Mode=Require"]);
