@@ -1,6 +1,8 @@
 -- Khala Relay: the relay schema in order. `relay migrate` applies these same files in this order
 -- (embedded in the relay); a DBA may run them instead with:
---   psql -v ON_ERROR_STOP=1 -f sql/install.sql
+--   psql -1 -v ON_ERROR_STOP=1 -f sql/install.sql
+-- (-1: in one transaction, so that writers never meet a function dropped and not yet created again, and a failure
+-- leaves the schema as it was)
 -- Files under migrations/ run once each; files under functions/ are CREATE OR REPLACE and re-run
 -- when they change. Every file is idempotent.
 -- This file is of schema generation 8 (the number of migrations; SchemaMigrator.Generation). Run over a schema a later

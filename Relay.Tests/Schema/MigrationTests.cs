@@ -321,7 +321,7 @@ public sealed class MigrationTests
     private static async Task<(int Exit, string Errors)> PsqlInstallAsync(NpgsqlConnectionStringBuilder target)
     {
         using var install = Process.Start(new ProcessStartInfo(Path.Combine(PostgresBinaries.Find()!, "psql"), [
-            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
+            "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-h", target.Host!, "-p", target.Port.ToString(CultureInfo.InvariantCulture),
             "-U", target.Username!, "-d", target.Database!, "-f", Path.Combine(Repository.Root(), "sql", "install.sql")])
         {
             RedirectStandardOutput = true,
