@@ -18,7 +18,8 @@ public sealed partial class NotifyFeed(
     : JournalFeed("notify", logs, options, metrics, logger)
 {
     private readonly HashSet<string> _served = new(StringComparer.Ordinal);
-    private bool _notifyRefused;
+    /// <summary>When turning wake-ups on was last refused (no <c>UPDATE (notify)</c>), or null; tried again after 60 polls.</summary>
+    private long? _notifyRefusedAt;
 
     /// <inheritdoc />
     protected override async ValueTask<FeedSession> ConnectAsync(CancellationToken cancellationToken)
@@ -32,7 +33,7 @@ public sealed partial class NotifyFeed(
                 await listen.ExecuteNonQueryAsync(cancellationToken);
             }
             _served.Clear();
-            _notifyRefused = false;
+            _notifyRefusedAt = null;
             await ServeAsync(connecting: true, cancellationToken);
             return new Session(this, listener);
         }
@@ -54,13 +55,14 @@ public sealed partial class NotifyFeed(
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         var topics = await JournalReader.ReadTopicsAsync(connection, cancellationToken);
-        if (!_notifyRefused)
+        var refused = _notifyRefusedAt is { } at && Stopwatch.GetElapsedTime(at) < Options.NotifyPollInterval * 60;
+        if (!refused)
         {
             // A topic dropped and created again since it was served has wake-ups off again: it is served anew.
             _served.ExceptWith(await ReadQuietTopicsAsync(connection, cancellationToken));
         }
         var fresh = topics.Select(t => t.Topic).Where(_served.Add).ToArray();
-        if (fresh.Length > 0 && !_notifyRefused)
+        if (fresh.Length > 0 && !refused)
         {
             await EnableAsync(connection, fresh, cancellationToken);
         }
@@ -108,9 +110,14 @@ public sealed partial class NotifyFeed(
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
-            // Delivery still works, by polling: say once what would make it prompt.
-            _notifyRefused = true;
-            Log.NotifyRefused(Logger, e.MessageText, Options.NotifyPollInterval);
+            // Delivery still works, by polling: say once what would make it prompt, and try again in a while, so that
+            // the grant it asks for takes effect without a restart.
+            if (_notifyRefusedAt is null)
+            {
+                Log.NotifyRefused(Logger, e.MessageText, Options.NotifyPollInterval);
+            }
+            _notifyRefusedAt = Stopwatch.GetTimestamp();
+            _served.ExceptWith(fresh);
             return;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
@@ -257,7 +264,7 @@ public sealed partial class NotifyFeed(
         public static partial void NotifyEnabled(ILogger logger, string topic);
 
         [LoggerMessage(RelayEventIds.Feed + 31, LogLevel.Warning,
-            "Cannot turn NOTIFY wake-ups on ({Reason}): GRANT UPDATE (notify) ON relay.topics TO the relay's role; until then updates arrive by polling, within {Interval}")]
+            "Cannot turn NOTIFY wake-ups on ({Reason}): GRANT UPDATE (notify) ON relay.topics TO the relay's role; until then updates arrive by polling, within {Interval}, and the relay tries again every 60 polls")]
         public static partial void NotifyRefused(ILogger logger, string reason, TimeSpan interval);
     }
 }

@@ -254,5 +254,18 @@ public sealed class NotifyFeedTests
 
         await relay.WaitForHeadAsync(topic, 3);
         Assert.That(await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", topic), Is.False);
+
+        // The grant its log asks for takes effect without a restart: before, it was never tried again on this
+        // connection (notify feed review L3). Tried again after 60 polls, here 12 s.
+        await Sql.ExecuteAsync("GRANT UPDATE (notify) ON relay.topics TO relay_reader");
+        try
+        {
+            await Eventually.ThatAsync(async () => await Sql.ScalarAsync<bool>("SELECT notify FROM relay.topics WHERE topic = $1", topic),
+                "wake-ups on once granted", TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await Sql.ExecuteAsync("REVOKE UPDATE (notify) ON relay.topics FROM relay_reader");
+        }
     }
 }
