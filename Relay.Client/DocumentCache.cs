@@ -124,7 +124,9 @@ public sealed class DocumentCache
     /// <summary>
     /// Replaces every entry of <paramref name="topic"/> with <paramref name="documents"/>, as a re-hydration does, and
     /// returns the live documents it held that <paramref name="documents"/> does not list: deleted since, or no longer
-    /// visible. Tombstones held are dropped without being returned (their deletion was applied already).
+    /// visible. A tombstone held is returned too while the topic's stored watermark has not reached it (its handler may
+    /// not have finished: a replay would have raised it again, and the re-hydration replaces the replay); others are
+    /// dropped without being returned (their deletion was applied and confirmed).
     /// </summary>
     public IReadOnlyList<CachedDocument> Replace(string topic, IEnumerable<CachedDocument> documents)
     {
@@ -132,8 +134,10 @@ public sealed class DocumentCache
         var fresh = documents.ToDictionary(document => document.DocKey, StringComparer.Ordinal);
         lock (_lock)
         {
+            var unconfirmed = _unconfirmed.GetValueOrDefault(topic);
             var removed = _topics.TryGetValue(topic, out var held)
-                ? held.Values.Where(document => !document.Deleted && !fresh.ContainsKey(document.DocKey)).ToList()
+                ? held.Values.Where(document => !fresh.ContainsKey(document.DocKey)
+                    && (!document.Deleted || (unconfirmed is not null && unconfirmed.GetValueOrDefault(document.DocKey) > 0))).ToList()
                 : [];
             _topics[topic] = fresh;
             _unconfirmed.Remove(topic);

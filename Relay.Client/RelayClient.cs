@@ -171,7 +171,8 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// Re-reads <paramref name="topic"/> through <c>GET /sync/v1/list</c> (every page), replaces its cache entries with
     /// the documents read and returns the first page's watermark, to subscribe from. The default stale-cursor reaction.
     /// Raises <see cref="DocumentChanged"/> with a tombstone (of the version held) for every document held that the list
-    /// no longer has (deleted meanwhile, or no longer visible), then for every document read, all with the list's watermark.
+    /// no longer has (deleted meanwhile, or no longer visible) and for every deletion applied past the stored watermark
+    /// (see <see cref="DocumentCache.Replace"/>), then for every document read, all with the list's watermark.
     /// </summary>
     /// <exception cref="PayloadHashMismatchException">A document does not match its payload_hash; the cache is left as it was.</exception>
     /// <exception cref="InvalidOperationException">

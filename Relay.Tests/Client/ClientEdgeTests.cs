@@ -348,7 +348,9 @@ public sealed class ClientEdgeTests
     public async Task Client_handlerThrowingOnADeletionOfAReHydration_isRaisedItAgain_andTheDeletionsAfterIt()
     {
         // Before, the cache had dropped them all before the first was raised: the next re-hydration found nothing to
-        // drop, and the app kept the deleted documents for good (C# client review 2).
+        // drop, and the app kept the deleted documents for good (C# client review 2). When the relay still had the
+        // events, the first connection applied the first tombstone and its handler threw; the next one re-hydrated
+        // (the journal pruned meanwhile) and dropped that tombstone without raising it again.
         await using var relay = await RelayServerHarness.StartAsync();
         var topic = await TestTopics.CreateAsync();
         await RelayClientTests.PublishAsync(topic, "d", 1, 3);

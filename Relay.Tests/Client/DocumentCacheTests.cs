@@ -73,6 +73,21 @@ public class DocumentCacheTests
     }
 
     [Test]
+    public void Replace_returnsATombstoneAppliedPastTheStoredWatermark_whoseHandlerMayNotHaveFinished()
+    {
+        var cache = new DocumentCache();
+        cache.Apply(Topic, Document("a", 1, "{}"), watermark: 1);
+        cache.Apply(Topic, CachedDocument.Tombstone("a", 2), watermark: 4);
+        cache.Apply(Topic, CachedDocument.Tombstone("b", 3), watermark: 2);
+        cache.ConfirmThrough(Topic, 3);
+
+        var removed = cache.Replace(Topic, []);
+
+        Assert.That(removed.Select(document => (document.DocKey, document.DocVersion, document.Deleted)), Is.EqualTo(new[] { ("a", 2L, true) }),
+            "raised again by the re-hydration, as a replay would have; b's deletion was confirmed");
+    }
+
+    [Test]
     public void Documents_unknown_topic_is_empty() =>
         Assert.That(new DocumentCache().Documents("test.none"), Is.Empty);
 
