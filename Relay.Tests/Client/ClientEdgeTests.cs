@@ -199,7 +199,9 @@ public sealed class ClientEdgeTests
         await using var relay = await RelayServerHarness.StartAsync();
         var topic = await TestTopics.CreateAsync();
         var lifetime = TimeSpan.FromMinutes(10);
-        var token = RelayServerHarness.Token(lifetime: lifetime);
+        // Minted when first asked for, not before the relay starts: a refresh planned for before the connection opened
+        // (a machine under load) fell back to halfway through the token's life, five minutes on.
+        var token = new Lazy<string>(() => RelayServerHarness.Token(lifetime: lifetime));
         var calls = 0;
         var failures = new ConcurrentQueue<Exception>();
         await using var client = new RelayClient(new RelayClientOptions
@@ -207,9 +209,9 @@ public sealed class ClientEdgeTests
             Url = relay.Http,
             TokenProvider = _ => Interlocked.Increment(ref calls) > 1 && answer == "an exception"
                 ? throw new HttpRequestException("the identity provider is down (test)")
-                : ValueTask.FromResult(token),
-            // A refresh about a second after connecting.
-            TokenRefreshMargin = lifetime - TimeSpan.FromSeconds(1),
+                : ValueTask.FromResult(token.Value),
+            // A refresh five seconds after the token was minted.
+            TokenRefreshMargin = lifetime - TimeSpan.FromSeconds(5),
             WatermarkStore = new InMemoryWatermarkStore(),
         });
         client.ConnectionFailed += failures.Enqueue;
@@ -219,7 +221,7 @@ public sealed class ClientEdgeTests
         // Before, the client asked once and never again on that connection (the relay then closed it at the token's
         // deadline), or, when the provider threw, its keep-alive died: no more pings, closed as idle.
         await Eventually.ThatAsync(() => Volatile.Read(ref calls) >= 3, "the provider asked again",
-            RelayClient.TokenRetryDelay + TimeSpan.FromSeconds(10));
+            RelayClient.TokenRetryDelay + TimeSpan.FromSeconds(20));
         Assert.That(failures, Is.Empty, "the connection goes on with the token in force");
         Assert.That(client.State, Is.EqualTo(ConnectionState.Connected));
     }
@@ -356,12 +358,7 @@ public sealed class ClientEdgeTests
         await RelayClientTests.PublishAsync(topic, "d", 1, 3);
         var store = new InMemoryWatermarkStore();
         var cache = new DocumentCache();
-        await using (var before = TestClients.Create(relay, store, cache))
-        {
-            await before.SubscribeAsync([topic]);
-            before.Start();
-            await before.CaughtUpAsync(topic);
-        }
+        await TestClients.CatchUpOnceAsync(relay, store, cache, topic);
         await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d1");
         await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d2");
         await RelayClientTests.PublishAsync(topic, "e", 1, 1);

@@ -198,12 +198,7 @@ public class RelayClientTests
         await PublishAsync(topic, "d", 1, 3);
         var store = new InMemoryWatermarkStore();
         var cache = new DocumentCache();
-        await using (var before = TestClients.Create(relay, store, cache))
-        {
-            await before.SubscribeAsync([topic]);
-            before.Start();
-            await before.CaughtUpAsync(topic);
-        }
+        await TestClients.CatchUpOnceAsync(relay, store, cache, topic);
         await using (var watcher = await TestClients.StartAsync(relay, [topic]))
         {
             await Sql.ExecuteAsync("SELECT relay.delete($1, $2)", topic, $"{topic}:d1");

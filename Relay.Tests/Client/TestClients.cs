@@ -27,6 +27,18 @@ public static class TestClients
         return client;
     }
 
+    /// <summary>
+    /// Runs a client on <paramref name="store"/> and <paramref name="cache"/> until it has caught up with
+    /// <paramref name="topic"/>, then disposes it: the saved state a later client starts from.
+    /// </summary>
+    public static async Task CatchUpOnceAsync(RelayServerHarness relay, IWatermarkStore store, DocumentCache cache, string topic)
+    {
+        await using var client = Create(relay, store, cache);
+        await client.SubscribeAsync([topic]);
+        client.Start();
+        await client.CaughtUpAsync(topic);
+    }
+
     /// <summary>Waits until the client has been brought up to each topic's head.</summary>
     public static async Task CaughtUpAsync(this RelayClient client, params string[] topics)
     {

@@ -79,12 +79,8 @@ public sealed class MigrationTests
     {
         // Before, any schema a psql install made counted as up to date: a relay with Relay__AutoMigrate=false started on
         // one of an earlier generation, and its feed then failed on every read (upgrade review M4).
-        var name = $"relay_psql_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
-        try
+        await WithScratchDatabaseAsync(async (target, dataSource) =>
         {
-            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
-            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
             var (exit, errors) = await PsqlInstallAsync(target);
             Assert.That(exit, Is.Zero, errors);
             var migrator = new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance);
@@ -97,11 +93,7 @@ public sealed class MigrationTests
             // Installed by a release before install.sql recorded its generation.
             await Sql.RowsAsync(dataSource, "DROP TABLE relay.schema_generation");
             Assert.That(await migrator.PendingAsync(), Is.EqualTo(migrations));
-        }
-        finally
-        {
-            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
-        }
+        });
     }
 
     [Test]
@@ -172,12 +164,8 @@ public sealed class MigrationTests
     {
         // Before, 0001 built the (inserted_at) index again and 0007 dropped it on every run: on a large journal, a build
         // that held every publish of every topic (upgrade review H1), and the index the contract requires was gone.
-        var name = $"relay_psql_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
-        try
+        await WithScratchDatabaseAsync(async (target, dataSource) =>
         {
-            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
-            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
             const string indexes = "SELECT indexrelid::regclass::text, indexrelid::int8 FROM pg_index WHERE indrelid = 'relay.stream_events'::regclass ORDER BY 1";
             var first = await PsqlInstallAsync(target);
             Assert.That(first.Exit, Is.Zero, first.Errors);
@@ -188,11 +176,7 @@ public sealed class MigrationTests
             Assert.That(again.Exit, Is.Zero, again.Errors);
             Assert.That(await Sql.RowsAsync(dataSource, indexes), Is.EqualTo(before));
             Assert.That(before.Select(row => row[0]), Does.Contain("relay.stream_events_inserted_at_idx"));
-        }
-        finally
-        {
-            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
-        }
+        });
     }
 
     [Test]
@@ -227,15 +211,11 @@ public sealed class MigrationTests
     {
         // What a restore of the relay schema alone leaves: before, migrate said "up to date", /readyz said ready, and the
         // feed failed at every write.
-        var name = $"relay_nopub_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
-        try
+        await WithScratchDatabaseAsync(async (target, dataSource) =>
         {
-            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false }.ConnectionString;
-            await using var dataSource = NpgsqlDataSource.Create(target);
             var migrator = new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance);
             await migrator.MigrateAsync();
-            await using (var relay = await CoreHarness.StartAsync(connectionString: target))
+            await using (var relay = await CoreHarness.StartAsync(connectionString: target.ConnectionString))
             {
                 await Sql.RowsAsync(dataSource, "DROP PUBLICATION relay_journal");
                 await Sql.RowsAsync(dataSource, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'walsender' AND datname = current_database()");
@@ -248,25 +228,17 @@ public sealed class MigrationTests
                 await Eventually.ThatAsync(() => relay.Feed.Status.Streaming, "the feed to stream again");
             }
             Assert.That(await migrator.MigrateAsync(), Is.Empty);
-        }
-        finally
-        {
-            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
-        }
+        });
     }
 
     [Test]
     public async Task PsqlInstall_thenRelayMigrate_recordsEveryFileAndTheGeneration_andRefusesAnOlderMigrator()
     {
-        var name = $"relay_psql_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
-        try
+        await WithScratchDatabaseAsync(async (target, dataSource) =>
         {
-            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
             // The guard's trigger lives on the migrator's record, which a psql install does not create.
             var (exit, errors) = await PsqlInstallAsync(target);
             Assert.That(exit, Is.Zero, errors);
-            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
 
             Assert.That(await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(), Has.Count.EqualTo(SqlScripts.All.Count));
             Assert.That(await Sql.RowsAsync(dataSource, "SELECT generation FROM relay.schema_generation"),
@@ -274,23 +246,15 @@ public sealed class MigrationTests
             var error = await Assert.ThrowsAsync<PostgresException>(() => Sql.RowsAsync(dataSource,
                 "UPDATE relay.schema_migrations SET checksum = 'older' WHERE script = 'functions/head.sql'"));
             Assert.That(error!.SqlState, Is.EqualTo("55000"));
-        }
-        finally
-        {
-            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
-        }
+        });
     }
 
     [Test]
     public async Task PsqlInstall_overASchemaOfALaterGeneration_isRefused_andPutsNoFunctionBack()
     {
         // Before, an older install.sql run by psql put its functions back silently, and relay migrate then said up to date.
-        var name = $"relay_psql_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
-        try
+        await WithScratchDatabaseAsync(async (target, dataSource) =>
         {
-            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
-            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
             await new SchemaMigrator(dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
             await Sql.RowsAsync(dataSource, $"UPDATE relay.schema_generation SET generation = {SchemaMigrator.Generation + 1}");
             await Sql.RowsAsync(dataSource, "CREATE OR REPLACE FUNCTION relay.head(p_topic text) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 42::bigint'");
@@ -300,11 +264,7 @@ public sealed class MigrationTests
             Assert.That(exit, Is.Not.Zero);
             Assert.That(errors, Does.Contain($"this sql/install.sql is of schema generation {SchemaMigrator.Generation}, and the database's schema is of generation {SchemaMigrator.Generation + 1}"));
             Assert.That(await Sql.RowsAsync(dataSource, "SELECT relay.head('x')"), Is.EqualTo(new[] { new object?[] { 42L } }), "the later release's function stays");
-        }
-        finally
-        {
-            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
-        }
+        });
     }
 
     [Test]
@@ -315,6 +275,23 @@ public sealed class MigrationTests
             .Select(match => match.Groups.Values.Skip(1).First(group => group.Success).Value).Distinct();
 
         Assert.That(generations, Is.EqualTo(new[] { SchemaMigrator.Generation.ToString(CultureInfo.InvariantCulture) }));
+    }
+
+    /// <summary>Runs <paramref name="test"/> on a database of its own, with no relay schema, dropped afterwards.</summary>
+    private static async Task WithScratchDatabaseAsync(Func<NpgsqlConnectionStringBuilder, NpgsqlDataSource, Task> test)
+    {
+        var name = $"relay_scratch_{Guid.NewGuid():N}";
+        await Sql.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var target = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString) { Database = name, Pooling = false };
+            await using var dataSource = NpgsqlDataSource.Create(target.ConnectionString);
+            await test(target, dataSource);
+        }
+        finally
+        {
+            await Sql.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
+        }
     }
 
     /// <summary>Runs <c>psql -f sql/install.sql</c> as this user (a DBA's, who can read the repository; the postgres user may not).</summary>
