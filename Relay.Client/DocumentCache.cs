@@ -137,7 +137,7 @@ public sealed class DocumentCache
             var unconfirmed = _unconfirmed.GetValueOrDefault(topic);
             var removed = _topics.TryGetValue(topic, out var held)
                 ? held.Values.Where(document => !fresh.ContainsKey(document.DocKey)
-                    && (!document.Deleted || (unconfirmed is not null && unconfirmed.GetValueOrDefault(document.DocKey) > 0))).ToList()
+                    && (!document.Deleted || unconfirmed?.GetValueOrDefault(document.DocKey) > 0)).ToList()
                 : [];
             _topics[topic] = fresh;
             _unconfirmed.Remove(topic);

@@ -12,9 +12,12 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
     /// <summary>The migration that creates the replication feed's publication; applied again whenever it is missing.</summary>
     private const string PublicationScript = "migrations/0003_publication.sql";
 
-    private const string Bootstrap = """
+    /// <summary>How long the migration waits for a lock on a relay table before it gives up, changing nothing.</summary>
+    private const string LockTimeoutSeconds = "5";
+
+    private const string Bootstrap = $$"""
         SELECT pg_advisory_xact_lock(hashtext('relay.migrate'));
-        SET LOCAL lock_timeout = '5s';
+        SET LOCAL lock_timeout = '{{LockTimeoutSeconds}}s';
         CREATE SCHEMA IF NOT EXISTS relay;
         CREATE TABLE IF NOT EXISTS relay.schema_migrations (
             script     text        PRIMARY KEY,
@@ -60,7 +63,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<
             // Waiting longer would hold every writer queued behind the migration's lock as long as the transaction in
             // its way lasts.
             throw new Provisioning.ProvisioningException(
-                $"the relay schema's migration waited 5 s for a lock ({e.MessageText}) and changed nothing: a long transaction holds a " +
+                $"the relay schema's migration waited {LockTimeoutSeconds} s for a lock ({e.MessageText}) and changed nothing: a long transaction holds a " +
                 "relay table (pg_stat_activity shows it, with its pid); migrate again once it ends", e);
         }
     }

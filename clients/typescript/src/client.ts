@@ -1,5 +1,6 @@
 import { Socket, type Channel } from "phoenix";
 import { defaultBackoff, jitteredDelay, type BackoffOptions } from "./backoff.js";
+import { within } from "./deadline.js";
 import { Delivery } from "./delivery.js";
 import { ConnectionError, describeConnectionError, explainingRefusals, ListenerError, SyncRelayError } from "./errors.js";
 import { Hydrator } from "./http.js";
@@ -256,13 +257,7 @@ export class SyncClient {
     this.#tokens.stop();
     this.#channel.leave();
     await new Promise<void>((resolve) => this.#socket.disconnect(resolve, 1000));
-    const saved = this.#queue.then(() => this.#delivery.flush());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = await Promise.race([
-      saved.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), stopSaveWaitMs))),
-    ]).finally(() => clearTimeout(timer));
-    if (late) {
+    if (await within(this.#queue.then(() => this.#delivery.flush()), stopSaveWaitMs) === undefined) {
       this.#report(new Error(`the store did not finish saving within ${stopSaveWaitMs / 1000} s; stopped without waiting for it (the next start resumes from the last save that finished)`));
     }
     this.#setState("stopped");

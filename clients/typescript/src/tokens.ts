@@ -1,4 +1,5 @@
 import { jwtDecode } from "jwt-decode";
+import { within } from "./deadline.js";
 import { TopicScopes } from "./scopes.js";
 import { sameIdentity, type SyncIdentity } from "./store.js";
 
@@ -99,15 +100,13 @@ export class TokenKeeper {
   }
 
   async #fetch(): Promise<string> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const remaining = this.#expiresAt - Date.now();
     const timeoutMs = this.#token === undefined || remaining <= 0 ? providerTimeoutMs : Math.min(providerTimeoutMs, Math.max(1_000, remaining));
-    const token = await Promise.race([
-      this.#provider(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TokenError(`the token provider did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const answered = await within(this.#provider(), timeoutMs);
+    if (answered === undefined) {
+      throw new TokenError(`the token provider did not answer within ${timeoutMs / 1000} s`);
+    }
+    const token = answered.value;
     if (typeof token !== "string") {
       throw new TokenError(`the token provider returned ${typeof token}, not a JWT string`);
     }
