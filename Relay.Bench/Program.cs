@@ -9,7 +9,8 @@ namespace Relay.Bench;
 /// Benchmarks. <c>e2e &lt;scenario&gt; [--quick]</c> runs an end-to-end scenario against a real PostgreSQL;
 /// <c>e2e paced [--inline] [--load CLIENTS@RATE]</c> runs one paced load alone (for profiling);
 /// <c>e2e all</c> runs every scenario and writes <c>BENCHMARKS.md</c> in the current directory; <c>raw-server &lt;port&gt;</c>
-/// is the fan-out baseline the scenarios start as a child process; <c>chaos [--quick|--soak] [--nodes N] [--seed S]</c> is the
+/// is the fan-out baseline and <c>raw-consumer &lt;port&gt; &lt;connection string&gt;</c> the feed's, which the scenarios
+/// start as child processes; <c>chaos [--quick|--soak] [--nodes N] [--seed S]</c> is the
 /// fault-injection run that checks delivery (docs/RELIABILITY.md); anything else goes to BenchmarkDotNet (<c>--filter *</c>).
 /// </summary>
 public static class Program
@@ -22,6 +23,11 @@ public static class Program
         if (args is [RawFanoutServer.Command, var port])
         {
             await RawFanoutServer.RunAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+            return 0;
+        }
+        if (args is [RawConsumer.Command, var consumerPort, var connectionString])
+        {
+            await RawConsumer.RunAsync(int.Parse(consumerPort, System.Globalization.CultureInfo.InvariantCulture), connectionString);
             return 0;
         }
         if (args is ["chaos", .. var chaos])

@@ -13,7 +13,8 @@ namespace Relay.Bench.E2E;
 /// Reports the rate the writer reached, commit→client latency, and the relay's CPU per published event and per
 /// delivered update (a pointer topic delivers fewer updates than were published: an event whose document already went
 /// out newer is skipped). The latency baseline, in the same run and under the same load, is a bare pgoutput consumer
-/// (<see cref="PostgresBaseline"/>); the per-delivery baseline is the bare Kestrel WebSocket loop of
+/// (<see cref="PostgresBaseline"/>); the feed's baseline, for the rows with no client, is that consumer as a process of its
+/// own (<see cref="RawConsumer"/>) following the same writer with no relay running; the per-delivery baseline is the bare Kestrel WebSocket loop of
 /// <see cref="RawFanoutServer"/> sent one frame per event to 100 clients (with <c>--load</c>, to that load's clients)
 /// at the same rate.
 /// </summary>
@@ -51,6 +52,13 @@ internal static class PacedScenario
             if (clientCount > 0)
             {
                 rows.Add(await BareLoopRowAsync(clientCount, rate, quick, cancellationToken));
+            }
+        }
+        foreach (var (clientCount, rate) in selection.Load is { } alone ? [alone] : quick ? [(0, 200)] : s_loads)
+        {
+            if (clientCount == 0)
+            {
+                rows.Add(await BareConsumerRowAsync(dataSource, postmaster, rate, duration, quick, cancellationToken));
             }
         }
         foreach (var mode in selection.InlineOnly ? ["inline"] : new[] { "inline", "pointer" })
@@ -122,6 +130,31 @@ internal static class PacedScenario
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         return Row($"bare Kestrel loop (baseline): {clientCount:N0} clients @ {rate:N0}/s{(complete ? "" : " (incomplete)")}",
             events / seconds, clientCount, events, delivered, latencies, "–", cpu.ServerTime, raw, shares);
+    }
+
+    /// <summary>
+    /// The feed's baseline: the bare pgoutput consumer of <see cref="RawConsumer"/>, a process of its own, following the
+    /// same paced writer with no relay running; its CPU per event is what following the journal costs before the relay
+    /// does anything with an event.
+    /// </summary>
+    private static async Task<ScenarioRow> BareConsumerRowAsync(
+        NpgsqlDataSource dataSource, int? postmaster, int rate, TimeSpan duration, bool quick, CancellationToken cancellationToken)
+    {
+        var log = new CommitLog("bench.paced_consumer");
+        await using (var create = dataSource.CreateCommand($"SELECT relay.create_topic('{log.Topics[0]}', 'inline', '7 days', false)"))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var consumer = await ServerProcess.StartRawConsumerAsync(dataSource.ConnectionString);
+        // The same warm-up as the relay's, not reported.
+        var published = quick ? 0L : await PublishAtAsync(dataSource, log, 500, TimeSpan.FromSeconds(5), 0, cancellationToken);
+        var cpu = CpuMeter.Start(consumer, postmaster);
+        var clock = Stopwatch.StartNew();
+        var events = await PublishAtAsync(dataSource, log, rate, duration, published, cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var shares = cpu.Stop("consumer");
+        return Row($"bare pgoutput consumer (baseline): 0 clients @ {rate:N0}/s",
+            events / seconds, 0, events, 0, new Percentiles(), "–", cpu.ServerTime, consumer, shares);
     }
 
     private static ScenarioRow Row(string name, double reached, int clientCount, long events, long delivered, Percentiles latencies,

@@ -5,6 +5,7 @@ using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using Relay.Core.Feeds;
+using Relay.Core.Journal;
 
 namespace Relay.Bench.E2E;
 
@@ -101,13 +102,29 @@ internal sealed class PostgresBaseline : IAsyncDisposable
         var connection = new LogicalReplicationConnection(connectionString);
         _connection = connection;
         await connection.Open();
+        _run = await StreamAsync(connection, (journalEvent, received) =>
+        {
+            if (Array.IndexOf(_log.Topics, journalEvent.Topic) is var topic and >= 0)
+            {
+                _events.Enqueue((CommitLog.Key(topic, journalEvent.Watermark), received));
+            }
+        }, _stop.Token);
+    }
+
+    /// <summary>
+    /// The least a pgoutput consumer of the journal does: a temporary slot on the relay's publication, each insert
+    /// decoded into a <see cref="JournalEvent"/> (handed to <paramref name="onEvent"/> with the time it arrived), and
+    /// the position confirmed at each commit. Returns once the slot exists; the task it gives streams until cancelled.
+    /// </summary>
+    public static async Task<Task> StreamAsync(LogicalReplicationConnection connection, Action<JournalEvent, long> onEvent, CancellationToken cancellationToken)
+    {
         var slot = await connection.CreatePgOutputReplicationSlot(
-            $"bench_{Guid.NewGuid():N}", temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport);
+            $"bench_{Guid.NewGuid():N}", temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancellationToken);
         var options = new PgOutputReplicationOptions(FeedOptions.Publication, PgOutputProtocolVersion.V1, binary: true);
-        _run = Task.Run(async () =>
+        return Task.Run(async () =>
         {
             var decoder = new JournalDecoder();
-            await foreach (var message in connection.StartReplication(slot, options, _stop.Token))
+            await foreach (var message in connection.StartReplication(slot, options, cancellationToken))
             {
                 switch (message)
                 {
@@ -116,10 +133,9 @@ internal sealed class PostgresBaseline : IAsyncDisposable
                         break;
                     case InsertMessage insert:
                         var received = Stopwatch.GetTimestamp();
-                        if (await decoder.DecodeAsync(insert, DateTimeOffset.MinValue, _stop.Token) is { } journalEvent
-                            && Array.IndexOf(_log.Topics, journalEvent.Topic) is var topic and >= 0)
+                        if (await decoder.DecodeAsync(insert, DateTimeOffset.MinValue, cancellationToken) is { } journalEvent)
                         {
-                            _events.Enqueue((CommitLog.Key(topic, journalEvent.Watermark), received));
+                            onEvent(journalEvent, received);
                         }
                         break;
                     case CommitMessage commit:
@@ -127,7 +143,7 @@ internal sealed class PostgresBaseline : IAsyncDisposable
                         break;
                 }
             }
-        });
+        }, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

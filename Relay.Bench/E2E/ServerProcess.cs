@@ -7,7 +7,8 @@ namespace Relay.Bench.E2E;
 
 /// <summary>
 /// A WebSocket server under test as a child process on a loopback port: the relay (<c>relay serve</c>, with a
-/// benchmark signing key), or the bare Kestrel fan-out loop of <see cref="RawFanoutServer"/> that serves as its baseline.
+/// benchmark signing key), the bare Kestrel fan-out loop of <see cref="RawFanoutServer"/> that serves as its delivery
+/// baseline, or the bare journal consumer of <see cref="RawConsumer"/> that serves as its feed's.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -45,8 +46,25 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartRawAsync()
     {
         var port = FreePort();
-        return StartAsync("Relay.Bench.dll", [RawFanoutServer.Command, $"{port}"], port, settings: null);
+        return StartAsync("Relay.Bench.dll", [RawFanoutServer.Command, $"{port}"], port, s_relayRuntime);
     }
+
+    /// <summary>Starts the bare pgoutput consumer of the journal: no relay, no clients.</summary>
+    public static Task<ServerProcess> StartRawConsumerAsync(string connectionString)
+    {
+        var port = FreePort();
+        return StartAsync("Relay.Bench.dll", [RawConsumer.Command, $"{port}", connectionString], port, s_relayRuntime);
+    }
+
+    /// <summary>
+    /// The relay's runtime settings (Relay.Host.csproj), given to the baselines too, so that a baseline's CPU is not its
+    /// idle workers spinning: this process runs with the runtime's defaults, which the load generator wants.
+    /// </summary>
+    private static readonly Dictionary<string, string> s_relayRuntime = new()
+    {
+        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+        ["DOTNET_GCConserveMemory"] = "5",
+    };
 
     private static async Task<ServerProcess> StartAsync(string assembly, string[] arguments, int port, IReadOnlyDictionary<string, string>? settings)
     {
