@@ -8,8 +8,11 @@ public sealed partial class PointerResolver
     /// <summary>A document's row in the topic's read model.</summary>
     private sealed record Document(long Version, string? OrgId, byte[]? Payload, byte[]? Hash, bool Deleted);
 
-    /// <summary>What one read found for a document (null: no row), and the log's head when the read started.</summary>
-    private sealed record Read(Document? Document, long ReadAtHead)
+    /// <summary>
+    /// What one read found for a document (null: no row), and the log's head and generation when the read started
+    /// (<see cref="TopicLog.Position"/>).
+    /// </summary>
+    private sealed record Read(Document? Document, long ReadAtHead, long Generation)
     {
         /// <summary>The payload's size, which the cache counts against its budget.</summary>
         public long PayloadBytes => Document?.Payload?.Length ?? 0;
@@ -17,10 +20,13 @@ public sealed partial class PointerResolver
         /// <summary>
         /// Whether this read may stand for <paramref name="journalEvent"/>'s document now: it shows the document at
         /// least as new as the event, and the log has had no later event of the document since the read (nor one
-        /// before it that the read's snapshot did not yet see).
+        /// before it that the read's snapshot did not yet see). A log that started over since (a new epoch: the topic
+        /// dropped and created again, the database restored) holds events the read knows nothing of, below its head:
+        /// a cached v9 of the old topic would pass for the new topic's v1.
         /// </summary>
         public bool IsCurrentFor(TopicLog log, JournalEvent journalEvent) =>
             Reflects(journalEvent)
+            && log.Position().Generation == Generation
             && log.TryFindNewest(journalEvent.DocKey, ReadAtHead, out var newest)
             && (newest is null || (newest.Watermark <= ReadAtHead && Reflects(newest)));
 

@@ -129,14 +129,14 @@ public sealed partial class PointerResolver(NpgsqlDataSource dataSource, long ca
         {
             _inFlight[(log.Topic, journalEvent.DocKey)] = result.Task;
         }
-        var readAtHead = log.Head;
+        var (readAtHead, generation) = log.Position();
         _ = Task.Run(async () =>
         {
             Dictionary<string, Read>? reads = null;
             try
             {
                 var documents = await ReadCurrentAsync(log.Topic, events);
-                reads = events.ToDictionary(e => e.DocKey, e => new Read(documents.GetValueOrDefault(e.DocKey), readAtHead), StringComparer.Ordinal);
+                reads = events.ToDictionary(e => e.DocKey, e => new Read(documents.GetValueOrDefault(e.DocKey), readAtHead, generation), StringComparer.Ordinal);
             }
             catch (Exception e)
             {

@@ -15,6 +15,7 @@ public sealed class TopicLog
     private readonly EventRing _ring;
     private long _head;
     private string? _epoch;
+    private long _generation;
     private HashSet<TopicWaiter> _waiting = [];
     private HashSet<TopicWaiter>? _spare = [];
 
@@ -121,10 +122,24 @@ public sealed class TopicLog
             _ring.Clear();
             Volatile.Write(ref _epoch, epoch);
             Volatile.Write(ref _head, head);
+            _generation++;
             woken = TakeWaiting();
         }
         Wake(woken);
         return true;
+    }
+
+    /// <summary>
+    /// The head, and how many times this log started over (<see cref="Adopt"/>), read together: what a read of the
+    /// database taken now is measured against. A log that started over has a lower head, which says nothing of what a
+    /// read taken before it saw.
+    /// </summary>
+    internal (long Head, long Generation) Position()
+    {
+        lock (_gate)
+        {
+            return (_head, _generation);
+        }
     }
 
     /// <summary>Copies held events after <paramref name="after"/>; false when they are no longer (or not yet) held.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OpenAgents.Sync.V1;
 
 namespace Relay.Tests.Sync;
@@ -99,5 +100,39 @@ public sealed class EpochTests
 
         Assert.That((ended.Code, ended.Topic), Is.EqualTo((ErrorCode.StaleCursor, topic)));
         Assert.That((await newcomer.UpdatesThroughAsync(topic, 1)).Select(u => u.Watermark), Is.EqualTo(new[] { 1L }));
+    }
+
+    [Test]
+    public async Task TopicDroppedAndCreatedAgain_pointerDocument_isTheNewTopics_notTheOldOneTheRelayRead()
+    {
+        var topic = await TestTopics.CreateAsync(payloadMode: "pointer");
+        for (var version = 1; version <= 9; version++)
+        {
+            await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':k', jsonb_build_object('n', $2::int))", topic, version);
+        }
+        await using (var old = await WsClient.ConnectAsync(s_relay))
+        {
+            await old.SubscribeAsync(topic);
+            Assert.That((await old.UpdatesThroughAsync(topic, 9))[^1].DocVersion, Is.EqualTo(9), "the relay read v9");
+        }
+
+        // docs/sql.md, "Dropping and recreating a topic".
+        await Sql.ExecuteAsync($"""
+            BEGIN;
+            DELETE FROM relay.stream_events WHERE topic = '{topic}';
+            DELETE FROM relay.documents WHERE topic = '{topic}';
+            DELETE FROM relay.topics WHERE topic = '{topic}';
+            SELECT relay.create_topic('{topic}', 'pointer', '7 days', false);
+            COMMIT;
+            """);
+        await Sql.ExecuteAsync("SELECT relay.reset_epoch($1)", topic);
+        await using var client = await WsClient.ConnectAsync(s_relay);
+        await client.SubscribeAsync(topic);
+        await client.ReceiveUntilAsync(e => e.UpdateBatch?.CaughtUpTopics.Contains(topic) == true);
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':k', '{\"n\": 1}')", topic);
+        var update = (await client.UpdatesThroughAsync(topic, 1)).Single();
+
+        // Before, the read of the old topic's v9 stood for the new v1: the log started over below the head it was read at.
+        Assert.That((update.DocVersion, JsonDocument.Parse(update.Payload.Memory).RootElement.GetProperty("n").GetInt32()), Is.EqualTo((1L, 1)));
     }
 }
