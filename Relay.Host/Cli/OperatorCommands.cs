@@ -161,13 +161,15 @@ internal static class OperatorCommands
                 var row = new Dictionary<string, object?>();
                 for (var i = 0; i < reader.FieldCount; i++)
                 {
-                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i) switch
+                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null
+                        // An interval of months or years (a topic's retention of '1 month') is no TimeSpan.
+                        : reader.GetDataTypeName(i) == "interval" ? Duration(reader.GetFieldValue<NpgsqlTypes.NpgsqlInterval>(i))
+                        : reader.GetValue(i) switch
                     {
                         byte[] bytes => Convert.ToHexStringLower(bytes),
                         // ISO 8601: instants in UTC, intervals as durations.
                         DateTime instant => instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
                         DateTimeOffset instant => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-                        TimeSpan interval => XmlConvert.ToString(interval),
                         NpgsqlTypes.NpgsqlLogSequenceNumber lsn => lsn.ToString(),
                         var value => value,
                     };
@@ -176,5 +178,18 @@ internal static class OperatorCommands
             }
         }
         while (await reader.NextResultAsync(cancellationToken));
+    }
+
+    /// <summary>An interval as an ISO 8601 duration: <c>P7D</c>, <c>PT12H</c>, <c>P1M</c>, <c>P1Y2M3DT4H</c>.</summary>
+    internal static string Duration(NpgsqlTypes.NpgsqlInterval interval)
+    {
+        var rest = XmlConvert.ToString(TimeSpan.FromDays(interval.Days) + TimeSpan.FromMicroseconds(interval.Time));
+        if (interval.Months == 0)
+        {
+            return rest;
+        }
+        var (years, months) = Math.DivRem(interval.Months, 12);
+        var calendar = $"{(years != 0 ? $"{years}Y" : "")}{(months != 0 ? $"{months}M" : "")}";
+        return rest == "PT0S" ? $"P{calendar}" : $"P{calendar}{rest[1..]}";
     }
 }

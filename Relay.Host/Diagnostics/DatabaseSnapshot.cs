@@ -19,8 +19,10 @@ internal sealed record DatabaseSnapshot(
     public static readonly DatabaseSnapshot Empty = new([], [], [], 0, 0);
 
     // The oldest retained event is one primary-key lookup per topic; sizes are shared out by retained rows as in sql/ops/health.sql.
+    // The retention is the span relay.prune keeps today (now() - retention, by the calendar): extract(epoch) alone
+    // counts a month as 30 days, and the retention alert fired after every 31-day month.
     private const string TopicsSql = """
-        SELECT t.topic, t.head_watermark, t.retained_after, extract(epoch FROM t.retention)::float8,
+        SELECT t.topic, t.head_watermark, t.retained_after, extract(epoch FROM now() - (now() - t.retention))::float8,
                (SELECT e.inserted_at FROM relay.stream_events e
                  WHERE e.topic = t.topic AND e.watermark > t.retained_after ORDER BY e.watermark LIMIT 1)
           FROM relay.topics t

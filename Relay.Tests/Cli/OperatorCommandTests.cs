@@ -121,6 +121,27 @@ public sealed class OperatorCommandTests
     }
 
     [Test]
+    public async Task Status_topicRetainedForMonthsOrYears_isAnIsoDuration_notAStackTrace()
+    {
+        var monthly = await TestTopics.CreateAsync(retention: "1 month", test: "StatusMonthly");
+        var mixed = await TestTopics.CreateAsync(retention: "1 year 2 months 3 days 4 hours", test: "StatusMixed");
+
+        // Npgsql reads no interval with months as a TimeSpan: one such topic made relay status a stack trace for all.
+        var (exit, output, error) = await RelayAsync("status");
+
+        Assert.That((exit, error), Is.EqualTo((0, "")));
+        Assert.That(output, Does.Contain($$"""{"topic":"{{monthly}}",""").And.Contains("\"retention\":\"P1M\""));
+        Assert.That(output, Does.Contain($$"""{"topic":"{{mixed}}",""").And.Contains("\"retention\":\"P1Y2M3DT4H\""));
+    }
+
+    [TestCase(0, 7, 0L, "P7D")]
+    [TestCase(0, 0, 43_200_000_000L, "PT12H")]
+    [TestCase(12, 0, 0L, "P1Y")]
+    [TestCase(14, 3, 14_400_000_000L, "P1Y2M3DT4H")]
+    public void Duration_writesMonthsAndYearsBeforeDaysAndTime(int months, int days, long microseconds, string expected) =>
+        Assert.That(OperatorCommands.Duration(new NpgsqlTypes.NpgsqlInterval(months, days, microseconds)), Is.EqualTo(expected));
+
+    [Test]
     public async Task Audit_tamperedHashGapAndReadModel_areEachReported()
     {
         var topic = await TestTopics.CreateAsync();

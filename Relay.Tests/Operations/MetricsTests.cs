@@ -110,6 +110,21 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public async Task Metrics_retentionOfAYear_isTheSpanPruneKeepsToday_notAYearOf365AndAQuarterDays()
+    {
+        var topic = await TestTopics.CreateAsync(retention: "1 year");
+        await using var relay = await RelayServerHarness.StartAsync(Fast);
+
+        var scrape = await ScrapeAsync(relay);
+
+        // relay.prune cuts at now() - retention, by the calendar: 365 or 366 days. extract(epoch) of the interval says
+        // 365.25, and with '1 month' 30 days after a 31-day month: the retention alert fired while retention worked.
+        var kept = await Sql.ScalarAsync<double>("SELECT extract(epoch FROM now() - (now() - interval '1 year'))::float8");
+        Assert.That(kept, Is.EqualTo(365 * 86400).Or.EqualTo(366 * 86400));
+        Assert.That(scrape.Value("khala_relay_journal_retention_seconds", topic), Is.EqualTo(kept));
+    }
+
+    [Test]
     public async Task Metrics_slotSeries_isThereOnceTheFeedStreams_notAPollIntervalLater()
     {
         var others = (await Sql.RowsAsync("SELECT slot_name FROM pg_replication_slots")).Select(row => $"khala_relay_slot_retained_wal_bytes{{slot=\"{row[0]}\"}}").ToHashSet();
