@@ -48,6 +48,10 @@ internal static partial class ExpectedFailure
         NpgsqlException e => $"database error: {e.Message}",
         InvalidOperationException e when e.TargetSite?.DeclaringType == typeof(ConfigurationBinder) =>
             $"invalid configuration: {e.Message.TrimEnd('.')}: {ValueForm(e.Message)}",
+        InvalidOperationException e when LogLevelValue().IsMatch(e.Message) =>
+            $"invalid configuration: {e.Message.TrimEnd('.')}: a Logging:LogLevel setting takes Trace, Debug, Information, Warning, Error, Critical or None",
+        InvalidDataException { InnerException: { } cause } e when e.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal) =>
+            $"invalid configuration: {e.Message.TrimEnd('.')}: {cause.GetBaseException().Message}",
         _ => null,
     };
 
@@ -62,6 +66,10 @@ internal static partial class ExpectedFailure
 
     [GeneratedRegex("to type '([^']+)'")]
     private static partial Regex ConvertedType();
+
+    /// <summary>What Microsoft.Extensions.Logging says of a <c>Logging:LogLevel</c> value that is no level.</summary>
+    [GeneratedRegex("^Configuration value '[^']*' is not supported\\.$")]
+    private static partial Regex LogLevelValue();
 
     /// <summary>Runs the command line; an expected failure is printed to standard error as <c>relay: …</c> and exits with 1.</summary>
     public static async Task<int> InvokeAsync(System.CommandLine.ParseResult parse, System.CommandLine.InvocationConfiguration configuration)

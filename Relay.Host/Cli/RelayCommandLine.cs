@@ -50,13 +50,17 @@ public static partial class RelayCommandLine
         return root;
     }
 
-    /// <summary>The <c>Relay</c> section as appsettings and the environment give it, validated, for the verbs that run no host.</summary>
-    internal static RelayOptions Options() => RelayOptionsRegistration.Get<RelayOptions>(RelayBootstrap.Configuration());
+    /// <summary>
+    /// The <c>Relay</c> section as appsettings, the environment and <paramref name="settings"/> (a verb's own
+    /// arguments) give it, validated, for the verbs that run no host, and for what <c>serve</c> and <c>up</c> decide first.
+    /// </summary>
+    internal static RelayOptions Options(IReadOnlyDictionary<string, string?>? settings = null) =>
+        RelayOptionsRegistration.Get<RelayOptions>(RelayBootstrap.Configuration(settings));
 
     /// <summary>The options <c>serve</c> and <c>up</c> share, as the configuration keys they set.</summary>
     internal static Dictionary<string, string?> Settings(ParseResult result, Option<string?>? connectionString, Option<string?> urls, Option<string?> feed)
     {
-        var settings = new Dictionary<string, string?>();
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (connectionString is not null && result.GetValue(connectionString) is { } cs)
         {
             settings[$"{RelayOptions.Section}:ConnectionString"] = cs;
@@ -100,7 +104,9 @@ public static partial class RelayCommandLine
     {
         // Without a connection string, serve runs on the embedded database, found as up finds it.
         var settings = Settings(result, connectionString, urls, feed);
-        settings[$"{RelayOptions.Section}:DataDirectory"] = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), Options());
+        // --Relay:DataDirectory=… counts as much as the environment's: before, it was overwritten, and serve started an
+        // empty database in ./.relay instead.
+        settings[$"{RelayOptions.Section}:DataDirectory"] = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), Options(settings));
         await RelayServer.RunAsync(settings, forceEmbedded: false, onStarted: null, cancellationToken);
         return 0;
     }

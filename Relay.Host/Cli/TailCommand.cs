@@ -30,6 +30,14 @@ public static class TailCommand
     public static Command Create(Option<string?> dataDirectory)
     {
         var topics = new Option<string[]>("--topic") { Description = "A topic to follow; repeat for several", Required = true };
+        topics.Validators.Add(result =>
+        {
+            if ((result.GetValueOrDefault<string[]>() ?? []).FirstOrDefault(topic => !Relay.Protocol.TopicName.IsValid(topic)) is { } invalid)
+            {
+                result.AddError(
+                    $"--topic '{invalid}' is not a topic name: lowercase segments of letters, digits and '_', each starting with a letter, joined by '.', e.g. --topic runtime.run_summaries");
+            }
+        });
         var from = CliOptions.WholeNumber<long>("--from", "Print changes after this watermark (default 0: all retained)", minimum: 0);
         var url = CliOptions.RelayUrl();
         var token = new Option<string?>("--token") { Description = $"The bearer token (default: ${TokenVariable})" };
@@ -45,7 +53,7 @@ public static class TailCommand
                 await error.WriteLineAsync($"relay: no token: pass --token or set {TokenVariable} (under relay up, its development key signs one)");
                 return 1;
             }
-            var followed = result.GetRequiredValue(topics);
+            var followed = result.GetRequiredValue(topics).Distinct(StringComparer.Ordinal).ToArray();
             var start = result.GetValue(from);
             await using var client = new RelayClient(new RelayClientOptions
             {

@@ -27,11 +27,16 @@ internal static class UpCommand
         }.TakingSettings();
         up.SetAction(async (result, cancellationToken) =>
         {
-            var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), RelayCommandLine.Options());
-            using var claim = Claim(directory);
             var settings = RelayCommandLine.Settings(result, null, urls, feed);
+            if (settings.ContainsKey($"{RelayOptions.Section}:ConnectionString"))
+            {
+                throw new ProvisioningException("relay up serves its embedded database: --Relay:ConnectionString is for relay serve");
+            }
+            var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), RelayCommandLine.Options(settings));
+            using var claim = Claim(directory);
             settings[$"{RelayOptions.Section}:DataDirectory"] = directory;
-            settings[$"{StatusPageOptions.Section}:Enabled"] = "true";
+            // On unless the command line turns it off.
+            settings.TryAdd($"{StatusPageOptions.Section}:Enabled", "true");
             await RelayServer.RunAsync(settings, forceEmbedded: true, (url, database, token) => PrintWelcome(url, database, token, directory), cancellationToken);
             return 0;
         });

@@ -24,7 +24,8 @@ internal sealed class UnknownSettingsValidator(IConfiguration configuration, IEn
 
     private void Check(IConfigurationSection section, List<string> failures)
     {
-        var settings = _sections.Where(bound => Is(bound.Path, section.Path)).SelectMany(bound => Settings(bound.Options)).ToArray();
+        var bound = _sections.Where(bound => Is(bound.Path, section.Path)).SelectMany(bound => Settings(bound.Options)).ToArray();
+        var settings = bound.Select(setting => setting.Name).ToArray();
         var subsections = _sections.Where(bound => Is(ConfigurationPath.GetParentPath(bound.Path) ?? "", section.Path))
             .Select(bound => ConfigurationPath.GetSectionKey(bound.Path)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         var unknown = new List<string>();
@@ -38,6 +39,16 @@ internal sealed class UnknownSettingsValidator(IConfiguration configuration, IEn
             {
                 unknown.Add(child.Path);
             }
+            else if (child.Value is not null && bound.FirstOrDefault(setting => setting.Entry is not null && Is(setting.Name, child.Key)).Entry is { } entry)
+            {
+                // The binder skips a list given one value (Relay__Cors__Origins=https://…): no origin allowed, silently.
+                var variable = child.Path.Replace(":", "__", StringComparison.Ordinal);
+                failures.Add(entry == "0"
+                    ? $"{child.Path} is a list, given one value: give each entry its own key, {variable}__0=…, {variable}__1=… in the " +
+                      $"environment (--{child.Path}:0=… as an argument), or a JSON array in appsettings.json"
+                    : $"{child.Path} is a map, given one value: give each entry its own key, {variable}__{entry}=… in the environment " +
+                      $"(--{child.Path}:{entry}=… as an argument)");
+            }
         }
         if (unknown.Count > 0)
         {
@@ -48,12 +59,25 @@ internal sealed class UnknownSettingsValidator(IConfiguration configuration, IEn
         }
     }
 
-    /// <summary>What the binder sets: properties with a setter, and collections it fills in place (<c>Relay:Auth:Keys</c>).</summary>
-    private static IEnumerable<string> Settings(Type options) =>
+    /// <summary>
+    /// What the binder sets: properties with a setter, and collections it fills in place (<c>Relay:Auth:Keys</c>). A
+    /// collection takes entries and no value of its own: <paramref name="options"/>' lists name theirs <c>0</c>, <c>1</c>,
+    /// …, maps a name of the operator's, which <c>Entry</c> gives as <c>&lt;name&gt;</c>; null for a setting of one value.
+    /// </summary>
+    private static IEnumerable<(string Name, string? Entry)> Settings(Type options) =>
         options.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(property => property.CanWrite || property.PropertyType.GetInterfaces().Append(property.PropertyType)
-                .Any(type => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ICollection<>)))
-            .Select(property => property.Name);
+            .Select(property => (property.Name, property.CanWrite, Entry: Entry(property.PropertyType)))
+            .Where(setting => setting.CanWrite || setting.Entry is not null)
+            .Select(setting => (setting.Name, setting.Entry));
+
+    private static string? Entry(Type type)
+    {
+        var interfaces = type.GetInterfaces().Append(type).Where(i => i.IsGenericType).Select(i => i.GetGenericTypeDefinition()).ToArray();
+        return type == typeof(string) ? null
+            : interfaces.Contains(typeof(IDictionary<,>)) ? "<name>"
+            : interfaces.Contains(typeof(ICollection<>)) ? "0"
+            : null;
+    }
 
     private static bool Is(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 }

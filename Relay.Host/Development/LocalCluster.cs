@@ -73,7 +73,7 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     public static async Task<bool> StopAsync(string directory, string binDirectory, CancellationToken cancellationToken = default)
     {
         var data = Path.Combine(Path.GetFullPath(directory), "data");
-        if (!File.Exists(Path.Combine(data, "postmaster.pid")))
+        if (!Runs(data))
         {
             return false;
         }
@@ -127,21 +127,48 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     /// <summary>The port of a server running on this data directory (line 4 of <c>postmaster.pid</c>), if one runs.</summary>
     private async Task<int?> RunningPortAsync(CancellationToken cancellationToken)
     {
-        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
-        if (!File.Exists(pidFile))
+        if (!Runs(DataDirectory))
         {
             return null;
+        }
+        var lines = await File.ReadAllLinesAsync(Path.Combine(DataDirectory, "postmaster.pid"), cancellationToken);
+        return lines.Length > 3 && int.TryParse(lines[3], out var port) ? port : null;
+    }
+
+    /// <summary>
+    /// Whether the server named in <paramref name="data"/>'s <c>postmaster.pid</c> runs there. A crash leaves the file
+    /// behind, and its pid may belong to another process since: one whose working directory (a postmaster works in its
+    /// data directory) holds no such file is not this cluster's server, and is neither signalled nor taken for it.
+    /// Without <c>/proc</c>, the file is taken at its word.
+    /// </summary>
+    internal static bool Runs(string data)
+    {
+        string recorded;
+        try
+        {
+            recorded = File.ReadAllText(Path.Combine(data, "postmaster.pid"));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+        if (!Directory.Exists("/proc/self"))
+        {
+            return true;
+        }
+        if (!int.TryParse(recorded.AsSpan(0, Math.Max(0, recorded.IndexOf('\n', StringComparison.Ordinal))), out var pid))
+        {
+            return false;
         }
         try
         {
-            await ProcessRunner.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["status", "-D", DataDirectory], cancellationToken);
+            return File.ReadAllText($"/proc/{pid}/cwd/postmaster.pid") == recorded;
         }
-        catch (ProvisioningException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            // Gone, or another user's: a server of this directory runs as this user (or as postgres, under root).
+            return false;
         }
-        var lines = await File.ReadAllLinesAsync(pidFile, cancellationToken);
-        return lines.Length > 3 && int.TryParse(lines[3], out var port) ? port : null;
     }
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
@@ -162,10 +189,15 @@ public sealed partial class LocalCluster : ProvisionedDatabase
         }
         if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
-            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+            if (Runs(DataDirectory))
             {
                 // Left running by a process that died: stop it so that this one owns it.
                 await PgCtlAsync(["stop", "-D", DataDirectory, "-m", "fast", "-w"], ignoreFailure: true, cancellationToken);
+            }
+            else
+            {
+                // Left by a server that crashed: PostgreSQL would refuse to start while its pid is another live process's.
+                File.Delete(Path.Combine(DataDirectory, "postmaster.pid"));
             }
             // A cluster made before its settings were written in its staging folder may lack them (a start interrupted
             // right after initdb): written now, since the relay cannot work without them.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Relay.Host.Development;
 
@@ -107,6 +108,62 @@ public sealed class EmbeddedCliTests
         Assert.That(down.Exit, Is.Zero, down.Error);
         Assert.That(down.Output, Does.StartWith("stopped the embedded PostgreSQL"));
         Assert.That(File.Exists(pidFile), Is.False);
+    }
+
+    [Test]
+    public async Task Down_postmasterPidLeftByACrash_whosePidIsAnotherProcessNow_leavesItAlone_andSaysNotRunning()
+    {
+        var project = RelayProcess.NewFolder();
+        await UpAsync(project, $"http://127.0.0.1:{FreePort.Next()}", () => Task.CompletedTask);
+        // A crash leaves postmaster.pid behind; its pid has since gone to another process of the same user.
+        using var other = Process.Start("setpriv", ["--reuid", ProcessRunner.PostgresUser, "--regid", ProcessRunner.PostgresUser, "--clear-groups", "sleep", "600"]);
+        try
+        {
+            var data = Path.Combine(project, ".relay", "postgres", "data");
+            await File.WriteAllTextAsync(Path.Combine(data, "postmaster.pid"), $"{other.Id}\n{data}\n1764800000\n5432\n");
+
+            var down = await RelayProcess.RunAsync(["down"], directory: project);
+
+            // Before, pg_ctl stop sent that process SIGINT and waited a minute for the file to go.
+            Assert.That((down.Exit, down.Output), Is.EqualTo((0, $"the embedded PostgreSQL in {Path.Combine(project, ".relay")} was not running\n")), down.Error);
+            Assert.That(other.HasExited, Is.False, "the process that has the pid now");
+            await UpAsync(project, $"http://127.0.0.1:{FreePort.Next()}", () => Task.CompletedTask);
+        }
+        finally
+        {
+            other.Kill();
+        }
+    }
+
+    [Test]
+    public async Task Serve_dataDirectoryGivenAsASetting_servesTheDatabaseThere_notANewOneHere()
+    {
+        var project = RelayProcess.NewFolder();
+        var elsewhere = Path.Combine(RelayProcess.NewFolder(), "relay-data");
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+
+        // The argument was overwritten by ./.relay: serve started a new, empty database there without a word.
+        await using (var serve = RelayProcess.Start(
+            ["serve", "--urls", url, $"--Relay:DataDirectory={elsewhere}"], new Dictionary<string, string> { ["Relay__Auth__Keys__k1"] = RelayProcess.Key }, project))
+        {
+            await WaitReadyAsync(serve, url);
+            serve.Interrupt();
+            Assert.That(await serve.WaitForExitAsync(TimeSpan.FromMinutes(2)), Is.Zero, serve.Error);
+        }
+
+        Assert.That(File.Exists(Path.Combine(elsewhere, "postgres", "port")), Is.True, "the database in the folder named");
+        Assert.That(Directory.Exists(Path.Combine(project, ".relay")), Is.False, "no database in the working directory");
+    }
+
+    [Test]
+    public async Task Up_connectionStringAsASetting_isRefused_notIgnored()
+    {
+        var project = RelayProcess.NewFolder();
+
+        var run = await RelayProcess.RunAsync(["up", "--Relay:ConnectionString=Host=db.example.com"], directory: project);
+
+        StartupErrorTests.AssertOneLine(run, "relay up serves its embedded database", "--Relay:ConnectionString is for relay serve");
+        Assert.That(Directory.Exists(Path.Combine(project, ".relay")), Is.False);
     }
 
     /// <summary>Runs <c>relay up</c> in <paramref name="project"/>, does <paramref name="whileUp"/>, stops it with Ctrl-C; returns the database's port.</summary>

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
+using Relay.Host.Cli;
 using Relay.Host.Development;
 
 namespace Relay.Tests.Cli;
@@ -60,6 +62,35 @@ public sealed class StartupErrorTests
         var run = await ServeAsync(["--connection-string", With(database: database), "--feed", "notify"], environment);
 
         AssertOneLine(run, "the relay schema in this database is missing or older than this relay", "run relay migrate");
+    }
+
+    [TestCase("status")]
+    [TestCase("probe")]
+    public async Task AnyVerb_logLevelThatIsNoLevel_isOneLine_notAStackTrace(string verb)
+    {
+        // The log levels were read before any verb ran, outside the one-line failures: relay probe, the container's
+        // health check, ended in a stack trace too.
+        var run = await RelayProcess.RunAsync([verb], new Dictionary<string, string>(WithKey) { ["Logging__LogLevel__Default"] = "Verbose" });
+
+        AssertOneLine(run, "invalid configuration: Configuration value 'Verbose' is not supported", "takes Trace, Debug, Information, Warning, Error, Critical or None");
+    }
+
+    [Test]
+    public void SettingsFileThatIsNoJson_isDescribedWithTheFileAndWhereItBreaks()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"relay-settings-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, "{\n  \"Logging\": {\n    \"LogLevel\": { \"Default\": \"Warning\" \n}");
+        try
+        {
+            var failure = Assert.Catch(() => new ConfigurationBuilder().AddJsonFile(file).Build());
+
+            Assert.That(ExpectedFailure.Describe(failure!), Does.StartWith($"invalid configuration: Failed to load configuration from file '{file}'")
+                .And.Contain("LineNumber"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [TestCase("status")]

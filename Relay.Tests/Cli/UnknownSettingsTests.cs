@@ -45,6 +45,19 @@ public sealed class UnknownSettingsTests
         Assert.That(RelayOptionsRegistration.Validate(configuration).Feed, Is.EqualTo("notify"));
     }
 
+    [TestCase("Relay:Cors:Origins", "https://app.example.com", "Relay:Cors:Origins is a list, given one value: give each entry its own key, Relay__Cors__Origins__0=…")]
+    [TestCase("Relay:Auth:ClaimsVersions", "2", "Relay:Auth:ClaimsVersions is a list, given one value: give each entry its own key, Relay__Auth__ClaimsVersions__0=…")]
+    [TestCase("Relay:Auth:Keys", "c2VjcmV0", "Relay:Auth:Keys is a map, given one value: give each entry its own key, Relay__Auth__Keys__<name>=…")]
+    public void Validate_listGivenOneValue_isRefused_notSkipped(string key, string value, string failure)
+    {
+        // The binder skipped it: Relay__Cors__Origins=https://… allowed no origin, without a word.
+        var configuration = Configuration(new() { [key] = value, ["Relay:Auth:Keys:k1"] = "c2VjcmV0" });
+
+        var error = Assert.Throws<OptionsValidationException>(() => RelayOptionsRegistration.Validate(configuration))!;
+
+        Assert.That(error.Failures, Has.One.StartsWith(failure));
+    }
+
     [TestCase("Relay:ConectionString", "Relay:ConectionString is not a setting of the relay (Relay takes AutoMigrate, ConnectionString,")]
     [TestCase("Relay:Sycn:SendTimeout", "Relay:Sycn is not a setting of the relay (Relay takes")]
     [TestCase("Relay:Sync:SendTimeOut2", "Relay:Sync:SendTimeOut2 is not a setting of the relay (Relay:Sync takes HeartbeatInterval,")]

@@ -96,6 +96,39 @@ public class TailCommandTests
         Cli.StartupErrorTests.AssertOneLine(run, "--url 'notaurl' is not an http:// or https:// address", "http://127.0.0.1:8080");
     }
 
+    [Test]
+    public async Task Tail_notATopicName_isRefusedBeforeConnecting()
+    {
+        // The client's refusal came out of the verb as a stack trace.
+        var run = await Cli.RelayProcess.RunAsync(["tail", "--topic", "runtime.*", "--token", "not-a-jwt"]);
+
+        Cli.StartupErrorTests.AssertOneLine(run, "--topic 'runtime.*' is not a topic name", "relay tail --help");
+    }
+
+    [Test]
+    public async Task Tail_sameTopicTwice_followsItOnce()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await RelayClientTests.PublishAsync(topic, "t", 1, 1);
+        var output = new StringWriter();
+        var synchronized = TextWriter.Synchronized(output);
+        var errors = new StringWriter();
+        using var stop = new CancellationTokenSource();
+
+        // A topic named twice made a dictionary of resume points throw: a stack trace.
+        var tail = TailCommand.Create(new Option<string?>("--data-dir"))
+            .Parse(["--topic", topic, "--topic", topic, "--url", relay.Http.ToString(), "--token", RelayServerHarness.Token()])
+            .InvokeAsync(new InvocationConfiguration { Output = synchronized, Error = TextWriter.Synchronized(errors) }, stop.Token);
+
+        await Eventually.ThatAsync(() => Lines(output, synchronized).Length == 1, "the replayed update");
+        await RelayClientTests.PublishAsync(topic, "u", 1, 1);
+        await Eventually.ThatAsync(() => Lines(output, synchronized).Length == 2, "the live update, once");
+        await stop.CancelAsync();
+        Assert.That(await tail, Is.EqualTo(0), errors.ToString);
+        Assert.That(Lines(output, synchronized), Has.Length.EqualTo(2));
+    }
+
     /// <summary>The lines written so far; the synchronized writer locks itself while writing.</summary>
     private static string[] Lines(StringWriter output, TextWriter synchronized)
     {
