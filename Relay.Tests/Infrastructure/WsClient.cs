@@ -20,12 +20,16 @@ public sealed class WsClient : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public static async Task<WsClient> ConnectAsync(RelayServerHarness relay, string subprotocol = SyncEndpoints.ProtoSubprotocol, string? token = null)
+    public static Task<WsClient> ConnectAsync(RelayServerHarness relay, string subprotocol = SyncEndpoints.ProtoSubprotocol, string? token = null) =>
+        ConnectAsync(relay.WebSocket, subprotocol, token);
+
+    /// <summary>Connects to the relay at <paramref name="webSocket"/> (one of <see cref="Cli.RelayProcess"/>'s, with the test key).</summary>
+    public static async Task<WsClient> ConnectAsync(Uri webSocket, string subprotocol = SyncEndpoints.ProtoSubprotocol, string? token = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(subprotocol);
         socket.Options.SetRequestHeader("Authorization", $"Bearer {token ?? RelayServerHarness.Token()}");
-        await socket.ConnectAsync(relay.WebSocket, Timeout());
+        await socket.ConnectAsync(webSocket, Timeout());
         return new WsClient(socket, subprotocol == SyncEndpoints.ProtoSubprotocol);
     }
 
@@ -91,6 +95,9 @@ public sealed class WsClient : IAsyncDisposable
     public async Task<List<Update>> UpdatesThroughAsync(string topic, long through) =>
         [.. (await ReceiveUntilAsync(e => e.UpdateBatch?.Watermarks.GetValueOrDefault(topic) >= through))
             .Where(e => e.UpdateBatch is not null).SelectMany(e => e.UpdateBatch.Updates)];
+
+    /// <summary>Drops the connection as a process that dies does: with what it had not read, the kernel resets it.</summary>
+    public void Abort() => _socket.Abort();
 
     public async ValueTask DisposeAsync()
     {

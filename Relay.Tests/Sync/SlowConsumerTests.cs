@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenAgents.Sync.V1;
 using Relay.Core.Diagnostics;
+using Relay.Host.Development;
 
 namespace Relay.Tests.Sync;
 
@@ -91,6 +92,69 @@ public sealed class SlowConsumerTests
         Assert.That(maxWhileFlooding, Is.LessThanOrEqualTo(budget + 1024), "replies queued beyond the budget");
         Assert.That(sent * 2, Is.GreaterThan(budget), "the client sent more than the budget holds of Acks");
         Assert.That(acks, Is.EqualTo(sent));
+    }
+
+    [Test]
+    public async Task Client_resetWhileTheRelayWaitsForItToReadItsReplies_endsItsConnection()
+    {
+        const int budget = 16 * 1024;
+        await using var relay = await RelayServerHarness.StartAsync(new Dictionary<string, string>
+        {
+            ["Relay:Sync:OutboundQueueBytes"] = budget.ToString(),
+            ["Relay:Sync:SendTimeout"] = "00:01:00",
+        });
+        var topic = await TestTopics.CreateAsync();
+        await PublishSixteenMegabytesAsync(topic);
+        await using var queued = new QueuedBytesSampler();
+        await using var client = await WsClient.ConnectAsync(relay);
+        await client.SubscribeAsync(topic);
+        // It reads nothing: the relay's send blocks on the first updates, and the Acks of its Pings fill the reply budget,
+        // so the relay stops reading its requests until it reads.
+        await Eventually.ThatAsync(() => queued.Max > budget, "the updates to back up");
+        var pinging = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                await client.SendAsync(new ClientEnvelope { Ping = new Ping() });
+            }
+        });
+        await Task.WhenAny(pinging, Task.Delay(TimeSpan.FromSeconds(2)));
+
+        // Its process dies with the updates unread: its kernel resets the connection, and the relay's blocked send fails.
+        client.Abort();
+        await pinging.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        // Before, the relay's receive loop went on waiting for reply space, and the connection never ended.
+        await Eventually.ThatAsync(() => queued.Connections == 0, "the relay to let go of the reset connection", TimeSpan.FromSeconds(20));
+    }
+
+    [Test]
+    public async Task Relay_stoppingWhileASendIsBlocked_endsThatConnection_withoutAnUnhandledError()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await PublishSixteenMegabytesAsync(topic);
+        var port = FreePort.Next();
+        await using var relay = Cli.RelayProcess.Start(
+            ["serve", "--connection-string", TestDatabase.ConnectionString, "--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string>
+            {
+                [$"Relay__Auth__Keys__{RelayServerHarness.Key.KeyId}"] = RelayServerHarness.Key.SecretBase64,
+                ["Relay__AutoMigrate"] = "false",
+                ["Relay__Sync__ShutdownTimeout"] = "00:00:01",
+                ["Relay__Sync__SendTimeout"] = "00:01:00",
+            });
+        await relay.WaitReadyAsync(port);
+        await using var slow = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/sync/v1/ws"));
+        await slow.SubscribeAsync(topic);
+        // It reads nothing: the relay's send of its updates blocks.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        // Past the shutdown timeout the relay aborts the socket under the blocked send, which then ends cancelled: that
+        // escaped the send loop, skipped the rest of the connection's ending, and came out as an unhandled error.
+        relay.Terminate();
+        Assert.That(await relay.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, relay.Error);
+
+        Assert.That(relay.Output + relay.Error, Does.Not.Contain("unhandled exception").IgnoreCase.And.Not.Contain("   at "));
     }
 
     [Test]
