@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Relay.Core.Diagnostics;
 using Relay.Core.Journal;
 using Relay.Core.Subscriptions;
 
@@ -95,5 +97,44 @@ public sealed class SubscriptionSourceTests
         Assert.That(finished, Is.EqualTo(new[] { "storm after 0", "storm after 1", "other after 0", "storm after 2", "storm after 3", "storm after 4" }),
             "slots taken in turns by topic");
         Assert.That((await Task.WhenAll(stormReads)).Select(events => events.Count), Is.EqualTo(new[] { 5, 4, 3, 2, 1 }));
+    }
+
+    [Test]
+    public async Task CatchUpReads_queuedForSubscribersThatAllGaveUp_doNotReadTheJournal()
+    {
+        var topic = await TestTopics.CreateAsync();
+        await Sql.ExecuteAsync("SELECT relay.publish($1, $1 || ':' || i, '{}') FROM generate_series(1, 60) i", topic);
+        using var metrics = new RelayMetrics();
+        var journalReads = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == metrics.Meter && instrument.Name == "relay.replay.batch.duration")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref journalReads));
+        listener.Start();
+        var reads = new CatchUpReads(new JournalReader(TestDatabase.DataSource, metrics), concurrency: 1);
+        using var gaveUp = new CancellationTokenSource();
+        Task<List<JournalEvent>> first, wanted;
+        List<Task<List<JournalEvent>>> abandoned;
+
+        await using (var blocker = await BlockedReads.LockAsync("relay.stream_events", "relay.stream_events"))
+        {
+            first = reads.ReadAsync(topic, 0, 10, int.MaxValue, CancellationToken.None);
+            await blocker.WaitForBlockedReadAsync();
+            // A client subscribing again and again from other points: each read is queued, and given up.
+            abandoned = [.. Enumerable.Range(1, 50).Select(after => reads.ReadAsync(topic, after, 10, int.MaxValue, gaveUp.Token))];
+            wanted = reads.ReadAsync(topic, 51, 10, int.MaxValue, CancellationToken.None);
+            await gaveUp.CancelAsync();
+        }
+
+        Assert.That((await wanted.WaitAsync(TimeSpan.FromSeconds(30))).Select(e => e.Watermark), Is.EqualTo(Enumerable.Range(52, 9).Select(w => (long)w)));
+        Assert.That((await first).Count, Is.EqualTo(10));
+        Assert.That(abandoned, Has.All.Matches<Task>(read => read!.IsCanceled));
+        // Before, each of the 50 still read the journal when its turn came, and the wanted read waited behind them all.
+        Assert.That(journalReads, Is.EqualTo(2), "the first read and the one still waited for");
     }
 }
