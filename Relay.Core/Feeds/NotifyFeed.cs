@@ -174,7 +174,7 @@ public sealed partial class NotifyFeed(
                 }
                 Signal();
             };
-            var worker = WorkAsync(stop.Token);
+            var worker = WorkAsync(stop);
             try
             {
                 // A poll every interval, wake-ups or not: a topic woken more often must not starve the others' poll.
@@ -193,13 +193,17 @@ public sealed partial class NotifyFeed(
                         sincePoll.Restart();
                     }
                 }
-                await worker;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Only the worker cancels the session from within, when it fails: its failure ends the session, below.
             }
             finally
             {
                 await stop.CancelAsync();
                 await worker.ContinueWith(_ => { }, TaskScheduler.Default);
             }
+            await worker;
         }
 
         public override ValueTask DisposeAsync() => listener.DisposeAsync();
@@ -227,7 +231,25 @@ public sealed partial class NotifyFeed(
             }
         }
 
-        private async Task WorkAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// Reads what the wake-ups and polls name, until <paramref name="session"/> is cancelled. A read that fails
+        /// cancels it too: the listener's wait ends at once and the feed reconnects, instead of at the next wake-up or
+        /// poll (with <c>Relay:NotifyPollInterval</c> up to an hour, a feed that said it streamed meanwhile).
+        /// </summary>
+        private async Task WorkAsync(CancellationTokenSource session)
+        {
+            try
+            {
+                await WorkUntilCancelledAsync(session.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !session.IsCancellationRequested)
+            {
+                await session.CancelAsync();
+                throw;
+            }
+        }
+
+        private async Task WorkUntilCancelledAsync(CancellationToken cancellationToken)
         {
             while (true)
             {

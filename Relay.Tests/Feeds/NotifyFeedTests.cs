@@ -209,6 +209,27 @@ public sealed class NotifyFeedTests
     }
 
     [Test]
+    public async Task NotifyFeed_readThatFails_endsTheSessionAtOnce_notAtTheNextWakeUpOrPoll()
+    {
+        var topic = await TestTopics.CreateAsync();
+        using var reconnects = new MeasurementRecorder("relay.feed.reconnects");
+        await using var relay = await CoreHarness.StartAsync("notify", notifyPoll: TimeSpan.FromHours(1));
+        await Writers.RunAsync(TestDatabase.ConnectionString, [topic], writers: 1, perWriter: 1);
+        await relay.WaitForHeadAsync(topic, 1);
+
+        // The worker's pooled connections die (a DBA's pg_terminate_backend, a proxy between them) while the listener's
+        // lives: the next wake-up's read fails.
+        await Sql.ExecuteAsync(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle' AND strpos(query, 'before_bytes') > 0 AND pid <> pg_backend_pid()");
+        await Writers.RunAsync(TestDatabase.ConnectionString, [topic], writers: 1, perWriter: 1);
+
+        // Before, the failed worker was seen only when the listener's wait ended: at the next wake-up, or the poll an
+        // hour later; meanwhile the feed said it streamed and the event waited.
+        await Eventually.ThatAsync(() => reconnects.Total() >= 1, "the feed to end the session and listen again", TimeSpan.FromSeconds(20));
+        await relay.WaitForHeadAsync(topic, 2);
+    }
+
+    [Test]
     public async Task NotifyFeed_topicDroppedAndCreatedAgain_getsItsWakeUpsBackAtThePoll()
     {
         var topic = await TestTopics.CreateAsync();
