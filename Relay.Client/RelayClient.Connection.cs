@@ -159,7 +159,14 @@ public sealed partial class RelayClient
                 await SubscribeOnAsync(socket, topics, connection.Token);
             }
             keepAlive = KeepAliveAsync(socket, connection, connection.Token);
-            await ReceiveLoopAsync(socket, connection.Token);
+            try
+            {
+                await ReceiveLoopAsync(socket, connection.Token);
+            }
+            catch (OperationCanceledException) when (Interlocked.Exchange(ref _keepAliveFailure, null) is { } failure)
+            {
+                throw failure;
+            }
         }
         finally
         {

@@ -11,9 +11,13 @@ public sealed partial class RelayClient
 
     private string _token = "";
     private DateTimeOffset? _refreshAt;
+    /// <summary>Why the keep-alive ended the connection, when it was a failure (an unanswered <c>Subscribe</c>).</summary>
+    private Exception? _keepAliveFailure;
 
     /// <summary>
-    /// Sends <c>Ping</c> when nothing was sent for <see cref="RelayClientOptions.PingInterval"/>, and a fresh token with
+    /// Ends the connection when a <c>Subscribe</c> went unanswered for <see cref="RelayClientOptions.SubscribeTimeout"/>
+    /// (<see cref="_keepAliveFailure"/> says why). Sends <c>Ping</c> when nothing was sent for
+    /// <see cref="RelayClientOptions.PingInterval"/>, and a fresh token with
     /// <c>RefreshAuth</c> ahead of the current one's expiry (<see cref="RefreshTime"/>). A provider that gives the same
     /// token again, or throws, is asked again after <see cref="TokenRetryDelay"/>, until the connection ends (at the
     /// token's deadline, the relay closes it; reconnecting asks the provider, and reports its failure). A fresh token
@@ -29,6 +33,14 @@ public sealed partial class RelayClient
                 && !await RefreshTokenAsync(socket, cancellationToken))
             {
                 _identityChanged = true;
+                await connection.CancelAsync();
+                return;
+            }
+            if (Unanswered() is { } unanswered)
+            {
+                _keepAliveFailure = new TimeoutException(
+                    $"the relay did not answer the Subscribe of {string.Join(", ", unanswered.Topics)} within {_options.SubscribeTimeout.TotalSeconds:0.###} s " +
+                    "(RelayClientOptions.SubscribeTimeout): the connection is taken for broken");
                 await connection.CancelAsync();
                 return;
             }

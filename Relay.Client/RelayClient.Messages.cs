@@ -49,7 +49,7 @@ public sealed partial class RelayClient
             }
         }
         var envelope = new ClientEnvelope { Ref = Interlocked.Increment(ref _ref).ToString(System.Globalization.CultureInfo.InvariantCulture), Subscribe = subscribe };
-        _pendingSubscribes[envelope.Ref] = new PendingSubscribe(topics, _token);
+        _pendingSubscribes[envelope.Ref] = new PendingSubscribe(topics, _token, Stopwatch.GetTimestamp());
         await SendAsync(socket, envelope, cancellationToken);
     }
 
@@ -276,5 +276,9 @@ public sealed partial class RelayClient
     }
 
     /// <summary>The topics a <c>Subscribe</c> named and the token in force when it was sent.</summary>
-    private sealed record PendingSubscribe(List<string> Topics, string Token);
+    private sealed record PendingSubscribe(List<string> Topics, string Token, long SentAt);
+
+    /// <summary>A <c>Subscribe</c> sent more than <see cref="RelayClientOptions.SubscribeTimeout"/> ago and not answered, if any.</summary>
+    private PendingSubscribe? Unanswered() =>
+        _pendingSubscribes.Values.FirstOrDefault(pending => Stopwatch.GetElapsedTime(pending.SentAt) > _options.SubscribeTimeout);
 }

@@ -52,6 +52,15 @@ public sealed class RelayClientOptions
     /// <summary>With no frame from the server for this long, the client drops the connection and reconnects. Default: 45 s.</summary>
     public TimeSpan ServerSilenceTimeout { get; init; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>
+    /// How long a <c>Subscribe</c> may go unanswered. Past it the connection is taken for broken: it fails with a
+    /// <see cref="TimeoutException"/> (reported through <see cref="RelayClient.ConnectionFailed"/>) and the client
+    /// reconnects after backoff, subscribing again; heartbeats of other topics would otherwise keep the connection alive
+    /// with the topic not followed, silently. The relay answers at once unless it must read the database first (a resume
+    /// point its logs no longer hold), which its own database timeouts bound. Default: 30 s.
+    /// </summary>
+    public TimeSpan SubscribeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long before the token's <c>exp</c> a fresh one is sent with <c>RefreshAuth</c>. Default: 60 s.</summary>
     public TimeSpan TokenRefreshMargin { get; init; } = TimeSpan.FromSeconds(60);
 

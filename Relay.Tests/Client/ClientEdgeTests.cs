@@ -227,6 +227,37 @@ public sealed class ClientEdgeTests
     }
 
     [Test]
+    public async Task Subscribe_thatTheRelayDoesNotAnswer_failsTheConnectionAfterSubscribeTimeout_andTheNextSubscribesAgain()
+    {
+        await using var relay = await RelayServerHarness.StartAsync();
+        var topic = await TestTopics.CreateAsync();
+        await RelayClientTests.PublishAsync(topic, "t", 1, 1);
+        var failures = new ConcurrentQueue<Exception>();
+        await using var client = new RelayClient(new RelayClientOptions
+        {
+            Url = relay.Http,
+            TokenProvider = _ => ValueTask.FromResult(RelayServerHarness.Token()),
+            WatermarkStore = new InMemoryWatermarkStore(),
+            SubscribeTimeout = TimeSpan.FromSeconds(2),
+        });
+        client.ConnectionFailed += failures.Enqueue;
+
+        await using (var blocker = await BlockedReads.LockAsync("relay.topics", "relay.topics"))
+        {
+            // The relay reads a topic it has no log of yet before it answers: held up by the lock, it answers nothing.
+            // Before, the client waited for good, Connected, the topic not followed.
+            await client.SubscribeAsync([topic]);
+            client.Start();
+            await Eventually.ThatAsync(() => failures.Any(e => e is TimeoutException && e.Message.Contains("SubscribeTimeout", StringComparison.Ordinal)),
+                "the unanswered Subscribe to fail the connection", TimeSpan.FromSeconds(20));
+        }
+
+        await Eventually.ThatAsync(() => client.Cache.VersionOf(topic, $"{topic}:t1") is not null, "the next connection to subscribe again and catch up",
+            TimeSpan.FromSeconds(60));
+        Assert.That(failures.First().Message, Does.StartWith($"the relay did not answer the Subscribe of {topic} within 2 s"));
+    }
+
+    [Test]
     public async Task Dispose_duringABatch_stopsAfterTheHandlerInProgress()
     {
         await using var relay = await RelayServerHarness.StartAsync();
