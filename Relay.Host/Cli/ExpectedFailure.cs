@@ -45,6 +45,9 @@ internal static partial class ExpectedFailure
             $"{e.Message.TrimEnd('.')}: give --urls as http://HOST:PORT (several separated by ;), e.g. http://127.0.0.1:8080",
         NpgsqlException e when e.Message.StartsWith("SSL connection requested", StringComparison.Ordinal) =>
             $"database error: {e.Message.TrimEnd('.')}: the server offers no TLS; enable it there, or lower SSL Mode (sslmode) in the connection string",
+        NpgsqlException { InnerException: System.Security.Authentication.AuthenticationException cause } e =>
+            $"database error: {e.Message.TrimEnd('.')}: {cause.Message.TrimEnd('.')}: give the certificate authority that signed the server's " +
+            "certificate as Root Certificate=<ca.pem> in the connection string (sslrootcert in a URL), or lower SSL Mode (sslmode)",
         NpgsqlException e => $"database error: {e.Message}",
         InvalidOperationException e when e.TargetSite?.DeclaringType == typeof(ConfigurationBinder) =>
             $"invalid configuration: {e.Message.TrimEnd('.')}: {ValueForm(e.Message)}",

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using Relay.Core.Provisioning;
@@ -49,9 +48,9 @@ internal static class UpCommand
         down.SetAction(async (result, cancellationToken) =>
         {
             var directory = EmbeddedDirectory.Require(result.GetValue(dataDirectory), RelayCommandLine.Options());
-            if (RunningUp(directory) is { } pid)
+            if (UpServes(directory))
             {
-                throw new ProvisioningException($"relay up (process {pid}) is serving {directory}: press Ctrl-C there, which stops its database too");
+                throw new ProvisioningException($"relay up is serving {directory}: press Ctrl-C there, which stops its database too");
             }
             var binaries = PostgresBinaries.Find() ?? throw new ProvisioningException("no PostgreSQL binaries found (pg_config, PATH, /usr/lib/postgresql/*/bin)");
             var stopped = await LocalCluster.StopAsync(Path.Combine(directory, "postgres"), binaries, cancellationToken);
@@ -63,45 +62,58 @@ internal static class UpCommand
         return down;
     }
 
-    /// <summary>Writes <c>up.pid</c>; refused while another live <c>relay up</c> holds the directory.</summary>
+    /// <summary>
+    /// Writes <c>up.pid</c> and holds it locked for as long as this <c>relay up</c> runs: the lock, not the pid, says
+    /// that an <c>up</c> serves the directory. It dies with the process, where a pid left by a killed <c>up</c> may be
+    /// another process's later, and kept both <c>up</c> and <c>down</c> refusing. Refused while another holds it.
+    /// </summary>
     private static PidClaim Claim(string directory)
     {
-        if (RunningUp(directory) is { } pid)
-        {
-            throw new ProvisioningException($"relay up (process {pid}) already serves {directory}: stop it with Ctrl-C, or pass another --data-dir");
-        }
         var created = !Directory.Exists(directory);
         var path = Path.Combine(directory, PidFile);
+        FileStream claim;
         try
         {
             Directory.CreateDirectory(directory);
-            File.WriteAllText(path, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+            claim = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        }
+        catch (IOException e) when (IsLocked(e))
+        {
+            throw new ProvisioningException($"relay up already serves {directory}: stop it with Ctrl-C there, or pass another --data-dir", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file of that name, a read-only or foreign folder: one line, not the stack trace it was.
             throw new ProvisioningException($"cannot use {directory} for relay up ({e.Message}): pass another --data-dir", e);
         }
-        return new PidClaim(path, created ? directory : null);
+        claim.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
+        claim.Flush();
+        return new PidClaim(path, claim, created ? directory : null);
     }
 
-    private static int? RunningUp(string directory)
+    /// <summary>Whether a live <c>relay up</c> holds <paramref name="directory"/>'s <c>up.pid</c> locked.</summary>
+    private static bool UpServes(string directory)
     {
-        var path = Path.Combine(directory, PidFile);
-        if (!File.Exists(path) || !int.TryParse(File.ReadAllText(path).Trim(), out var pid) || pid == Environment.ProcessId)
-        {
-            return null;
-        }
         try
         {
-            using var process = Process.GetProcessById(pid);
-            return process.HasExited ? null : pid;
+            using var probe = new FileStream(Path.Combine(directory, PidFile), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return false;
         }
-        catch (ArgumentException)
+        catch (FileNotFoundException)
         {
-            return null;
+            return false;
+        }
+        catch (IOException e) when (IsLocked(e))
+        {
+            return true;
         }
     }
+
+    /// <summary>
+    /// The sharing violation .NET reports when another process holds a file's lock: ERROR_SHARING_VIOLATION on Windows,
+    /// flock's EWOULDBLOCK on Linux (11) and macOS (35).
+    /// </summary>
+    private static bool IsLocked(IOException e) => e.GetType() == typeof(IOException) && e.HResult is unchecked((int)0x80070020) or 11 or 35;
 
     private static void PrintWelcome(string urls, ProvisionedDatabase database, string? token, string directory)
     {
@@ -141,11 +153,12 @@ internal static class UpCommand
     }
 
     /// <summary>Removes <c>up.pid</c>, and the directory the claim made if nothing else is in it (a start that failed early).</summary>
-    private sealed class PidClaim(string path, string? createdDirectory) : IDisposable
+    private sealed class PidClaim(string path, FileStream claim, string? createdDirectory) : IDisposable
     {
         public void Dispose()
         {
             File.Delete(path);
+            claim.Dispose();
             if (createdDirectory is not null && !Directory.EnumerateFileSystemEntries(createdDirectory).Any())
             {
                 Directory.Delete(createdDirectory);

@@ -162,7 +162,8 @@ public sealed partial class LocalCluster : ProvisionedDatabase
         }
         try
         {
-            return File.ReadAllText($"/proc/{pid}/cwd/postmaster.pid") == recorded;
+            // Its pid and data directory, the lines a server never rewrites (it does the status line, while it starts).
+            return Identity(File.ReadAllText($"/proc/{pid}/cwd/postmaster.pid")) == Identity(recorded);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -170,6 +171,8 @@ public sealed partial class LocalCluster : ProvisionedDatabase
             return false;
         }
     }
+
+    private static string Identity(string postmasterPid) => string.Join('\n', postmasterPid.Split('\n').Take(2));
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -257,9 +260,39 @@ public sealed partial class LocalCluster : ProvisionedDatabase
     private async Task StartServerAsync(CancellationToken cancellationToken)
     {
         var logFile = Path.Combine(_options.Directory, "postgres.log");
-        await PgCtlAsync(["start", "-D", DataDirectory, "-l", logFile, "-w", "-t", "60", "-o", $"-p {_port}"],
-            ignoreFailure: false, cancellationToken);
+        var logged = File.Exists(logFile) ? new FileInfo(logFile).Length : 0;
+        try
+        {
+            await PgCtlAsync(["start", "-D", DataDirectory, "-l", logFile, "-w", "-t", "60", "-o", $"-p {_port}"],
+                ignoreFailure: false, cancellationToken);
+        }
+        catch (ProvisioningException e)
+        {
+            // pg_ctl says only that the server did not start; why is in the server's log.
+            var lines = await LoggedSinceAsync(logFile, logged);
+            if (lines.LastOrDefault(line => line.Contains("FATAL:", StringComparison.Ordinal)) is not { } fatal)
+            {
+                throw;
+            }
+            var what = lines.Any(line => line.Contains("could not bind", StringComparison.Ordinal))
+                ? $"port {_port}, kept in {Path.Combine(_options.Directory, "port")}, is taken by another program: stop it, or delete that file to pick another port"
+                : $"see {logFile}";
+            throw new ProvisioningException($"PostgreSQL did not start ({fatal[fatal.IndexOf("FATAL:", StringComparison.Ordinal)..]}): {what}", e);
+        }
         Log.Started(_logger, _options.Directory, _port);
+    }
+
+    /// <summary>The lines <paramref name="logFile"/> got past <paramref name="offset"/>; none when there is no such file.</summary>
+    private static async Task<string[]> LoggedSinceAsync(string logFile, long offset)
+    {
+        if (!File.Exists(logFile))
+        {
+            return [];
+        }
+        await using var log = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        log.Seek(Math.Min(offset, log.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(log);
+        return (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     private async Task CreateDatabaseAsync(CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Relay.Host.Development;
 
@@ -164,6 +166,47 @@ public sealed class EmbeddedCliTests
 
         StartupErrorTests.AssertOneLine(run, "relay up serves its embedded database", "--Relay:ConnectionString is for relay serve");
         Assert.That(Directory.Exists(Path.Combine(project, ".relay")), Is.False);
+    }
+
+    [Test]
+    public async Task Down_afterAKilledUp_whosePidIsAnotherProcessNow_stopsTheDatabase_andUpStartsAgain()
+    {
+        var project = RelayProcess.NewFolder();
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using (var up = RelayProcess.Start(["up", "--urls", url], directory: project))
+        {
+            await WaitReadyAsync(up, url);
+        }
+        // The killed up's up.pid names a process that lives now (pids come round again, in a container soon).
+        using var other = Process.Start("sleep", ["600"]);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(project, ".relay", "up.pid"), $"{other.Id}");
+
+            // Before, both took it for a live relay up: "is serving", "already serves", and no verb got out of it.
+            var down = await RelayProcess.RunAsync(["down"], directory: project);
+            Assert.That((down.Exit, down.Output), Is.EqualTo((0, $"stopped the embedded PostgreSQL in {Path.Combine(project, ".relay")}\n")), down.Error);
+            await UpAsync(project, url, () => Task.CompletedTask);
+            Assert.That(other.HasExited, Is.False);
+        }
+        finally
+        {
+            other.Kill();
+        }
+    }
+
+    [Test]
+    public async Task Up_whenAnotherProgramTookTheDatabasesKeptPort_saysSoAndWhatToDo()
+    {
+        var project = RelayProcess.NewFolder();
+        var port = await UpAsync(project, $"http://127.0.0.1:{FreePort.Next()}", () => Task.CompletedTask);
+        using var squatter = new TcpListener(IPAddress.Loopback, port);
+        squatter.Start();
+
+        // Before: "pg_ctl start … exited with 1: … could not start server; Examine the log output."
+        var run = await RelayProcess.RunAsync(["up", "--urls", $"http://127.0.0.1:{FreePort.Next()}"], directory: project);
+
+        StartupErrorTests.AssertOneLine(run, $"PostgreSQL did not start (FATAL:", $"port {port}, kept in {Path.Combine(project, ".relay", "postgres", "port")}, is taken by another program");
     }
 
     /// <summary>Runs <c>relay up</c> in <paramref name="project"/>, does <paramref name="whileUp"/>, stops it with Ctrl-C; returns the database's port.</summary>

@@ -76,6 +76,20 @@ public sealed class StartupErrorTests
     }
 
     [Test]
+    public void DatabaseCertificateNotTrusted_isDescribedWithItsCauseAndWhatToGive()
+    {
+        // What Npgsql throws for sslmode=verify-full against a certificate this host does not trust. Before, the line
+        // was "database error: Exception while performing SSL handshake", naming neither cause nor remedy.
+        var failure = new NpgsqlException("Exception while performing SSL handshake",
+            new System.Security.Authentication.AuthenticationException("The remote certificate is invalid because of errors in the certificate chain: UntrustedRoot"));
+
+        Assert.That(ExpectedFailure.Describe(failure), Is.EqualTo(
+            "database error: Exception while performing SSL handshake: The remote certificate is invalid because of errors in the certificate chain: " +
+            "UntrustedRoot: give the certificate authority that signed the server's certificate as Root Certificate=<ca.pem> in the connection " +
+            "string (sslrootcert in a URL), or lower SSL Mode (sslmode)"));
+    }
+
+    [Test]
     public void SettingsFileThatIsNoJson_isDescribedWithTheFileAndWhereItBreaks()
     {
         var file = Path.Combine(Path.GetTempPath(), $"relay-settings-{Guid.NewGuid():N}.json");
