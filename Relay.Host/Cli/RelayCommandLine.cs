@@ -106,7 +106,11 @@ public static partial class RelayCommandLine
         var settings = Settings(result, connectionString, urls, feed);
         // --Relay:DataDirectory=… counts as much as the environment's: before, it was overwritten, and serve started an
         // empty database in ./.relay instead.
-        settings[$"{RelayOptions.Section}:DataDirectory"] = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), Options(settings));
+        var options = Options(settings);
+        var directory = EmbeddedDirectory.ForStart(result.GetValue(dataDirectory), options);
+        settings[$"{RelayOptions.Section}:DataDirectory"] = directory;
+        // On the embedded database, claimed as up claims it: relay down would otherwise stop it under this serve.
+        using var claim = string.IsNullOrEmpty(options.ConnectionString) ? UpCommand.Claim(directory) : null;
         await RelayServer.RunAsync(settings, forceEmbedded: false, onStarted: null, cancellationToken);
         return 0;
     }

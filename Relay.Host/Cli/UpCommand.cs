@@ -50,7 +50,7 @@ internal static class UpCommand
             var directory = EmbeddedDirectory.Require(result.GetValue(dataDirectory), RelayCommandLine.Options());
             if (UpServes(directory))
             {
-                throw new ProvisioningException($"relay up is serving {directory}: press Ctrl-C there, which stops its database too");
+                throw new ProvisioningException($"a relay (relay up, or serve on the embedded database) is serving {directory}: press Ctrl-C there, which stops its database too");
             }
             var binaries = PostgresBinaries.Find() ?? throw new ProvisioningException("no PostgreSQL binaries found (pg_config, PATH, /usr/lib/postgresql/*/bin)");
             var stopped = await LocalCluster.StopAsync(Path.Combine(directory, "postgres"), binaries, cancellationToken);
@@ -63,11 +63,12 @@ internal static class UpCommand
     }
 
     /// <summary>
-    /// Writes <c>up.pid</c> and holds it locked for as long as this <c>relay up</c> runs: the lock, not the pid, says
-    /// that an <c>up</c> serves the directory. It dies with the process, where a pid left by a killed <c>up</c> may be
-    /// another process's later, and kept both <c>up</c> and <c>down</c> refusing. Refused while another holds it.
+    /// Writes <c>up.pid</c> and holds it locked for as long as this <c>relay up</c> (or <c>serve</c> on the embedded
+    /// database) runs: the lock, not the pid, says that a relay serves the directory. It dies with the process, where a
+    /// pid left by a killed <c>up</c> may be another process's later, and kept both <c>up</c> and <c>down</c> refusing.
+    /// Refused while another holds it.
     /// </summary>
-    private static PidClaim Claim(string directory)
+    internal static IDisposable Claim(string directory)
     {
         var created = !Directory.Exists(directory);
         var path = Path.Combine(directory, PidFile);
@@ -79,7 +80,7 @@ internal static class UpCommand
         }
         catch (IOException e) when (IsLocked(e))
         {
-            throw new ProvisioningException($"relay up already serves {directory}: stop it with Ctrl-C there, or pass another --data-dir", e);
+            throw new ProvisioningException($"a relay (relay up, or serve on the embedded database) already serves {directory}: stop it with Ctrl-C there, or pass another --data-dir", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

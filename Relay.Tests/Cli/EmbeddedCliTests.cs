@@ -209,6 +209,25 @@ public sealed class EmbeddedCliTests
         StartupErrorTests.AssertOneLine(run, $"PostgreSQL did not start (FATAL:", $"port {port}, kept in {Path.Combine(project, ".relay", "postgres", "port")}, is taken by another program");
     }
 
+    [Test]
+    public async Task Down_whileServeRunsOnTheEmbeddedDatabase_isRefused_andServeGoesOn()
+    {
+        var project = RelayProcess.NewFolder();
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using var serve = RelayProcess.Start(
+            ["serve", "--urls", url], new Dictionary<string, string> { ["Relay__Auth__Keys__k1"] = RelayProcess.Key }, project);
+        await WaitReadyAsync(serve, url);
+
+        // Before, only up claimed the directory: down stopped PostgreSQL under the serve.
+        var down = await RelayProcess.RunAsync(["down"], directory: project);
+
+        StartupErrorTests.AssertOneLine(down, $"is serving {Path.Combine(project, ".relay")}", "press Ctrl-C there");
+        using var http = new HttpClient();
+        Assert.That((await http.GetAsync(new Uri($"{url}/readyz"))).IsSuccessStatusCode, Is.True, "serve still ready");
+        serve.Interrupt();
+        Assert.That(await serve.WaitForExitAsync(TimeSpan.FromMinutes(2)), Is.Zero, serve.Error);
+    }
+
     /// <summary>Runs <c>relay up</c> in <paramref name="project"/>, does <paramref name="whileUp"/>, stops it with Ctrl-C; returns the database's port.</summary>
     private static async Task<int> UpAsync(string project, string url, Func<Task> whileUp)
     {
