@@ -67,7 +67,8 @@ public static class DatabaseCheck
 
     /// <summary>
     /// Checks that <paramref name="connections"/> fit the server's <c>max_connections</c> less the connections reserved
-    /// for superusers (<see href="https://www.postgresql.org/docs/current/runtime-config-connection.html"/>).
+    /// for superusers and, from PostgreSQL 16, for <c>pg_use_reserved_connections</c>
+    /// (<see href="https://www.postgresql.org/docs/current/runtime-config-connection.html"/>).
     /// </summary>
     /// <param name="dataSource">The database.</param>
     /// <param name="connections">The most connections the relay will hold at once.</param>
@@ -77,7 +78,9 @@ public static class DatabaseCheck
     public static async Task CheckBudgetAsync(NpgsqlDataSource dataSource, int connections, string setting, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int");
+            // PostgreSQL 16 reserves reserved_connections more (for pg_use_reserved_connections); 15 has no such setting.
+            "SELECT current_setting('max_connections')::int, " +
+            "current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true)::int, 0)");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var (maximum, reserved) = (reader.GetInt32(0), reader.GetInt32(1));
