@@ -69,14 +69,27 @@ public sealed class TcpProxy : IAsyncDisposable
                 return;
             }
             var upstream = new TcpClient();
-            await upstream.ConnectAsync(_host, _port);
+            NetworkStream fromClient, fromUpstream;
+            try
+            {
+                await upstream.ConnectAsync(_host, _port, _stop.Token);
+                (fromClient, fromUpstream) = (client.GetStream(), upstream.GetStream());
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or InvalidOperationException)
+            {
+                // The client gave up meanwhile (its socket is no longer connected: beside stress-ng a test failed so),
+                // or the proxy is being disposed.
+                client.Dispose();
+                upstream.Dispose();
+                continue;
+            }
             var forwarding = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             lock (_held)
             {
                 _held.Add((client, upstream, forwarding));
             }
-            _ = ForwardAsync(client.GetStream(), upstream.GetStream(), forwarding.Token);
-            _ = ForwardAsync(upstream.GetStream(), client.GetStream(), forwarding.Token);
+            _ = ForwardAsync(fromClient, fromUpstream, forwarding.Token);
+            _ = ForwardAsync(fromUpstream, fromClient, forwarding.Token);
         }
     }
 
