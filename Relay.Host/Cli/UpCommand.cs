@@ -76,7 +76,8 @@ internal static class UpCommand
         try
         {
             Directory.CreateDirectory(directory);
-            claim = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+            // Not FileMode.Create: that truncates the file before the lock is tried, a live claim's too.
+            claim = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
         }
         catch (IOException e) when (IsLocked(e))
         {
@@ -87,12 +88,13 @@ internal static class UpCommand
             // A file of that name, a read-only or foreign folder: one line, not the stack trace it was.
             throw new ProvisioningException($"cannot use {directory} for relay up ({e.Message}): pass another --data-dir", e);
         }
+        claim.SetLength(0);
         claim.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
         claim.Flush();
         return new PidClaim(path, claim, created ? directory : null);
     }
 
-    /// <summary>Whether a live <c>relay up</c> holds <paramref name="directory"/>'s <c>up.pid</c> locked.</summary>
+    /// <summary>Whether a live <c>relay up</c> (or <c>serve</c> on the embedded database) holds <paramref name="directory"/>'s <c>up.pid</c> locked.</summary>
     private static bool UpServes(string directory)
     {
         try
