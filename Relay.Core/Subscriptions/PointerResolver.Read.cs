@@ -26,8 +26,7 @@ public sealed partial class PointerResolver
         /// </summary>
         public bool IsCurrentFor(TopicLog log, JournalEvent journalEvent) =>
             Reflects(journalEvent)
-            && log.Position().Generation == Generation
-            && log.TryFindNewest(journalEvent.DocKey, ReadAtHead, out var newest)
+            && log.TryFindNewest(journalEvent.DocKey, ReadAtHead, Generation, out var newest)
             && (newest is null || (newest.Watermark <= ReadAtHead && Reflects(newest)));
 
         /// <summary>The event as delivered: the document's current version, payload and organisation, or a tombstone.</summary>

@@ -164,15 +164,16 @@ public sealed class TopicLog
     }
 
     /// <summary>
-    /// Whether this log can tell what happened to a pointer-mode document since <paramref name="after"/>: true when the
-    /// ring holds every event after it, with <paramref name="newest"/> the document's newest held event without a
-    /// payload (null when none is held); false when events after <paramref name="after"/> were evicted.
+    /// Whether this log can tell what happened to a pointer-mode document since <paramref name="after"/>, read in its
+    /// <paramref name="generation"/> (<see cref="Position"/>): true when the ring holds every event after it, with
+    /// <paramref name="newest"/> the document's newest held event without a payload (null when none is held); false
+    /// when events after <paramref name="after"/> were evicted, or the log started over since.
     /// </summary>
-    internal bool TryFindNewest(string docKey, long after, out JournalEvent? newest)
+    internal bool TryFindNewest(string docKey, long after, long generation, out JournalEvent? newest)
     {
         lock (_gate)
         {
-            var covered = after >= _head || (_ring.Count > 0 && after + 1 >= _ring.First);
+            var covered = _generation == generation && (after >= _head || (_ring.Count > 0 && after + 1 >= _ring.First));
             newest = covered && _ring.Count > 0 ? _ring.NewestWithoutPayload(docKey) : null;
             return covered;
         }
