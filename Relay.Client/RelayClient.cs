@@ -125,7 +125,7 @@ public sealed partial class RelayClient : IAsyncDisposable
             var invalid = wanted[at] is { } name ? $"'{name}'" : "null";
             // The relay would refuse the whole Subscribe, and with it every other topic sent beside this one.
             throw new ArgumentException(
-                $"{invalid} is not a topic name: lowercase segments of letters, digits and '_', each starting with a letter, joined by '.' (at most {TopicName.MaxLength} characters)",
+                $"{invalid} is not a topic name: {TopicName.Rule}",
                 nameof(topics));
         }
         List<string> added;

@@ -10,6 +10,9 @@ public static class TopicName
     /// <summary>The longest topic name: 128 characters.</summary>
     public const int MaxLength = 128;
 
+    /// <summary>The rule in words, for the messages that refuse a name.</summary>
+    public const string Rule = "lowercase segments of letters, digits and '_', each starting with a letter, joined by '.', at most 128 characters";
+
     /// <summary>Whether <paramref name="name"/> is a topic name.</summary>
     public static bool IsValid(ReadOnlySpan<char> name)
     {

@@ -35,7 +35,7 @@ public static class TailCommand
             if ((result.GetValueOrDefault<string[]>() ?? []).FirstOrDefault(topic => !Relay.Protocol.TopicName.IsValid(topic)) is { } invalid)
             {
                 result.AddError(
-                    $"--topic '{invalid}' is not a topic name: lowercase segments of letters, digits and '_', each starting with a letter, joined by '.', e.g. --topic runtime.run_summaries");
+                    $"--topic '{invalid}' is not a topic name ({Relay.Protocol.TopicName.Rule}), e.g. --topic runtime.run_summaries");
             }
         });
         var from = CliOptions.WholeNumber<long>("--from", "Print changes after this watermark (default 0: all retained)", minimum: 0);
